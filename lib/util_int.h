@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal helpers shared by every module: assertions and bit arithmetic. */
+#ifndef IMS_UTIL_INT_H
+#define IMS_UTIL_INT_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A broken internal invariant: never used for caller input. */
+#define ims_assert(cond)                                            \
+	do {                                                        \
+		if (__builtin_expect(!(cond), 0))                   \
+			ims_assert_fail(#cond, __FILE__, __LINE__); \
+	} while (0)
+
+_Noreturn void ims_assert_fail(const char *what, const char *file, int line);
+
+#define IMS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define IMS_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define IMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define IMS_CACHELINE 64
+
+static inline bool
+ims_is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* Position of the most significant set bit, counting from 1; 0 for 0 (fls_long). */
+static inline unsigned
+ims_fls64(uint64_t x)
+{
+	return x ? 64u - (unsigned)__builtin_clzll(x) : 0u;
+}
+
+/* ceil(log2(x)) for x >= 1; 0 for 0 and 1 (order_base_2). */
+static inline unsigned
+ims_order_base_2(uint64_t x)
+{
+	return x > 1 ? ims_fls64(x - 1) : 0u;
+}
+
+/* Smallest power of two >= x, for 1 <= x <= 2^63 (roundup_pow_of_two). */
+static inline uint64_t
+ims_roundup_pow2(uint64_t x)
+{
+	return x > 1 ? UINT64_C(1) << ims_fls64(x - 1) : 1u;
+}
+
+/* a + b, saturating at UINT64_MAX. */
+static inline uint64_t
+ims_add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+#endif /* IMS_UTIL_INT_H */
