@@ -370,8 +370,10 @@ remove_node(struct iommusim_iova_domain *d, struct ims_iova *n, struct iommusim_
 static int
 check_alloc_args(const struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn)
 {
-	if (!d || !size || size > (UINT64_C(1) << 62) || limit_pfn >= IOMMUSIM_IOVA_ANCHOR_PFN ||
-	    limit_pfn < d->start_pfn)
+	/* 1 <= size <= 2^62 and start_pfn <= limit_pfn < the anchor, each as
+	 * one unsigned comparison (this sits on the fast path). */
+	if (!d || size - 1 >= (UINT64_C(1) << 62) ||
+	    limit_pfn - d->start_pfn >= IOMMUSIM_IOVA_ANCHOR_PFN - d->start_pfn)
 		return -EINVAL;
 	return 0;
 }
@@ -386,11 +388,11 @@ tree_alloc(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn, bo
 
 	if (!n)
 		return -ENOMEM;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	ret = alloc_range(d, size, limit_pfn, aligned, n, tr);
 	if (!ret)
 		*pfn_lo = n->pfn_lo;
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	if (ret)
 		ims_free(n);
 	return ret;
@@ -431,10 +433,7 @@ iommusim_iova_domain_create(const struct iommusim_iova_cfg *cfg, struct iommusim
 	d = ims_aligned_zalloc(sizeof(*d), IMS_CACHELINE);
 	if (!d)
 		return -ENOMEM;
-	if (pthread_spin_init(&d->lock, PTHREAD_PROCESS_PRIVATE)) {
-		ims_free(d);
-		return -ENOMEM;
-	}
+	ims_spin_init(&d->lock);
 	RB_INIT(&d->root);
 	d->granule = granule;
 	d->shift = ims_fls64(granule) - 1;
@@ -448,12 +447,14 @@ iommusim_iova_domain_create(const struct iommusim_iova_cfg *cfg, struct iommusim
 	return 0;
 }
 
+/* Free the magazines without returning their pfns (the tree goes too, or
+ * was never touched); cancels pending depot work. */
 static void
 rcaches_free(struct iommusim_iova_domain *d)
 {
 	unsigned bin, cpu;
 
-	for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
+	for (bin = 0; d->rcaches && bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
 		struct ims_iova_rcache *rc = &d->rcaches[bin];
 
 		if (rc->work_pending && d->timer && d->timer->cancel)
@@ -464,20 +465,20 @@ rcaches_free(struct iommusim_iova_domain *d)
 			rc->depot = m->next;
 			ims_free(m);
 		}
-		if (!rc->cpu_rcaches)
-			continue;
-		for (cpu = 0; cpu < d->ncpus; cpu++) {
-			ims_free(rc->cpu_rcaches[cpu].loaded);
-			ims_free(rc->cpu_rcaches[cpu].prev);
-			pthread_spin_destroy(&rc->cpu_rcaches[cpu].lock);
+	}
+	for (cpu = 0; d->cpus && cpu < d->ncpus; cpu++) {
+		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
+			struct ims_iova_cpu_rcache *c = ims_iova_cpu_rcache(d, bin, cpu);
+
+			ims_free(c->loaded);
+			ims_free(c->prev);
 		}
-		ims_free(rc->cpu_rcaches);
-		pthread_spin_destroy(&rc->lock);
 	}
 	ims_free(d->rcaches);
-	ims_free(d->online);
+	ims_free(d->cpus);
 	d->rcaches = NULL;
-	d->online = NULL;
+	d->cpus = NULL;
+	d->ncpus = 0;
 }
 
 void
@@ -513,7 +514,6 @@ iommusim_iova_domain_destroy(struct iommusim_iova_domain *d)
 			ims_free(n);
 		n = p;
 	}
-	pthread_spin_destroy(&d->lock);
 	ims_free(d);
 }
 
@@ -528,14 +528,14 @@ iommusim_iova_find(struct iommusim_iova_domain *d, uint64_t pfn, struct iommusim
 
 	if (!d || !out)
 		return -EINVAL;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	n = find_containing(d, pfn, tr);
 	if (n) {
 		out->pfn_lo = n->pfn_lo;
 		out->pfn_hi = n->pfn_hi;
 		ret = 0;
 	}
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	return ret;
 }
 
@@ -547,7 +547,7 @@ iommusim_iova_free(struct iommusim_iova_domain *d, uint64_t pfn, struct iommusim
 
 	if (!d)
 		return -EINVAL;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	n = find_containing(d, pfn, tr);
 	if (!n)
 		ret = -ENOENT;
@@ -555,7 +555,7 @@ iommusim_iova_free(struct iommusim_iova_domain *d, uint64_t pfn, struct iommusim
 		ret = -EBUSY;
 	else
 		remove_node(d, n, tr);
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	if (!ret)
 		ims_free(n);
 	return ret;
@@ -583,7 +583,7 @@ iommusim_iova_reserve(struct iommusim_iova_domain *d, uint64_t pfn_lo, uint64_t 
 	if (!d || pfn_lo > pfn_hi || (pfn_hi | pfn_lo) > (UINT64_MAX >> d->shift) ||
 	    pfn_hi >= IOMMUSIM_IOVA_ANCHOR_PFN)
 		return -EINVAL;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	/* The kernel scans from the first node; nodes ending below pfn_lo can
 	 * never overlap, so start at the first that ends at or above it. */
 	x = nfind_lo(d, pfn_lo);
@@ -628,7 +628,7 @@ iommusim_iova_reserve(struct iommusim_iova_domain *d, uint64_t pfn_lo, uint64_t 
 		out->pfn_lo = result->pfn_lo;
 		out->pfn_hi = result->pfn_hi;
 	}
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	return ret;
 }
 
@@ -654,7 +654,7 @@ mag_empty(const struct ims_iova_mag *m)
 
 /* Pop from the top the first pfn <= limit; the last entry fills its slot.
  * 0 means none fits (so, as in the kernel, a cached pfn 0 is lost). */
-static uint64_t
+static inline uint64_t
 mag_pop(struct ims_iova_mag *m, uint64_t limit)
 {
 	uint64_t i, pfn;
@@ -678,7 +678,7 @@ mag_free_pfns(struct iommusim_iova_domain *d, struct ims_iova_mag *m,
 
 	if (mag_empty(m))
 		return;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	for (i = 0; i < m->size; i++) {
 		struct ims_iova *n = find_containing(d, m->pfns[i], tr);
 
@@ -687,7 +687,7 @@ mag_free_pfns(struct iommusim_iova_domain *d, struct ims_iova_mag *m,
 		remove_node(d, n, tr);
 		ims_free(n);
 	}
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	TRACE_ADD(tr, pfns_to_tree, m->size);
 	m->size = 0;
 }
@@ -695,7 +695,8 @@ mag_free_pfns(struct iommusim_iova_domain *d, struct ims_iova_mag *m,
 static bool
 cpu_usable(const struct iommusim_iova_domain *d, unsigned cpu)
 {
-	return d->rcaches && cpu < d->ncpus && __atomic_load_n(&d->online[cpu], __ATOMIC_RELAXED);
+	/* ncpus is 0 while there are no rcaches. */
+	return cpu < d->ncpus && __atomic_load_n(&d->cpus[cpu].online, __ATOMIC_RELAXED);
 }
 
 /* Schedule a bin's depot work unless pending; bin lock held. Returns whether
@@ -716,27 +717,24 @@ depot_work_schedule(struct iommusim_iova_domain *d, unsigned bin, struct iommusi
 	d->timer->schedule(d->timer_priv, bin, IOMMUSIM_IOVA_DEPOT_DELAY_MS);
 }
 
-/* __iova_rcache_insert(). */
-static bool
-rcache_insert(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, unsigned bin,
-	      struct iommusim_iova_trace *tr)
+/* The rest of __iova_rcache_insert() once `loaded` is full: swap in `prev`,
+ * or push `loaded` to the depot behind a new magazine. Drops @c's lock. */
+static __attribute__((noinline)) bool
+rcache_insert_full(struct iommusim_iova_domain *d, struct ims_iova_cpu_rcache *c, uint64_t pfn,
+		   unsigned bin, struct iommusim_iova_trace *tr)
 {
 	struct ims_iova_rcache *rc = &d->rcaches[bin];
-	struct ims_iova_cpu_rcache *c = &rc->cpu_rcaches[cpu];
 	struct ims_iova_mag *mag_to_free = NULL, *m;
 	bool can_insert = false, schedule = false;
 
-	pthread_spin_lock(&c->lock);
-	if (!mag_full(c->loaded)) {
-		can_insert = true;
-	} else if (!mag_full(c->prev)) {
+	if (!mag_full(c->prev)) {
 		m = c->prev;
 		c->prev = c->loaded;
 		c->loaded = m;
 		TRACE_ADD(tr, mag_swaps, 1);
 		can_insert = true;
 	} else if ((m = mag_alloc())) {
-		pthread_spin_lock(&rc->lock);
+		ims_spin_lock(&rc->lock);
 		if (d->depot_kind == IOMMUSIM_IOVA_DEPOT_LIST ||
 		    rc->depot_size < IOMMUSIM_IOVA_MAX_GLOBAL_MAGS) {
 			c->loaded->next = rc->depot;
@@ -749,13 +747,13 @@ rcache_insert(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, unsign
 			/* pre-6.7: the depot is full, the magazine goes back. */
 			mag_to_free = c->loaded;
 		}
-		pthread_spin_unlock(&rc->lock);
+		ims_spin_unlock(&rc->lock);
 		c->loaded = m;
 		can_insert = true;
 	}
 	if (can_insert)
 		c->loaded->pfns[c->loaded->size++] = pfn;
-	pthread_spin_unlock(&c->lock);
+	ims_spin_unlock(&c->lock);
 
 	if (schedule)
 		depot_work_schedule(d, bin, tr);
@@ -767,28 +765,39 @@ rcache_insert(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, unsign
 	return can_insert;
 }
 
-/* __iova_rcache_get(); @limit is limit_pfn + 1 - size, wrapping as in the kernel. */
-static uint64_t
-rcache_get(struct iommusim_iova_domain *d, unsigned cpu, unsigned bin, uint64_t limit,
-	   struct iommusim_iova_trace *tr)
+/* __iova_rcache_insert(): the common case inline, the rest out of line. */
+static inline bool
+rcache_insert(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, unsigned bin,
+	      struct iommusim_iova_trace *tr)
+{
+	struct ims_iova_cpu_rcache *c = ims_iova_cpu_rcache(d, bin, cpu);
+
+	ims_spin_lock(&c->lock);
+	if (__builtin_expect(mag_full(c->loaded), 0))
+		return rcache_insert_full(d, c, pfn, bin, tr);
+	c->loaded->pfns[c->loaded->size++] = pfn;
+	ims_spin_unlock(&c->lock);
+	return true;
+}
+
+/* The rest of __iova_rcache_get() once `loaded` is empty: swap in `prev`,
+ * or replace `loaded` by a full magazine from the depot. @c's lock is held. */
+static __attribute__((noinline)) uint64_t
+rcache_get_refill(struct iommusim_iova_domain *d, struct ims_iova_cpu_rcache *c, unsigned bin,
+		  uint64_t limit, struct iommusim_iova_trace *tr)
 {
 	struct ims_iova_rcache *rc = &d->rcaches[bin];
-	struct ims_iova_cpu_rcache *c = &rc->cpu_rcaches[cpu];
 	struct ims_iova_mag *m;
 	bool has_pfn = false;
-	uint64_t pfn = 0;
 
-	pthread_spin_lock(&c->lock);
-	if (!mag_empty(c->loaded)) {
-		has_pfn = true;
-	} else if (!mag_empty(c->prev)) {
+	if (!mag_empty(c->prev)) {
 		m = c->prev;
 		c->prev = c->loaded;
 		c->loaded = m;
 		TRACE_ADD(tr, mag_swaps, 1);
 		has_pfn = true;
 	} else {
-		pthread_spin_lock(&rc->lock);
+		ims_spin_lock(&rc->lock);
 		if (rc->depot) {
 			ims_free(c->loaded);
 			c->loaded = rc->depot;
@@ -798,11 +807,25 @@ rcache_get(struct iommusim_iova_domain *d, unsigned cpu, unsigned bin, uint64_t 
 			TRACE_ADD(tr, depot_pops, 1);
 			has_pfn = true;
 		}
-		pthread_spin_unlock(&rc->lock);
+		ims_spin_unlock(&rc->lock);
 	}
-	if (has_pfn)
+	return has_pfn ? mag_pop(c->loaded, limit) : 0;
+}
+
+/* __iova_rcache_get(); @limit is limit_pfn + 1 - size, wrapping as in the kernel. */
+static inline uint64_t
+rcache_get(struct iommusim_iova_domain *d, unsigned cpu, unsigned bin, uint64_t limit,
+	   struct iommusim_iova_trace *tr)
+{
+	struct ims_iova_cpu_rcache *c = ims_iova_cpu_rcache(d, bin, cpu);
+	uint64_t pfn;
+
+	ims_spin_lock(&c->lock);
+	if (__builtin_expect(!mag_empty(c->loaded), 1))
 		pfn = mag_pop(c->loaded, limit);
-	pthread_spin_unlock(&c->lock);
+	else
+		pfn = rcache_get_refill(d, c, bin, limit, tr);
+	ims_spin_unlock(&c->lock);
 	return pfn;
 }
 
@@ -812,12 +835,12 @@ cpu_cache_flush(struct iommusim_iova_domain *d, unsigned cpu, struct iommusim_io
 	unsigned bin;
 
 	for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
-		struct ims_iova_cpu_rcache *c = &d->rcaches[bin].cpu_rcaches[cpu];
+		struct ims_iova_cpu_rcache *c = ims_iova_cpu_rcache(d, bin, cpu);
 
-		pthread_spin_lock(&c->lock);
+		ims_spin_lock(&c->lock);
 		mag_free_pfns(d, c->loaded, tr);
 		mag_free_pfns(d, c->prev, tr);
-		pthread_spin_unlock(&c->lock);
+		ims_spin_unlock(&c->lock);
 	}
 }
 
@@ -829,7 +852,7 @@ global_cache_flush(struct iommusim_iova_domain *d, struct iommusim_iova_trace *t
 	for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
 		struct ims_iova_rcache *rc = &d->rcaches[bin];
 
-		pthread_spin_lock(&rc->lock);
+		ims_spin_lock(&rc->lock);
 		while (rc->depot) {
 			struct ims_iova_mag *m = rc->depot;
 
@@ -839,7 +862,7 @@ global_cache_flush(struct iommusim_iova_domain *d, struct iommusim_iova_trace *t
 			ims_free(m);
 			TRACE_ADD(tr, mags_freed, 1);
 		}
-		pthread_spin_unlock(&rc->lock);
+		ims_spin_unlock(&rc->lock);
 	}
 }
 
@@ -859,31 +882,26 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 		return -EINVAL;
 	if (d->rcaches)
 		return -EEXIST;
-	d->ncpus = ncpus;
 	d->rcaches = ims_zalloc(IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE * sizeof(*d->rcaches));
-	d->online = ims_zalloc(ncpus * sizeof(*d->online));
-	if (!d->rcaches || !d->online)
+	d->cpus = ims_aligned_zalloc(ncpus * sizeof(*d->cpus), IMS_CACHELINE);
+	if (!d->rcaches || !d->cpus)
 		goto err;
-	for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
-		struct ims_iova_rcache *rc = &d->rcaches[bin];
+	/* From here on rcaches_free() can undo whatever was done. */
+	d->ncpus = ncpus;
+	for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++)
+		ims_spin_init(&d->rcaches[bin].lock);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++) {
+			struct ims_iova_cpu_rcache *c = ims_iova_cpu_rcache(d, bin, cpu);
 
-		rc->cpu_rcaches =
-			ims_aligned_zalloc(ncpus * sizeof(*rc->cpu_rcaches), IMS_CACHELINE);
-		if (!rc->cpu_rcaches)
-			goto err;
-		pthread_spin_init(&rc->lock, PTHREAD_PROCESS_PRIVATE);
-		for (cpu = 0; cpu < ncpus; cpu++) {
-			struct ims_iova_cpu_rcache *c = &rc->cpu_rcaches[cpu];
-
-			pthread_spin_init(&c->lock, PTHREAD_PROCESS_PRIVATE);
+			ims_spin_init(&c->lock);
 			c->loaded = mag_alloc();
 			c->prev = mag_alloc();
 			if (!c->loaded || !c->prev)
 				goto err;
 		}
+		d->cpus[cpu].online = true;
 	}
-	for (cpu = 0; cpu < ncpus; cpu++)
-		d->online[cpu] = true;
 	d->nr_online = ncpus;
 	d->depot_kind = cfg->depot;
 	d->timer = cfg->timer;
@@ -892,52 +910,32 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 	pthread_mutex_init(&d->hp_lock, NULL);
 	return 0;
 err:
-	if (d->rcaches)
-		rcaches_free(d);
-	ims_free(d->online);
-	d->online = NULL;
-	d->ncpus = 0;
+	rcaches_free(d);
 	return -ENOMEM;
 }
 
 /* Checked rcaches: a pfn taken from a magazine is owned by the caller again. */
-static void
+static __attribute__((noinline)) void
 uncache(struct iommusim_iova_domain *d, uint64_t pfn)
 {
 	struct ims_iova *n;
 
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	n = find_containing(d, pfn, NULL);
 	ims_assert(n && n->cached);
 	n->cached = false;
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 }
 
-int
-iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size,
-			 uint64_t limit_pfn, bool flush_rcache, uint64_t *pfn_out,
-			 struct iommusim_iova_trace *tr)
+/* alloc_iova_fast() after a cache miss: the tree, then flush and retry. */
+static __attribute__((noinline)) int
+alloc_fast_tree(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn,
+		bool flush_rcache, uint64_t *pfn_out, struct iommusim_iova_trace *tr)
 {
-	uint64_t pfn = 0;
-	unsigned bin;
+	uint64_t pfn;
+	unsigned cpu;
 	int ret;
 
-	ret = check_alloc_args(d, size, limit_pfn);
-	if (ret || !pfn_out || !cpu_usable(d, cpu))
-		return -EINVAL;
-	/* §1.8 step 1: round small sizes up so that they share bins. */
-	if (size < IOMMUSIM_IOVA_RCACHE_MAX_PFNS)
-		size = ims_roundup_pow2(size);
-	bin = ims_order_base_2(size);
-	if (bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
-		pfn = rcache_get(d, cpu, bin, limit_pfn + 1 - size, tr);
-	if (pfn) {
-		TRACE_ADD(tr, rcache_hits, 1);
-		if (d->checked)
-			uncache(d, pfn);
-		*pfn_out = pfn;
-		return 0;
-	}
 	TRACE_ADD(tr, rcache_misses, 1);
 	for (;;) {
 		ret = tree_alloc(d, size, limit_pfn, true, &pfn, tr);
@@ -951,21 +949,86 @@ iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t 
 		flush_rcache = false;
 		TRACE_ADD(tr, rcache_flush_retries, 1);
 		for (cpu = 0; cpu < d->ncpus; cpu++)
-			if (__atomic_load_n(&d->online[cpu], __ATOMIC_RELAXED))
+			if (__atomic_load_n(&d->cpus[cpu].online, __ATOMIC_RELAXED))
 				cpu_cache_flush(d, cpu, tr);
 		global_cache_flush(d, tr);
 	}
 }
 
+/* alloc_iova_fast() in full (§1.8) with @size already rounded, for
+ * everything but the common case. */
+static __attribute__((noinline)) int
+alloc_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size, uint64_t limit_pfn,
+		bool flush_rcache, uint64_t *pfn_out, struct iommusim_iova_trace *tr)
+{
+	unsigned bin = ims_order_base_2(size);
+	uint64_t pfn = 0;
+
+	if (bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
+		pfn = rcache_get(d, cpu, bin, limit_pfn + 1 - size, tr);
+	if (!pfn)
+		return alloc_fast_tree(d, size, limit_pfn, flush_rcache, pfn_out, tr);
+	TRACE_ADD(tr, rcache_hits, 1);
+	if (d->checked)
+		uncache(d, pfn);
+	*pfn_out = pfn;
+	return 0;
+}
+
+/*
+ * The common case inline: the top pfn of this CPU's loaded magazine fits.
+ * Anything else drops the lock and runs the kernel's whole sequence in
+ * alloc_fast_slow(), which takes the lock again: the same choice, as if the
+ * call had come a moment later. Only tail calls here, so the hot path saves
+ * no registers.
+ */
+int
+iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size,
+			 uint64_t limit_pfn, bool flush_rcache, uint64_t *pfn_out,
+			 struct iommusim_iova_trace *tr)
+{
+	struct ims_iova_cpu_rcache *c;
+	struct ims_iova_mag *m;
+	unsigned bin;
+	uint64_t pfn;
+
+	if (check_alloc_args(d, size, limit_pfn) || !pfn_out || !cpu_usable(d, cpu))
+		return -EINVAL;
+	bin = ims_order_base_2(size);
+	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
+		return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
+	/* §1.8 step 1: sizes below 32 are rounded up to a power of two (32
+	 * itself is one), so that they share bins. */
+	size = UINT64_C(1) << bin;
+	if (d->checked)
+		return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
+	c = ims_iova_cpu_rcache(d, bin, cpu);
+	ims_spin_lock(&c->lock);
+	m = c->loaded;
+	if (__builtin_expect(m->size && m->pfns[m->size - 1] <= limit_pfn + 1 - size, 1)) {
+		pfn = m->pfns[--m->size];
+		ims_spin_unlock(&c->lock);
+		if (__builtin_expect(pfn != 0, 1)) {
+			TRACE_ADD(tr, rcache_hits, 1);
+			*pfn_out = pfn;
+			return 0;
+		}
+		/* A cached pfn 0 reads as a miss and is lost, as in the kernel. */
+		return alloc_fast_tree(d, size, limit_pfn, flush_rcache, pfn_out, tr);
+	}
+	ims_spin_unlock(&c->lock);
+	return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
+}
+
 /* Checked rcaches: validate a fast free and claim the range for the cache. */
-static int
+static __attribute__((noinline)) int
 claim_for_cache(struct iommusim_iova_domain *d, uint64_t pfn, uint64_t size, bool cacheable)
 {
 	struct ims_iova *n;
 	uint64_t nsize;
 	int ret = 0;
 
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	n = find_containing(d, pfn, NULL);
 	if (!n || n->pfn_lo != pfn) {
 		ret = -ENOENT;
@@ -978,22 +1041,36 @@ claim_for_cache(struct iommusim_iova_domain *d, uint64_t pfn, uint64_t size, boo
 		else
 			n->cached = cacheable;
 	}
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	return ret;
 }
 
-int
-iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint64_t size,
-			struct iommusim_iova_trace *tr)
+/* free_iova() for a fast free that was not cached: silently nothing if the
+ * pfn is unknown (only possible with unchecked rcaches). */
+static __attribute__((noinline)) void
+free_fast_to_tree(struct iommusim_iova_domain *d, uint64_t pfn, struct iommusim_iova_trace *tr)
 {
-	/* The caller's size, unrounded: its order is that of the rounded one. */
-	unsigned bin = ims_order_base_2(size);
-	bool cacheable = bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE;
 	struct ims_iova *n;
+
+	TRACE_ADD(tr, rcache_rejects, 1);
+	ims_spin_lock(&d->lock);
+	n = find_containing(d, pfn, tr);
+	if (n) {
+		n->cached = false;
+		remove_node(d, n, tr);
+	}
+	ims_spin_unlock(&d->lock);
+	ims_free(n);
+}
+
+/* free_iova_fast() in full (§1.8), for everything but the common case. */
+static __attribute__((noinline)) int
+free_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint64_t size,
+	       unsigned bin, struct iommusim_iova_trace *tr)
+{
+	bool cacheable = bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE;
 	int ret;
 
-	if (!d || !size || !cpu_usable(d, cpu))
-		return -EINVAL;
 	if (d->checked) {
 		ret = claim_for_cache(d, pfn, size, cacheable);
 		if (ret)
@@ -1003,17 +1080,35 @@ iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t p
 		TRACE_ADD(tr, rcache_inserts, 1);
 		return 0;
 	}
-	TRACE_ADD(tr, rcache_rejects, 1);
-	/* free_iova(): silently nothing if the pfn is unknown (unchecked). */
-	pthread_spin_lock(&d->lock);
-	n = find_containing(d, pfn, tr);
-	if (n) {
-		n->cached = false;
-		remove_node(d, n, tr);
-	}
-	pthread_spin_unlock(&d->lock);
-	ims_free(n);
+	free_fast_to_tree(d, pfn, tr);
 	return 0;
+}
+
+/* The common case inline (unchecked, loaded not full); see alloc_fast. */
+int
+iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint64_t size,
+			struct iommusim_iova_trace *tr)
+{
+	/* The caller's size, unrounded: its order is that of the rounded one. */
+	unsigned bin = ims_order_base_2(size);
+	struct ims_iova_cpu_rcache *c;
+	struct ims_iova_mag *m;
+
+	if (!d || !size || !cpu_usable(d, cpu))
+		return -EINVAL;
+	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE || d->checked)
+		return free_fast_slow(d, cpu, pfn, size, bin, tr);
+	c = ims_iova_cpu_rcache(d, bin, cpu);
+	ims_spin_lock(&c->lock);
+	m = c->loaded;
+	if (__builtin_expect(!mag_full(m), 1)) {
+		m->pfns[m->size++] = pfn;
+		ims_spin_unlock(&c->lock);
+		TRACE_ADD(tr, rcache_inserts, 1);
+		return 0;
+	}
+	ims_spin_unlock(&c->lock);
+	return free_fast_slow(d, cpu, pfn, size, bin, tr);
 }
 
 int
@@ -1047,7 +1142,7 @@ iommusim_iova_depot_work_run(struct iommusim_iova_domain *d, unsigned bin,
 	    d->depot_kind != IOMMUSIM_IOVA_DEPOT_LIST)
 		return -EINVAL;
 	rc = &d->rcaches[bin];
-	pthread_spin_lock(&rc->lock);
+	ims_spin_lock(&rc->lock);
 	rc->work_pending = false;
 	/* §1.7 depot trimming: keep one magazine per online CPU. */
 	if (rc->depot_size > __atomic_load_n(&d->nr_online, __ATOMIC_RELAXED)) {
@@ -1055,15 +1150,15 @@ iommusim_iova_depot_work_run(struct iommusim_iova_domain *d, unsigned bin,
 		rc->depot = m->next;
 		rc->depot_size--;
 	}
-	pthread_spin_unlock(&rc->lock);
+	ims_spin_unlock(&rc->lock);
 	if (!m)
 		return 0;
 	mag_free_pfns(d, m, tr);
 	ims_free(m);
 	TRACE_ADD(tr, mags_freed, 1);
-	pthread_spin_lock(&rc->lock);
+	ims_spin_lock(&rc->lock);
 	schedule = depot_work_arm_locked(d, rc);
-	pthread_spin_unlock(&rc->lock);
+	ims_spin_unlock(&rc->lock);
 	if (schedule)
 		depot_work_schedule(d, bin, tr);
 	return 0;
@@ -1078,17 +1173,17 @@ iommusim_iova_cpu_set_online(struct iommusim_iova_domain *d, unsigned cpu, bool 
 	if (!d || !d->rcaches || cpu >= d->ncpus)
 		return -EINVAL;
 	pthread_mutex_lock(&d->hp_lock);
-	if (d->online[cpu] == online) {
+	if (d->cpus[cpu].online == online) {
 		/* nothing to do */
 	} else if (!online && d->nr_online == 1) {
 		ret = -EBUSY; /* the last CPU cannot go */
 	} else if (!online) {
-		__atomic_store_n(&d->online[cpu], false, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->cpus[cpu].online, false, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online - 1, __ATOMIC_RELAXED);
 		/* The CPU-hotplug "dead" callback. */
 		cpu_cache_flush(d, cpu, tr);
 	} else {
-		__atomic_store_n(&d->online[cpu], true, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->cpus[cpu].online, true, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online + 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&d->hp_lock);
@@ -1112,7 +1207,7 @@ iommusim_iova_info_get(struct iommusim_iova_domain *d, struct iommusim_iova_info
 	if (!d || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	out->granule = d->granule;
 	out->shift = d->shift;
 	out->start_pfn = d->start_pfn;
@@ -1125,7 +1220,7 @@ iommusim_iova_info_get(struct iommusim_iova_domain *d, struct iommusim_iova_info
 		if (n != &d->anchor)
 			out->nr_pfns += n->pfn_hi - n->pfn_lo + 1;
 	out->has_rcaches = d->rcaches != NULL;
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	return 0;
 }
 
@@ -1140,15 +1235,15 @@ iommusim_iova_rcache_info_get(struct iommusim_iova_domain *d, unsigned bin, unsi
 	    bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
 		return -EINVAL;
 	rc = &d->rcaches[bin];
-	c = &rc->cpu_rcaches[cpu];
-	pthread_spin_lock(&c->lock);
+	c = ims_iova_cpu_rcache(d, bin, cpu);
+	ims_spin_lock(&c->lock);
 	out->loaded_size = (unsigned)c->loaded->size;
 	out->prev_size = (unsigned)c->prev->size;
-	pthread_spin_unlock(&c->lock);
-	pthread_spin_lock(&rc->lock);
+	ims_spin_unlock(&c->lock);
+	ims_spin_lock(&rc->lock);
 	out->depot_size = rc->depot_size;
 	out->work_pending = rc->work_pending;
-	pthread_spin_unlock(&rc->lock);
+	ims_spin_unlock(&rc->lock);
 	return 0;
 }
 
@@ -1162,7 +1257,7 @@ iommusim_iova_for_each(struct iommusim_iova_domain *d,
 
 	if (!d || !fn)
 		return -EINVAL;
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	RB_FOREACH(n, ims_iova_tree, &d->root) {
 		if (n == &d->anchor)
 			break;
@@ -1171,7 +1266,7 @@ iommusim_iova_for_each(struct iommusim_iova_domain *d,
 		if (ret)
 			break;
 	}
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	return ret;
 }
 
@@ -1310,8 +1405,8 @@ check_rcaches(struct check *c, struct iommusim_iova_domain *d)
 		uint64_t depth = 0;
 
 		for (cpu = 0; cpu < d->ncpus; cpu++) {
-			check_mag(c, d, rc->cpu_rcaches[cpu].loaded, false, &cached);
-			check_mag(c, d, rc->cpu_rcaches[cpu].prev, false, &cached);
+			check_mag(c, d, ims_iova_cpu_rcache(d, bin, cpu)->loaded, false, &cached);
+			check_mag(c, d, ims_iova_cpu_rcache(d, bin, cpu)->prev, false, &cached);
 		}
 		for (m = rc->depot; m; m = m->next, depth++)
 			check_mag(c, d, m, true, &cached);
@@ -1340,21 +1435,21 @@ ims_iova_check(struct iommusim_iova_domain *d, char *why, size_t why_len)
 	if (d->rcaches) {
 		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++)
 			for (cpu = 0; cpu < d->ncpus; cpu++)
-				pthread_spin_lock(&d->rcaches[bin].cpu_rcaches[cpu].lock);
+				ims_spin_lock(&ims_iova_cpu_rcache(d, bin, cpu)->lock);
 		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++)
-			pthread_spin_lock(&d->rcaches[bin].lock);
+			ims_spin_lock(&d->rcaches[bin].lock);
 	}
-	pthread_spin_lock(&d->lock);
+	ims_spin_lock(&d->lock);
 	check_tree(&c, d);
 	if (!c.ret && d->rcaches)
 		check_rcaches(&c, d);
-	pthread_spin_unlock(&d->lock);
+	ims_spin_unlock(&d->lock);
 	if (d->rcaches) {
 		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++)
-			pthread_spin_unlock(&d->rcaches[bin].lock);
+			ims_spin_unlock(&d->rcaches[bin].lock);
 		for (bin = 0; bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE; bin++)
 			for (cpu = 0; cpu < d->ncpus; cpu++)
-				pthread_spin_unlock(&d->rcaches[bin].cpu_rcaches[cpu].lock);
+				ims_spin_unlock(&ims_iova_cpu_rcache(d, bin, cpu)->lock);
 	}
 	return c.ret;
 }

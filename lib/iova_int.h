@@ -11,14 +11,21 @@
 
 #include <iommusim/iova.h>
 
+#include "util_int.h"
+
+/* Alignment orders (2^1 .. 2^8 pfns) with an exact per-subtree fit aggregate. */
+#define IMS_IOVA_FIT_ORDERS 8
+
 /*
  * A range in the tree (struct iova). Besides the kernel's fields each node
  * carries subtree aggregates so that the kernel's linear walks can be answered
  * in O(log n): `gap` is the number of free pfns directly below the node (down
  * to its predecessor, or to pfn 0 for the lowest node), `max_gap` the largest
- * gap in the subtree and `count` the subtree's node count. A node being
- * inserted or removed is made neutral first (weight 0, gap 0) so that the
- * tree library's local augment calls never see a stale aggregate.
+ * gap in the subtree, `max_fit[k - 1]` the largest size whose 2^k-aligned
+ * placement fits in one of the subtree's gaps (saturated at UINT32_MAX), and
+ * `count` the subtree's node count. A node being inserted or removed is made
+ * neutral first (weight 0, gap 0) so that the tree library's local augment
+ * calls never see a stale aggregate.
  */
 struct ims_iova {
 	RB_ENTRY(ims_iova) rb;
@@ -27,6 +34,7 @@ struct ims_iova {
 	uint64_t gap; /* free pfns just below pfn_lo */
 	uint64_t max_gap; /* max gap in this subtree */
 	uint64_t count; /* weighted node count of this subtree */
+	uint32_t max_fit[IMS_IOVA_FIT_ORDERS]; /* max aligned fit per order */
 	uint8_t weight; /* 1, or 0 while being linked or unlinked */
 	bool cached; /* its pfn_lo sits in a magazine (checked rcaches) */
 };
@@ -42,22 +50,31 @@ struct ims_iova_mag {
 
 /* One CPU's cache for one bin (struct iova_cpu_rcache). */
 struct ims_iova_cpu_rcache {
-	pthread_spinlock_t lock;
+	struct ims_spinlock lock;
 	struct ims_iova_mag *loaded;
 	struct ims_iova_mag *prev;
+};
+
+/*
+ * Everything one simulated CPU touches on the fast path, in one place: the
+ * kernel keeps a per-CPU area per bin; one block per CPU saves a pointer
+ * chase and keeps CPUs on separate cache lines.
+ */
+struct ims_iova_cpu {
+	struct ims_iova_cpu_rcache bins[IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE];
+	bool online; /* read without hp_lock: atomic accesses */
 } __attribute__((aligned(64)));
 
-/* One size bin (struct iova_rcache). */
+/* One size bin's shared part (struct iova_rcache). */
 struct ims_iova_rcache {
-	pthread_spinlock_t lock; /* protects depot, depot_size, work_pending */
+	struct ims_spinlock lock; /* protects depot, depot_size, work_pending */
 	uint64_t depot_size;
 	struct ims_iova_mag *depot; /* stack of full magazines */
 	bool work_pending; /* v6.7 delayed work scheduled */
-	struct ims_iova_cpu_rcache *cpu_rcaches; /* [ncpus] */
 };
 
 struct iommusim_iova_domain {
-	pthread_spinlock_t lock; /* iova_rbtree_lock: tree, cached nodes, max32 */
+	struct ims_spinlock lock; /* iova_rbtree_lock: tree, cached nodes, max32 */
 	struct ims_iova_tree root;
 	struct ims_iova *cached_node;
 	struct ims_iova *cached32_node;
@@ -70,15 +87,22 @@ struct iommusim_iova_domain {
 
 	/* rcaches (NULL until iommusim_iova_rcaches_init) */
 	struct ims_iova_rcache *rcaches; /* [IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE] */
+	struct ims_iova_cpu *cpus; /* [ncpus] */
 	unsigned ncpus;
 	unsigned nr_online;
-	bool *online; /* [ncpus], written under hp_lock */
 	pthread_mutex_t hp_lock; /* serialises CPU online/offline */
 	enum iommusim_iova_depot depot_kind;
 	const struct iommusim_iova_timer_ops *timer;
 	void *timer_priv;
 	bool checked; /* validate fast frees against the tree */
 };
+
+/* @cpu's cache for @bin; the rcaches must exist. */
+static inline struct ims_iova_cpu_rcache *
+ims_iova_cpu_rcache(struct iommusim_iova_domain *iovad, unsigned bin, unsigned cpu)
+{
+	return &iovad->cpus[cpu].bins[bin];
+}
 
 /*
  * Check every structural invariant of the domain: ordering and disjointness

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,40 @@ static inline uint64_t
 ims_add_sat(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/*
+ * A spinlock for short critical sections, inline like the kernel's
+ * spin_lock(): test-and-test-and-set on a C11 atomic (acquire on lock,
+ * release on unlock), so ThreadSanitizer understands it. Zero-initialised
+ * memory is an unlocked lock.
+ */
+struct ims_spinlock {
+	atomic_int locked;
+};
+
+static inline void
+ims_spin_init(struct ims_spinlock *l)
+{
+	atomic_init(&l->locked, 0);
+}
+
+static inline void
+ims_spin_lock(struct ims_spinlock *l)
+{
+	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		}
+	}
+}
+
+static inline void
+ims_spin_unlock(struct ims_spinlock *l)
+{
+	atomic_store_explicit(&l->locked, 0, memory_order_release);
 }
 
 #endif /* IMS_UTIL_INT_H */

@@ -2851,7 +2851,7 @@ mags_collect(struct prop *p)
 		uint64_t depot = 0;
 
 		for (c = 0; c < P_NCPUS; c++) {
-			struct ims_iova_cpu_rcache *cr = &rc->cpu_rcaches[c];
+			struct ims_iova_cpu_rcache *cr = ims_iova_cpu_rcache(d, b, c);
 
 			PCHECK(p, cr->loaded && cr->prev, "bin %u cpu %u lacks a magazine", b, c);
 			mag_add(p, cr->loaded, cr->loaded->size, b);
@@ -3175,7 +3175,7 @@ static uint64_t
 predict_get(struct prop *p, unsigned cpu, unsigned bin, uint64_t limit)
 {
 	struct ims_iova_rcache *rc = &p->d->rcaches[bin];
-	struct ims_iova_cpu_rcache *cr = &rc->cpu_rcaches[cpu];
+	struct ims_iova_cpu_rcache *cr = ims_iova_cpu_rcache(p->d, bin, cpu);
 	const struct ims_iova_mag *mag;
 	uint64_t n;
 
@@ -3281,8 +3281,8 @@ p_alloc_fast(struct prop *p)
 		for (unsigned c = 0; c < P_NCPUS; c++)
 			for (unsigned b = 0; b < NBINS; b++)
 				PCHECK(p,
-				       !p->d->rcaches[b].cpu_rcaches[c].loaded->size &&
-					       !p->d->rcaches[b].cpu_rcaches[c].prev->size &&
+				       !ims_iova_cpu_rcache(p->d, b, c)->loaded->size &&
+					       !ims_iova_cpu_rcache(p->d, b, c)->prev->size &&
 					       !p->d->rcaches[b].depot_size,
 				       "caches left after the flush");
 		if (ret == 0) {
@@ -3338,7 +3338,7 @@ p_free_fast(struct prop *p)
 		return;
 	}
 	{
-		const struct ims_iova_mag *ld = p->d->rcaches[bin].cpu_rcaches[cpu].loaded;
+		const struct ims_iova_mag *ld = ims_iova_cpu_rcache(p->d, bin, cpu)->loaded;
 
 		PCHECK(p, tr.rcache_inserts == 1 && ld->size && ld->pfns[ld->size - 1] == n->lo,
 		       "pfn %#" PRIx64 " is not on top of cpu %u's loaded magazine", n->lo, cpu);
