@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,20 @@ bench_opts_parse(int argc, char **argv, const char *prog, const char *what, uint
 		}
 	}
 	o->reps = o->smoke ? 3 : 7;
+	o->pinned_cpu = bench_pin_current_cpu();
+}
+
+int
+bench_pin_current_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
 }
 
 uint64_t

@@ -18,7 +18,15 @@ struct bench_opts {
 	unsigned threads; /**< --threads=N: worker threads, for benchmarks that use them */
 	bool threads_set; /**< --threads was given */
 	unsigned reps; /**< timed repetitions per case (7, or 3 with --smoke) */
+	int pinned_cpu; /**< CPU the process was pinned to, or -1 */
 };
+
+/**
+ * Pin the calling process to the CPU it runs on, so that a migration does not
+ * land in the middle of a timed repetition (bench_opts_parse() does this).
+ * @return the CPU, or -1 if it could not be pinned
+ */
+int bench_pin_current_cpu(void);
 
 /**
  * Parse argv. Prints usage and exits 0 on --help; prints a message naming
