@@ -67,32 +67,74 @@ sub_max_gap(const struct ims_iova *n)
 	return n ? n->max_gap : 0;
 }
 
+/*
+ * The largest size whose 2^k-aligned placement fits in a gap [bottom, top):
+ * the kernel's candidate (top - size) & mask clears the predecessor exactly
+ * when top - align_up(bottom, 2^k) >= size. Saturated at UINT32_MAX.
+ */
+static inline uint32_t
+aligned_fit(uint64_t bottom, uint64_t top, unsigned k)
+{
+	uint64_t align = UINT64_C(1) << k, start;
+
+	if (bottom >= top || bottom > UINT64_MAX - (align - 1))
+		return 0;
+	start = (bottom + align - 1) & ~(align - 1);
+	if (start >= top)
+		return 0;
+	return top - start > UINT32_MAX ? UINT32_MAX : (uint32_t)(top - start);
+}
+
+/* Set the free gap below @n, and its aligned fits. */
+static void
+node_set_gap(struct ims_iova *n, uint64_t gap)
+{
+	unsigned k;
+
+	n->gap = gap;
+	for (k = 1; k <= IMS_IOVA_FIT_ORDERS; k++)
+		n->fit[k - 1] = aligned_fit(n->pfn_lo - gap, n->pfn_lo, k);
+}
+
 static void
 iova_augment(struct ims_iova *n)
 {
 	const struct ims_iova *l = RB_LEFT(n, rb), *r = RB_RIGHT(n, rb);
+	unsigned i;
 
 	n->count = n->weight + sub_count(l) + sub_count(r);
 	n->max_gap = IMS_MAX(n->gap, IMS_MAX(sub_max_gap(l), sub_max_gap(r)));
+	for (i = 0; i < IMS_IOVA_FIT_ORDERS; i++) {
+		uint32_t f = n->fit[i];
+
+		if (l && l->max_fit[i] > f)
+			f = l->max_fit[i];
+		if (r && r->max_fit[i] > f)
+			f = r->max_fit[i];
+		n->max_fit[i] = f;
+	}
 }
 
-/* Recompute @n and all its ancestors (a node's count changed). */
+/* Add @delta to the node counts of @n and its ancestors. */
 static void
-propagate(struct ims_iova *n)
+propagate_count(struct ims_iova *n, int delta)
 {
 	for (; n; n = RB_PARENT(n, rb))
-		iova_augment(n);
+		n->count += (uint64_t)(int64_t)delta;
 }
 
-/* Recompute after a change of @n's gap only: stop once a max_gap holds still. */
+/* Recompute the max aggregates from @n up after a change of its gap (counts
+ * are not touched): stop where they hold still. */
 static void
 propagate_gap(struct ims_iova *n)
 {
 	for (; n; n = RB_PARENT(n, rb)) {
+		uint32_t old_fit[IMS_IOVA_FIT_ORDERS];
 		uint64_t old = n->max_gap;
 
+		memcpy(old_fit, n->max_fit, sizeof(old_fit));
 		iova_augment(n);
-		if (n->max_gap == old)
+		if (n->max_gap == old && !memcmp(old_fit, n->max_fit, sizeof(old_fit)))
 			break;
 	}
 }
@@ -111,18 +153,20 @@ tree_link(struct iommusim_iova_domain *d, struct ims_iova *n)
 
 	/* Enter neutral, so the library's partial augment calls stay exact. */
 	n->weight = 0;
-	n->gap = 0;
 	n->count = 0;
 	n->max_gap = 0;
+	node_set_gap(n, 0);
+	memset(n->max_fit, 0, sizeof(n->max_fit));
 	if (RB_INSERT(ims_iova_tree, &d->root, n))
 		ims_assert(!"duplicate pfn_lo in the IOVA tree");
 	pred = NODE_PREV(n);
 	succ = NODE_NEXT(n);
 	n->weight = 1;
-	n->gap = gap_below(n, pred);
-	propagate(n);
+	propagate_count(n, 1);
+	node_set_gap(n, gap_below(n, pred));
+	propagate_gap(n);
 	if (succ) {
-		succ->gap = gap_below(succ, n);
+		node_set_gap(succ, gap_below(succ, n));
 		propagate_gap(succ);
 	}
 }
@@ -134,10 +178,11 @@ tree_unlink(struct iommusim_iova_domain *d, struct ims_iova *n)
 	struct ims_iova *pred = NODE_PREV(n), *succ = NODE_NEXT(n);
 
 	n->weight = 0;
-	n->gap = 0;
-	propagate(n);
+	propagate_count(n, -1);
+	node_set_gap(n, 0);
+	propagate_gap(n);
 	if (succ) {
-		succ->gap = gap_below(succ, pred);
+		node_set_gap(succ, gap_below(succ, pred));
 		propagate_gap(succ);
 	}
 	RB_REMOVE(ims_iova_tree, &d->root, n);
@@ -185,16 +230,32 @@ find_containing(struct iommusim_iova_domain *d, uint64_t pfn, struct iommusim_io
 	return n == &d->anchor ? NULL : n;
 }
 
-/* Rightmost node of subtree @n whose gap is >= @need (its max_gap is). */
+/*
+ * The searches below look for gaps by one of two measures: f == 0 is the
+ * gap's length, f == k (1..IMS_IOVA_FIT_ORDERS) the largest 2^k-aligned fit.
+ */
+static inline uint64_t
+own_measure(const struct ims_iova *n, unsigned f)
+{
+	return f ? n->fit[f - 1] : n->gap;
+}
+
+static inline uint64_t
+sub_measure(const struct ims_iova *n, unsigned f)
+{
+	return !n ? 0 : f ? n->max_fit[f - 1] : n->max_gap;
+}
+
+/* Rightmost node of subtree @n whose measure is >= @need (the subtree's is). */
 static struct ims_iova *
-rightmost_with_gap(struct ims_iova *n, uint64_t need)
+rightmost_with(struct ims_iova *n, uint64_t need, unsigned f)
 {
 	for (;;) {
 		struct ims_iova *r = RB_RIGHT(n, rb);
 
-		if (r && r->max_gap >= need)
+		if (sub_measure(r, f) >= need)
 			n = r;
-		else if (n->gap >= need)
+		else if (own_measure(n, f) >= need)
 			return n;
 		else
 			n = RB_LEFT(n, rb);
@@ -202,22 +263,22 @@ rightmost_with_gap(struct ims_iova *n, uint64_t need)
 	}
 }
 
-/* Nearest node before @n in order whose gap is >= @need, or NULL. */
+/* Nearest node before @n in order whose measure is >= @need, or NULL. */
 static struct ims_iova *
-prev_with_gap(struct ims_iova *n, uint64_t need)
+prev_with(struct ims_iova *n, uint64_t need, unsigned f)
 {
 	struct ims_iova *l = RB_LEFT(n, rb), *p;
 
-	if (l && l->max_gap >= need)
-		return rightmost_with_gap(l, need);
+	if (sub_measure(l, f) >= need)
+		return rightmost_with(l, need, f);
 	for (; (p = RB_PARENT(n, rb)); n = p) {
 		if (n != RB_RIGHT(p, rb))
 			continue;
-		if (p->gap >= need)
+		if (own_measure(p, f) >= need)
 			return p;
 		l = RB_LEFT(p, rb);
-		if (l && l->max_gap >= need)
-			return rightmost_with_gap(l, need);
+		if (sub_measure(l, f) >= need)
+			return rightmost_with(l, need, f);
 	}
 	return NULL;
 }
@@ -247,24 +308,28 @@ walk_pass(struct iommusim_iova_domain *d, struct ims_iova *start, const struct w
 	uint64_t high = IMS_MIN(w->limit, start->pfn_lo);
 	struct ims_iova *q = nfind_lo(d, high), *stop;
 	uint64_t align = ~w->align_mask + 1, lowest_top;
+	unsigned k = ims_fls64(align) - 1, f;
 	bool found = false;
 
+	/* With an exact measure for this alignment the first gap found is the
+	 * kernel's; otherwise gap >= size only filters, and the loop goes on. */
+	f = k <= IMS_IOVA_FIT_ORDERS && w->size <= UINT32_MAX ? k : 0;
 	ims_assert(q);
 	while (q) {
 		uint64_t top = IMS_MIN(high, q->pfn_lo), cand;
-		struct ims_iova *p = NODE_PREV(q);
 
 		if (top < w->size)
 			break;
 		cand = (top - w->size) & w->align_mask;
 		if (cand < w->low)
 			break;
-		if (!p || cand > p->pfn_hi) {
+		/* q->pfn_lo - q->gap is one past the predecessor's end (or 0). */
+		if (cand >= q->pfn_lo - q->gap) {
 			*pfn_out = cand;
 			found = true;
 			break;
 		}
-		q = prev_with_gap(q, w->size);
+		q = prev_with(q, w->size, f);
 	}
 	if (!nodes)
 		return found;
@@ -566,7 +631,7 @@ static void
 node_set_lo(struct ims_iova *n, uint64_t pfn_lo)
 {
 	n->pfn_lo = pfn_lo;
-	n->gap = gap_below(n, NODE_PREV(n));
+	node_set_gap(n, gap_below(n, NODE_PREV(n)));
 	propagate_gap(n);
 }
 
@@ -1292,6 +1357,7 @@ check_subtree(struct check *c, const struct ims_iova *n, const struct ims_iova *
 {
 	const struct ims_iova *l, *r;
 	uint64_t count, max_gap;
+	unsigned k;
 	int hl, hr;
 
 	if (!n)
@@ -1317,6 +1383,16 @@ check_subtree(struct check *c, const struct ims_iova *n, const struct ims_iova *
 	}
 	count = n->weight + sub_count(l) + sub_count(r);
 	max_gap = IMS_MAX(n->gap, IMS_MAX(sub_max_gap(l), sub_max_gap(r)));
+	for (k = 1; k <= IMS_IOVA_FIT_ORDERS; k++) {
+		uint64_t own = aligned_fit(n->pfn_lo - n->gap, n->pfn_lo, k);
+		uint64_t f = IMS_MAX(own, IMS_MAX(sub_measure(l, k), sub_measure(r, k)));
+
+		if (n->fit[k - 1] != own || n->max_fit[k - 1] != f) {
+			check_fail(c, "stale max_fit[%u] at 0x%llx", k - 1,
+				   (unsigned long long)n->pfn_lo);
+			return -1;
+		}
+	}
 	if (n->weight != 1 || n->count != count || n->max_gap != max_gap) {
 		check_fail(c, "stale aggregate at 0x%llx (count %llu)",
 			   (unsigned long long)n->pfn_lo, (unsigned long long)n->count);

@@ -21,8 +21,9 @@
  * carries subtree aggregates so that the kernel's linear walks can be answered
  * in O(log n): `gap` is the number of free pfns directly below the node (down
  * to its predecessor, or to pfn 0 for the lowest node), `max_gap` the largest
- * gap in the subtree, `max_fit[k - 1]` the largest size whose 2^k-aligned
- * placement fits in one of the subtree's gaps (saturated at UINT32_MAX), and
+ * gap in the subtree, `fit[k - 1]` the largest size whose 2^k-aligned
+ * placement fits in the node's own gap (saturated at UINT32_MAX),
+ * `max_fit[k - 1]` the same over the subtree, and
  * `count` the subtree's node count. A node being inserted or removed is made
  * neutral first (weight 0, gap 0) so that the tree library's local augment
  * calls never see a stale aggregate.
@@ -34,6 +35,7 @@ struct ims_iova {
 	uint64_t gap; /* free pfns just below pfn_lo */
 	uint64_t max_gap; /* max gap in this subtree */
 	uint64_t count; /* weighted node count of this subtree */
+	uint32_t fit[IMS_IOVA_FIT_ORDERS]; /* own gap's aligned fit per order */
 	uint32_t max_fit[IMS_IOVA_FIT_ORDERS]; /* max aligned fit per order */
 	uint8_t weight; /* 1, or 0 while being linked or unlinked */
 	bool cached; /* its pfn_lo sits in a magazine (checked rcaches) */
