@@ -104,6 +104,12 @@ bench_opts_parse(int argc, char **argv, const char *prog, const char *what, uint
 	o->pinned_cpu = bench_pin_current_cpu();
 }
 
+void
+bench_fail_call(const char *call, int ret)
+{
+	bench_die("%s failed: %d (%s)", call, ret, ret < 0 ? strerror(-ret) : "positive return");
+}
+
 int
 bench_pin_current_cpu(void)
 {

@@ -61,6 +61,17 @@ bench_keep_ptr(const void *p)
 /** Print "prog: message" to stderr and exit 1. */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/** Die naming the API call that returned @p ret (a -errno or a positive value). */
+void bench_fail_call(const char *call, int ret) __attribute__((noreturn));
+
+/** Any non-zero return of an API call is fatal (exit 1, naming the call). */
+#define BENCH_CHECK(call)                                         \
+	do {                                                      \
+		int bench_check_ret_ = (call);                    \
+		if (__builtin_expect(bench_check_ret_ != 0, 0))   \
+			bench_fail_call(#call, bench_check_ret_); \
+	} while (0)
+
 /** Program name used by bench_die (set by bench_opts_parse). */
 extern const char *bench_prog;
 

@@ -42,20 +42,6 @@
 
 static struct bench_opts opts;
 
-static void
-fail_call(const char *call, int ret)
-{
-	bench_die("%s failed: %d (%s)", call, ret, ret < 0 ? strerror(-ret) : "positive return");
-}
-
-/* Any non-zero return of an API call is fatal (exit 1, naming the call). */
-#define CHECK(call)                                       \
-	do {                                              \
-		int check_ret_ = (call);                  \
-		if (__builtin_expect(check_ret_ != 0, 0)) \
-			fail_call(#call, check_ret_);     \
-	} while (0)
-
 static uint64_t
 rep_budget(void)
 {
@@ -101,11 +87,11 @@ domain_new(unsigned ncpus, unsigned rcache_flags)
 	struct iommusim_iova_cfg cfg = { .granule = 4096, .start_pfn = START_PFN };
 	struct iommusim_iova_domain *d = NULL;
 
-	CHECK(iommusim_iova_domain_create(&cfg, &d));
+	BENCH_CHECK(iommusim_iova_domain_create(&cfg, &d));
 	if (ncpus) {
 		struct iommusim_iova_rcache_cfg rc = { .ncpus = ncpus, .flags = rcache_flags };
 
-		CHECK(iommusim_iova_rcaches_init(d, &rc));
+		BENCH_CHECK(iommusim_iova_rcaches_init(d, &rc));
 	}
 	return d;
 }
@@ -182,7 +168,7 @@ bench_floor_case(const char *name, uint64_t (*rep)(void *, uint64_t), struct ben
 
 	memset(&c, 0, sizeof(c));
 	ims_spin_init(&c.lock);
-	CHECK(pthread_spin_init(&c.plock, PTHREAD_PROCESS_PRIVATE));
+	BENCH_CHECK(pthread_spin_init(&c.plock, PTHREAD_PROCESS_PRIVATE));
 	for (c.n = 0; c.n < WARM_PREFILL; c.n++)
 		c.a[c.n] = c.n + 1;
 	bench_measure(&opts, rep, &c, bench_iters(&opts, 4000000, 2000), rep_budget(), st);
@@ -221,9 +207,9 @@ fast_pair_rep(void *p, uint64_t iters)
 	for (uint64_t i = 0; i < iters; i++) {
 		uint64_t pfn;
 
-		CHECK(iommusim_iova_alloc_fast(c->d, 0, 1, c->limit, true, &pfn, NULL));
+		BENCH_CHECK(iommusim_iova_alloc_fast(c->d, 0, 1, c->limit, true, &pfn, NULL));
 		bench_keep(pfn);
-		CHECK(iommusim_iova_free_fast(c->d, 0, pfn, 1, NULL));
+		BENCH_CHECK(iommusim_iova_free_fast(c->d, 0, pfn, 1, NULL));
 	}
 	return bench_now_ns() - t0;
 }
@@ -234,8 +220,8 @@ check_warm_mag(struct iommusim_iova_domain *d, const char *name, const char *whe
 	struct iommusim_iova_rcache_info ri;
 	struct iommusim_iova_info info;
 
-	CHECK(iommusim_iova_rcache_info_get(d, 0, 0, &ri));
-	CHECK(iommusim_iova_info_get(d, &info));
+	BENCH_CHECK(iommusim_iova_rcache_info_get(d, 0, 0, &ri));
+	BENCH_CHECK(iommusim_iova_info_get(d, &info));
 	if (ri.loaded_size + ri.prev_size != WARM_PREFILL || ri.depot_size != 0 ||
 	    info.nr_ranges != WARM_PREFILL)
 		bench_die("%s: %s: cpu 0 bin 0 holds loaded %u + prev %u pfns, depot %" PRIu64
@@ -253,11 +239,11 @@ bench_fast_pair(const char *name, unsigned flags, const struct bench_stats *floo
 
 	/* Warm the magazine: WARM_PREFILL tree allocations, then free them all into it. */
 	for (int i = 0; i < WARM_PREFILL; i++) {
-		CHECK(iommusim_iova_alloc_fast(c.d, 0, 1, c.limit, true, &pfns[i], NULL));
+		BENCH_CHECK(iommusim_iova_alloc_fast(c.d, 0, 1, c.limit, true, &pfns[i], NULL));
 		check_range("iommusim_iova_alloc_fast", pfns[i], 1, 1, c.limit);
 	}
 	for (int i = 0; i < WARM_PREFILL; i++)
-		CHECK(iommusim_iova_free_fast(c.d, 0, pfns[i], 1, NULL));
+		BENCH_CHECK(iommusim_iova_free_fast(c.d, 0, pfns[i], 1, NULL));
 	check_warm_mag(c.d, name, "after the pre-fill");
 
 	bench_measure(&opts, fast_pair_rep, &c, bench_iters(&opts, 4000000, 2000), rep_budget(),
@@ -313,7 +299,7 @@ tree_alloc_one(struct tree_ctx *c, struct iommusim_iova_trace *tr)
 	if (ret == -ENOMEM)
 		return false;
 	if (ret != 0)
-		fail_call("iommusim_iova_alloc", ret);
+		bench_fail_call("iommusim_iova_alloc", ret);
 	check_range("iommusim_iova_alloc", pfn, size, roundup_pow2(size), c->limit);
 	c->live[c->n_live].pfn = pfn;
 	c->live[c->n_live].size = size;
@@ -328,7 +314,7 @@ tree_free_random(struct tree_ctx *c, struct iommusim_iova_trace *tr)
 	size_t i = bench_rng_below(&c->rng, c->n_live);
 	struct live v = c->live[i];
 
-	CHECK(iommusim_iova_free(c->d, v.pfn, tr));
+	BENCH_CHECK(iommusim_iova_free(c->d, v.pfn, tr));
 	c->live[i] = c->live[--c->n_live];
 	c->live_pages -= v.size;
 }
@@ -437,7 +423,7 @@ bench_tree_pair(unsigned fill_pct)
 	c.tr = NULL;
 	bench_measure(&opts, tree_pair_rep, &c, st.iters, rep_budget(), &st_nt);
 
-	CHECK(iommusim_iova_info_get(c.d, &info));
+	BENCH_CHECK(iommusim_iova_info_get(c.d, &info));
 	if (info.nr_ranges != c.n_live || info.nr_pfns != c.live_pages)
 		bench_die("%s: tree holds %" PRIu64 " ranges / %" PRIu64
 			  " pfns, expected %zu / %" PRIu64,
@@ -502,7 +488,7 @@ mixed_alloc_one(struct mixed_ctx *c, struct iommusim_iova_trace *tr)
 		return false;
 	}
 	if (ret != 0)
-		fail_call("iommusim_iova_alloc_fast", ret);
+		bench_fail_call("iommusim_iova_alloc_fast", ret);
 	check_range("iommusim_iova_alloc_fast", pfn, fast_len(size), roundup_pow2(size), c->limit);
 	c->live[c->n_live].pfn = pfn;
 	c->live[c->n_live].size = size;
@@ -522,7 +508,7 @@ mixed_rep(void *p, uint64_t iters)
 			unsigned cpu = (unsigned)bench_rng_below(&c->rng, MIXED_CPUS);
 			struct live v = c->live[k];
 
-			CHECK(iommusim_iova_free_fast(c->d, cpu, v.pfn, v.size, c->tr));
+			BENCH_CHECK(iommusim_iova_free_fast(c->d, cpu, v.pfn, v.size, c->tr));
 			c->live[k] = c->live[--c->n_live];
 		}
 		(void)mixed_alloc_one(c, c->tr);
@@ -544,7 +530,7 @@ mixed_check(const struct mixed_ctx *c, const char *name)
 		struct iommusim_iova_rcache_info ri;
 
 		for (unsigned cpu = 0; cpu < MIXED_CPUS; cpu++) {
-			CHECK(iommusim_iova_rcache_info_get(c->d, bin, cpu, &ri));
+			BENCH_CHECK(iommusim_iova_rcache_info_get(c->d, bin, cpu, &ri));
 			cached += ri.loaded_size + ri.prev_size;
 		}
 		/* depot_size is per bin, the same from every cpu; depot magazines are full */
@@ -552,7 +538,7 @@ mixed_check(const struct mixed_ctx *c, const char *name)
 		ranges += cached;
 		pfns += cached << bin;
 	}
-	CHECK(iommusim_iova_info_get(c->d, &info));
+	BENCH_CHECK(iommusim_iova_info_get(c->d, &info));
 	if (info.nr_ranges != ranges || info.nr_pfns != pfns)
 		bench_die("%s: tree holds %" PRIu64 " ranges / %" PRIu64 " pfns, expected %" PRIu64
 			  " / %" PRIu64 " (live + cached)",

@@ -80,6 +80,17 @@ ims_zalloc(size_t n)
 	return ims_aligned_zalloc(n, 16);
 }
 
+char *
+ims_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ims_zalloc(n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
 void
 ims_free(void *p)
 {

@@ -10,7 +10,9 @@
 void *ims_zalloc(size_t n);
 /* Zeroed memory of @n bytes aligned to @align (a power of two); NULL on failure. */
 void *ims_aligned_zalloc(size_t n, size_t align);
-/* Free memory from ims_zalloc/ims_aligned_zalloc; NULL is a no-op. */
+/* A copy of the string @s (from ims_zalloc); NULL on failure. */
+char *ims_strdup(const char *s);
+/* Free memory from ims_zalloc/ims_aligned_zalloc/ims_strdup; NULL is a no-op. */
 void ims_free(void *p);
 
 /*

@@ -7,6 +7,12 @@
 #define IOMMUSIM_IOMMUSIM_H
 
 #include <iommusim/common.h>
+#include <iommusim/ctx.h>
+#include <iommusim/iommu.h>
 #include <iommusim/iova.h>
+#include <iommusim/ism.h>
+#include <iommusim/s390_iommu.h>
+#include <iommusim/zpci.h>
+#include <iommusim/zpci_table.h>
 
 #endif /* IOMMUSIM_IOMMUSIM_H */
