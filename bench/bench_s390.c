@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommusim/iommu.h>
+#include <iommusim/s390_iommu.h>
+#include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
 
 #include "bench_common.h"
+#include "util_int.h"
 
 #define DEFAULT_SEED UINT64_C(0x5390)
 #define PG UINT64_C(4096)
@@ -306,6 +310,108 @@ window_finish(void *p)
 	free(w);
 }
 
+/* ---- iommu_map / iommu_unmap through the core and the s390 driver ---- */
+
+#define MAP_TLB_REFRESH (UINT64_C(1) << 32)
+#define MAP_TIME_UNMAP (UINT64_C(1) << 33)
+
+struct map_ctx {
+	struct iommusim_s390_iommu *s;
+	struct iommusim_iommu *iommu;
+	struct iommusim_zpci_fn *fn;
+	struct iommusim_device *dev;
+	struct iommusim_domain *dom;
+	uint64_t npages, slots;
+	bool time_unmap;
+};
+
+static void *
+map_setup(const struct s390_case *c)
+{
+	const struct iommusim_s390_iommu_cfg scfg = { .memory_bytes = UINT64_C(16) << 30 };
+	struct map_ctx *m = calloc(1, sizeof(*m));
+	struct iommusim_zpci_fn_cfg fcfg = { .fid = 1 };
+	struct iommusim_device_cfg dcfg = { .is_pci = true };
+	uint64_t k;
+
+	if (!m)
+		bench_die("out of memory");
+	m->npages = c->param & 0xffffffffu;
+	m->slots = WINDOW_PAGES / m->npages;
+	m->time_unmap = c->param & MAP_TIME_UNMAP;
+	/* No platform: every RPCIT answers cc 0 at no cost, so this is the
+	 * simulator's own price of the path (tlb_refresh adds the sync_map). */
+	fcfg.tlb_refresh = c->param & MAP_TLB_REFRESH;
+	BENCH_CHECK(iommusim_zpci_fn_create(&fcfg, &m->fn));
+	BENCH_CHECK(iommusim_s390_iommu_create(&scfg, NULL, &m->s, &m->iommu));
+	dcfg.drvdata = m->fn;
+	BENCH_CHECK(iommusim_device_create(m->iommu, &dcfg, &m->dev));
+	BENCH_CHECK(iommusim_domain_alloc(m->dev, IOMMUSIM_DOMAIN_DMA, &m->dom));
+	BENCH_CHECK(iommusim_iommu_attach_device(m->dom, m->dev, NULL));
+	/* Steady state: the window's tables exist. */
+	for (k = 0; k < m->slots; k++) {
+		uint64_t iova = WINDOW_BASE + k * m->npages * PG;
+
+		BENCH_CHECK(iommusim_iommu_map(m->dom, iova, frame_of(iova), m->npages * PG,
+					       IOMMUSIM_PROT_READ | IOMMUSIM_PROT_WRITE, NULL));
+		BENCH_CHECK(iommusim_iommu_unmap(m->dom, iova, m->npages * PG, NULL, NULL));
+	}
+	return m;
+}
+
+/* Map a batch of slots and unmap it again; only one half is timed. */
+static uint64_t
+map_rep(void *p, uint64_t iters)
+{
+	struct map_ctx *m = p;
+	uint64_t i = 0, t = 0;
+
+	while (i < iters) {
+		uint64_t n = IMS_MIN(m->slots, iters - i), k, t0;
+
+		t0 = bench_now_ns();
+		for (k = 0; k < n; k++) {
+			uint64_t iova = WINDOW_BASE + k * m->npages * PG;
+
+			BENCH_CHECK(iommusim_iommu_map(m->dom, iova, frame_of(iova), m->npages * PG,
+						       IOMMUSIM_PROT_READ | IOMMUSIM_PROT_WRITE,
+						       NULL));
+		}
+		if (!m->time_unmap)
+			t += bench_now_ns() - t0;
+		t0 = bench_now_ns();
+		for (k = 0; k < n; k++)
+			BENCH_CHECK(iommusim_iommu_unmap(m->dom, WINDOW_BASE + k * m->npages * PG,
+							 m->npages * PG, NULL, NULL));
+		if (m->time_unmap)
+			t += bench_now_ns() - t0;
+		i += n;
+	}
+	return t;
+}
+
+static void
+map_finish(void *p)
+{
+	struct map_ctx *m = p;
+	struct iommusim_s390_counters ctr;
+
+	BENCH_CHECK(iommusim_s390_domain_counters(m->dom, &ctr, NULL));
+	if (ctr.mapped_pages != ctr.unmapped_pages)
+		bench_die("iommu_map: %llu pages mapped but %llu unmapped",
+			  (unsigned long long)ctr.mapped_pages,
+			  (unsigned long long)ctr.unmapped_pages);
+	bench_json_u64("pages", m->npages);
+	bench_json_u64("sync_map_rpcits", ctr.sync_map_rpcits);
+	bench_json_u64("sync_rpcits", ctr.sync_rpcits);
+	BENCH_CHECK(iommusim_iommu_detach_device(m->dom, m->dev, NULL));
+	iommusim_device_destroy(m->dev, NULL);
+	iommusim_domain_free(m->dom);
+	iommusim_s390_iommu_destroy(m->s);
+	iommusim_zpci_fn_destroy(m->fn);
+	free(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -329,12 +435,28 @@ main(int argc, char **argv)
 		  window_finish },
 		{ "zpci_translate", 4000000, 4000, 0, window_setup_mapped, translate_rep,
 		  window_finish },
+		/* iommu_map of 1 / 16 / 256 pages, LPAR-like (no RPCIT) and with
+		 * tlb_refresh (one sync_map RPCIT per map) */
+		{ "iommu_map_1p", 1000000, 2000, 1, map_setup, map_rep, map_finish },
+		{ "iommu_map_16p", 200000, 400, 16, map_setup, map_rep, map_finish },
+		{ "iommu_map_256p", 20000, 64, 256, map_setup, map_rep, map_finish },
+		{ "iommu_map_1p_tlb_refresh", 1000000, 2000, 1 | MAP_TLB_REFRESH, map_setup,
+		  map_rep, map_finish },
+		{ "iommu_map_256p_tlb_refresh", 20000, 64, 256 | MAP_TLB_REFRESH, map_setup,
+		  map_rep, map_finish },
+		/* strict iommu_unmap: invalidate + one ranged RPCIT */
+		{ "iommu_unmap_1p", 1000000, 2000, 1 | MAP_TIME_UNMAP, map_setup, map_rep,
+		  map_finish },
+		{ "iommu_unmap_256p", 20000, 64, 256 | MAP_TIME_UNMAP, map_setup, map_rep,
+		  map_finish },
 	};
 	uint64_t t0;
 
-	bench_opts_parse(argc, argv, "bench_s390",
-			 "Benchmarks of the s390 translation tables (map, unmap, translate).",
-			 DEFAULT_SEED, &opts);
+	bench_opts_parse(
+		argc, argv, "bench_s390",
+		"Benchmarks of the s390 translation tables (map, unmap, translate) and of\n"
+		"iommu_map/iommu_unmap through the core and the s390 driver.",
+		DEFAULT_SEED, &opts);
 	if (opts.threads_set && opts.threads != 1)
 		fprintf(stderr, "bench_s390: every case is single-threaded; --threads=%u ignored\n",
 			opts.threads);
