@@ -433,13 +433,18 @@ iommusim_iommu_attach_device(struct iommusim_domain *dom, struct iommusim_device
 		pthread_mutex_unlock(&dev->iommu->lock);
 		return 0;
 	}
-	/* The driver moves the device from its previous domain itself. */
+	/* The driver moves the device from its previous domain itself. If the
+	 * new domain refuses it, the core attaches it to the old one again, as
+	 * the kernel's group attach does on its error path; that revert "must
+	 * succeed" (the kernel only warns), so the old domain stays on record. */
 	ret = dev->iommu->ops->attach_dev(dom->priv, dev, ctx);
 	if (!ret) {
 		if (old)
 			atomic_fetch_sub(&old->ndevices, 1);
 		atomic_fetch_add(&dom->ndevices, 1);
 		dev->domain = dom;
+	} else if (old) {
+		(void)dev->iommu->ops->attach_dev(old->priv, dev, ctx);
 	}
 	pthread_mutex_unlock(&dev->iommu->lock);
 	return ret;
