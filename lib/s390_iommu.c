@@ -35,16 +35,16 @@ struct iommusim_s390_iommu {
 
 /* zpci_iommu_ctrs, plus what the simulation wants besides. */
 struct s390_ctrs {
-	atomic_uint_fast64_t mapped_pages;
-	atomic_uint_fast64_t unmapped_pages;
-	atomic_uint_fast64_t global_rpcits;
-	atomic_uint_fast64_t sync_map_rpcits;
-	atomic_uint_fast64_t sync_rpcits;
-	atomic_uint_fast64_t enomem_recoveries;
-	atomic_uint_fast64_t enomem_recovery_failures;
-	atomic_uint_fast64_t sync_map_errors;
-	atomic_uint_fast64_t map_failures;
-	atomic_uint_fast64_t unmap_failures;
+	_Atomic uint64_t mapped_pages;
+	_Atomic uint64_t unmapped_pages;
+	_Atomic uint64_t global_rpcits;
+	_Atomic uint64_t sync_map_rpcits;
+	_Atomic uint64_t sync_rpcits;
+	_Atomic uint64_t enomem_recoveries;
+	_Atomic uint64_t enomem_recovery_failures;
+	_Atomic uint64_t sync_map_errors;
+	_Atomic uint64_t map_failures;
+	_Atomic uint64_t unmap_failures;
 };
 
 /* struct s390_domain (§3.1). */
@@ -74,12 +74,6 @@ struct s390_dev {
 	for (struct cds_list_head *pos_ = rcu_dereference((sd)->devices.next);           \
 	     pos_ != &(sd)->devices && ((sdev) = (struct s390_dev *)(void *)pos_, true); \
 	     pos_ = rcu_dereference(pos_->next))
-
-static void
-ctr_add(atomic_uint_fast64_t *c, uint64_t n)
-{
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
-}
 
 /* ---- device probe and capabilities (§3.2, §3.3) ------------------------- */
 
@@ -317,11 +311,11 @@ s390_map_pages(void *priv, uint64_t iova, uint64_t paddr, uint64_t pgsize, uint6
 			if (iommusim_zpci_table_update(sd->table, iova + i * S390_PAGE_SIZE, 0,
 						       IOMMUSIM_ZPCI_PTE_INVALID, NULL))
 				break;
-		ctr_add(&sd->ctrs.map_failures, 1);
+		ims_stat_add(&sd->ctrs.map_failures, 1);
 		return -ENOMEM;
 	}
 	*mapped = size;
-	ctr_add(&sd->ctrs.mapped_pages, pgcount);
+	ims_stat_add(&sd->ctrs.mapped_pages, pgcount);
 	return 0;
 }
 
@@ -339,12 +333,12 @@ s390_unmap_pages(void *priv, uint64_t iova, uint64_t pgsize, uint64_t pgcount,
 		 * before it already invalid, and nothing is gathered. */
 		if (iommusim_zpci_table_update(sd->table, iova + i * S390_PAGE_SIZE, 0,
 					       IOMMUSIM_ZPCI_PTE_INVALID, NULL)) {
-			ctr_add(&sd->ctrs.unmap_failures, 1);
+			ims_stat_add(&sd->ctrs.unmap_failures, 1);
 			return 0;
 		}
 	}
 	iommusim_iotlb_gather_add_range(gather, iova, size);
-	ctr_add(&sd->ctrs.unmapped_pages, pgcount);
+	ims_stat_add(&sd->ctrs.unmapped_pages, pgcount);
 	return size;
 }
 
@@ -368,7 +362,7 @@ s390_flush_iotlb_all(void *priv, const struct iommusim_ctx *ctx)
 
 	ims_rcu_read_lock();
 	for_each_sdev_rcu(sdev, sd) {
-		ctr_add(&sd->ctrs.global_rpcits, 1);
+		ims_stat_add(&sd->ctrs.global_rpcits, 1);
 		(void)refresh_all(sdev, IOMMUSIM_RPCIT_GLOBAL_FLUSH, 0, 0, ctx);
 	}
 	ims_rcu_read_unlock();
@@ -387,7 +381,7 @@ s390_iotlb_sync(void *priv, struct iommusim_iotlb_gather *gather, const struct i
 	size = gather->last - gather->start + 1;
 	ims_rcu_read_lock();
 	for_each_sdev_rcu(sdev, sd) {
-		ctr_add(&sd->ctrs.sync_rpcits, 1);
+		ims_stat_add(&sd->ctrs.sync_rpcits, 1);
 		(void)iommusim_zpci_refresh_trans(sdev->fn, gather->start, size,
 						  IOMMUSIM_RPCIT_SYNC, 0, 0, ctx);
 	}
@@ -406,16 +400,16 @@ s390_iotlb_sync_map(void *priv, uint64_t iova, uint64_t size, const struct iommu
 		/* Without tlb_refresh new entries need no announcement. */
 		if (!sdev->tlb_refresh)
 			continue;
-		ctr_add(&sd->ctrs.sync_map_rpcits, 1);
+		ims_stat_add(&sd->ctrs.sync_map_rpcits, 1);
 		ret = iommusim_zpci_refresh_trans(sdev->fn, iova, size, IOMMUSIM_RPCIT_SYNC_MAP,
 						  iova, size, ctx);
 		if (ret == -ENOMEM) {
 			/* Out of resources: a global refresh lets the hypervisor
 			 * drop stale entries; it covers the new range too. */
-			ctr_add(&sd->ctrs.enomem_recoveries, 1);
+			ims_stat_add(&sd->ctrs.enomem_recoveries, 1);
 			ret = refresh_all(sdev, IOMMUSIM_RPCIT_ENOMEM_RECOVERY, iova, size, ctx);
 			if (ret) {
-				ctr_add(&sd->ctrs.enomem_recovery_failures, 1);
+				ims_stat_add(&sd->ctrs.enomem_recovery_failures, 1);
 				break;
 			}
 		}
@@ -424,7 +418,7 @@ s390_iotlb_sync_map(void *priv, uint64_t iova, uint64_t size, const struct iommu
 	}
 	ims_rcu_read_unlock();
 	if (ret)
-		ctr_add(&sd->ctrs.sync_map_errors, 1);
+		ims_stat_add(&sd->ctrs.sync_map_errors, 1);
 	return ret;
 }
 

@@ -59,6 +59,36 @@ ims_add_sat(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
+/* Statistics: relaxed counters and high/low-water marks. */
+static inline void
+ims_stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline void
+ims_stat_max(_Atomic uint64_t *m, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+
+	/* A failed exchange reloads cur. */
+	while (v > cur)
+		if (atomic_compare_exchange_weak_explicit(m, &cur, v, memory_order_relaxed,
+							  memory_order_relaxed))
+			break;
+}
+
+static inline void
+ims_stat_min(_Atomic uint64_t *m, uint64_t v)
+{
+	uint64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+
+	while (v < cur)
+		if (atomic_compare_exchange_weak_explicit(m, &cur, v, memory_order_relaxed,
+							  memory_order_relaxed))
+			break;
+}
+
 /*
  * A spinlock for short critical sections, inline like the kernel's
  * spin_lock(): test-and-test-and-set on a C11 atomic (acquire on lock,

@@ -8,9 +8,13 @@
 
 #include <iommusim/common.h>
 #include <iommusim/ctx.h>
+#include <iommusim/dma.h>
+#include <iommusim/dma_iommu.h>
+#include <iommusim/hist.h>
 #include <iommusim/iommu.h>
 #include <iommusim/iova.h>
 #include <iommusim/ism.h>
+#include <iommusim/legacy_s390_dma.h>
 #include <iommusim/s390_iommu.h>
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
