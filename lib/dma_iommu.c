@@ -345,7 +345,9 @@ static bool
 bad_call(const struct iommusim_dma_iommu *d, enum iommusim_dma_dir dir,
 	 const struct iommusim_ctx *ctx)
 {
-	return !d || dir > IOMMUSIM_DMA_NONE || ims_ctx_cpu(ctx) >= d->ncpus;
+	/* The kernel BUGs on DMA_NONE and unknown directions
+	 * (valid_dma_direction); here they are refused. */
+	return !d || dir >= IOMMUSIM_DMA_NONE || ims_ctx_cpu(ctx) >= d->ncpus;
 }
 
 /* __iommu_dma_map(). */
@@ -453,8 +455,10 @@ op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dm
 	(void)iommusim_device_info_get(d->dev, &di);
 	mask = di.seg_boundary_mask;
 	ents = ims_zalloc(nents * sizeof(*ents));
-	if (!ents)
+	if (!ents) {
+		ims_stat_add(&d->ctrs.map_errors, 1);
 		return -ENOMEM;
+	}
 	for (i = 0; i < nents; i++) {
 		uint64_t off = iova_offset(d, sg[i].phys);
 		uint64_t len = iova_align(d, sg[i].length + off);

@@ -14,6 +14,11 @@
  * per domain, which is the knob users explore. The simulator also measures
  * how long each lazily unmapped IOVA stays reachable through a stale IOTLB
  * entry (the exposure window) and how much the queues hold.
+ *
+ * Thread-safety: map, unmap and the timeout may run concurrently from any
+ * threads, as in the kernel, provided each simulated CPU id (ctx->cpu) is
+ * used by one thread at a time (per-CPU state is not locked, like the
+ * kernel's per-CPU data). A NULL ctx is CPU 0.
  */
 #ifndef IOMMUSIM_DMA_IOMMU_H
 #define IOMMUSIM_DMA_IOMMU_H
