@@ -15,7 +15,10 @@
 #include <iommusim/iova.h>
 #include <iommusim/ism.h>
 #include <iommusim/legacy_s390_dma.h>
+#include <iommusim/platform.h>
 #include <iommusim/s390_iommu.h>
+#include <iommusim/shadow.h>
+#include <iommusim/sim.h>
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
 

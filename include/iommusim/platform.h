@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file
+ * Platform and hypervisor profiles and models (COST_MODEL.md §1-§2): LPAR,
+ * z/VM, KVM (QEMU + vfio) and, for comparison, x86 bare-metal VT-d and an x86
+ * guest with virtio-iommu.
+ *
+ * A profile is data: the platform clock and every cost, each under a key
+ * that `iommusim profile show` prints and `--set key=value` or a job file
+ * overrides. A platform model answers the RPCITs of the zPCI functions it
+ * owns (it is their struct iommusim_zpci_platform_ops): LPAR firmware answers
+ * at once; z/VM and KVM keep a real shadow of the guest's tables
+ * (iommusim/shadow.h) with an entry limit, so the cost of a global refresh
+ * and the moment status 16 appears come from what was walked, mapped and
+ * unmapped. Costs are charged to the issuing CPU's running work item in the
+ * engine, waiting for the hypervisor server when the platform serialises.
+ */
+#ifndef IOMMUSIM_PLATFORM_H
+#define IOMMUSIM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <iommusim/common.h>
+#include <iommusim/sim.h>
+#include <iommusim/zpci.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How RPCITs (or invalidations) are handled. */
+enum iommusim_platform_kind {
+	IOMMUSIM_PLATFORM_LPAR = 0, /**< firmware; no shadow, no map-time refresh */
+	IOMMUSIM_PLATFORM_ZVM, /**< CP shadows in the hypervisor */
+	IOMMUSIM_PLATFORM_KVM, /**< QEMU shadows in userspace with vfio maps */
+	IOMMUSIM_PLATFORM_X86_VTD, /**< bare-metal VT-d (comparison) */
+	IOMMUSIM_PLATFORM_X86_VIRTIO, /**< x86 guest with virtio-iommu (comparison) */
+};
+
+/**
+ * A platform profile: every number of COST_MODEL §2, in cycles unless named
+ * otherwise. A refresh (RPCIT, or an invalidation request) costs its base
+ * (map-time, ranged or global) plus what its walk did: per 4 KiB slot
+ * walked, per host map (a page newly shadowed and pinned) and per coalesced
+ * host unmap. LPAR firmware walks nothing, so only the bases count there.
+ */
+struct iommusim_profile {
+	char name[16]; /**< "lpar", "zvm", "kvm", "x86-vtd", "x86-virtio" */
+	enum iommusim_platform_kind kind;
+	double clock_ghz; /**< 5.2 for IBM Z, 3.0 for x86 */
+	bool tlb_refresh; /**< functions must announce new mappings */
+	bool serialised; /**< one hypervisor server handles all refreshes */
+	uint64_t shadow_limit; /**< shadow entries (vfio dma_entry_limit); 0 = none */
+	uint64_t iova_alloc_hit; /**< IOVA alloc from a magazine */
+	uint64_t iova_free_hit; /**< IOVA free to a magazine */
+	uint64_t iova_alloc_tree; /**< IOVA alloc from the rbtree, plus ... */
+	uint64_t iova_walk_node; /**< ... per node the kernel's walk visits */
+	uint64_t pte_set; /**< per 4 KiB PTE written */
+	uint64_t pte_clear; /**< per 4 KiB PTE cleared */
+	uint64_t request_build; /**< virtio-iommu: building a request, per page */
+	uint64_t map_sync_base; /**< map-time refresh: intercept or exit */
+	uint64_t sync_base; /**< ranged refresh of a strict unmap */
+	uint64_t global_base; /**< global refresh */
+	uint64_t walk_per_slot; /**< per 4 KiB slot a refresh walks */
+	uint64_t per_host_map; /**< per page newly shadowed (vfio map, pin) */
+	uint64_t per_host_unmap; /**< per coalesced host unmap call */
+	uint64_t fq_enqueue; /**< flush-queue enqueue */
+	uint64_t bounce_base; /**< bounce copy: base ... */
+	double bounce_per_byte; /**< ... per byte */
+};
+
+/** The built-in profiles, in the order `profile list` prints them. */
+IOMMUSIM_API size_t iommusim_profile_count(void);
+/** Built-in profile @p i (0-based), or NULL. */
+IOMMUSIM_API const struct iommusim_profile *iommusim_profile_at(size_t i);
+/** A built-in profile by name ("lpar", "zvm", "kvm", "x86-vtd", "x86-virtio"), or NULL. */
+IOMMUSIM_API const struct iommusim_profile *iommusim_profile_find(const char *name);
+
+/**
+ * Override one key from text, as `--set key=value` does: @p key is a field
+ * name of struct iommusim_profile ("global_per_slot", "shadow_limit",
+ * "clock_ghz", "serialised"...); @p value a decimal number (integers for
+ * cycles, a real for clock_ghz and bounce_per_byte, 0/1/true/false for
+ * booleans).
+ * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (nothing changed)
+ */
+IOMMUSIM_API int iommusim_profile_set(struct iommusim_profile *p, const char *key,
+				      const char *value);
+
+/** Key @p i (0-based) in `profile show` order, or NULL past the last. */
+IOMMUSIM_API const char *iommusim_profile_key_at(size_t i);
+
+/**
+ * Print a profile as `key = value` lines, one per key, with a comment on
+ * each naming its unit.
+ * @return 0; -EINVAL; -EIO on a write error
+ */
+IOMMUSIM_API int iommusim_profile_print(FILE *f, const struct iommusim_profile *p);
+
+/** What a platform model did. */
+struct iommusim_platform_stats {
+	uint64_t rpcits; /**< refreshes handled */
+	uint64_t global; /**< ... of which covered the whole window */
+	uint64_t status16; /**< answered cc 1 / status 16 */
+	uint64_t host_maps; /**< shadow inserts (vfio maps, pins) */
+	uint64_t host_unmap_calls; /**< coalesced host unmaps */
+	uint64_t walked_slots; /**< 4 KiB slots walked */
+	uint64_t busy_cycles; /**< cycles of hypervisor work charged */
+	uint64_t shadow_entries; /**< entries shadowed now (all functions) */
+	uint64_t max_shadow_entries; /**< ... at most */
+};
+
+/** A platform model bound to an engine. Opaque. */
+struct iommusim_platform;
+
+/**
+ * A model of @p profile on @p sim. The profile is copied.
+ * @return 0; -EINVAL; -ENOMEM
+ */
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_platform_create(const struct iommusim_profile *profile,
+							     struct iommusim_sim *sim,
+							     struct iommusim_platform **out);
+/** Every function must be destroyed first. NULL is a no-op. */
+IOMMUSIM_API void iommusim_platform_destroy(struct iommusim_platform *pl);
+
+/** The ops to put in struct iommusim_zpci_fn_cfg.platform (priv: the model). */
+extern IOMMUSIM_API const struct iommusim_zpci_platform_ops iommusim_platform_zpci_ops;
+
+/** The profile in force. */
+IOMMUSIM_API const struct iommusim_profile *
+iommusim_platform_profile(const struct iommusim_platform *pl);
+
+/** @return 0; -EINVAL */
+IOMMUSIM_API int iommusim_platform_stats_get(const struct iommusim_platform *pl,
+					     struct iommusim_platform_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOMMUSIM_PLATFORM_H */
