@@ -218,7 +218,9 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 	 * be set up, silently becomes a strict DMA domain. */
 	d->type = di.type;
 	if (d->type == IOMMUSIM_DOMAIN_DMA_FQ &&
-	    (!iommusim_device_capable(dev, IOMMUSIM_CAP_DEFERRED_FLUSH) || setup_fq(d, cfg))) {
+	    ((!cfg->skip_deferred_flush_check &&
+	      !iommusim_device_capable(dev, IOMMUSIM_CAP_DEFERRED_FLUSH)) ||
+	     setup_fq(d, cfg))) {
 		d->type = IOMMUSIM_DOMAIN_DMA;
 		d->downgraded = true;
 		(void)iommusim_domain_set_type(dom, IOMMUSIM_DOMAIN_DMA);
@@ -633,6 +635,12 @@ const struct iommusim_hist *
 iommusim_dma_iommu_exposure(const struct iommusim_dma_iommu *d)
 {
 	return d && d->fq ? ims_fq_exposure(d->fq) : NULL;
+}
+
+const struct iommusim_iova_trace *
+iommusim_dma_iommu_cpu_trace(const struct iommusim_dma_iommu *d, unsigned cpu)
+{
+	return d && cpu < d->ncpus ? &d->cpus[cpu].iova : NULL;
 }
 
 struct iommusim_iova_domain *

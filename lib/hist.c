@@ -197,10 +197,11 @@ iommusim_hist_summary_get(const struct iommusim_hist *h, struct iommusim_hist_su
 		s.max = atomic_load_explicit(&h->max, memory_order_relaxed);
 		s.mean = (double)atomic_load_explicit(&h->sum, memory_order_relaxed) /
 			 (double)s.count;
-		s.p50 = iommusim_hist_percentile(h, 50);
-		s.p90 = iommusim_hist_percentile(h, 90);
-		s.p99 = iommusim_hist_percentile(h, 99);
-		s.p999 = iommusim_hist_percentile(h, 99.9);
+		/* Bucket upper bounds, but never above the exact maximum. */
+		s.p50 = IMS_MIN(iommusim_hist_percentile(h, 50), s.max);
+		s.p90 = IMS_MIN(iommusim_hist_percentile(h, 90), s.max);
+		s.p99 = IMS_MIN(iommusim_hist_percentile(h, 99), s.max);
+		s.p999 = IMS_MIN(iommusim_hist_percentile(h, 99.9), s.max);
 	}
 	*out = s;
 	return 0;

@@ -1,132 +1,80 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * iommusim: the command-line front end. For now it prints its version and
- * walks through the IOVA allocator's behaviour on a small domain.
+ * iommusim: the command-line front end. Dispatches to the subcommands; with
+ * no subcommand it runs the default comparison (the seeds' results).
  */
-#include <errno.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <iommusim/iommusim.h>
 
+#include "cmd.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *what;
+} cmds[] = {
+	{ "run", cmd_run, "run one job file under a platform and policy" },
+	{ "compare", cmd_compare,
+	  "run several policies side by side (default: the seeds' comparison)" },
+	{ "profile", cmd_profile, "list the platform profiles or show one" },
+	{ "script", cmd_script, "run a scenario script with expectations" },
+	{ "demo", cmd_demo, "walk through the IOVA allocator on a small domain" },
+};
+
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: iommusim [OPTION]...\n"
-		   "Simulate the Linux IOMMU DMA flush machinery.\n"
+	size_t i;
+
+	fprintf(f, "Usage: iommusim [COMMAND [ARGS...]]\n"
+		   "Simulate the Linux IOMMU DMA flush machinery (dma-iommu, s390 RPCIT,\n"
+		   "flush queues) on LPAR, z/VM, KVM and x86 platform models.\n"
 		   "\n"
-		   "With no option, print the version and a demonstration of the IOVA\n"
-		   "allocator (drivers/iommu/iova.c): top-down allocation below the cached\n"
-		   "node, size alignment, the cached-node update on free, and the per-CPU\n"
-		   "magazine caches.\n"
+		   "With no command, run the default comparison: for LPAR, z/VM and KVM, the\n"
+		   "pre-6.7 s390 DMA API against per-CPU and single flush queues and strict\n"
+		   "mode, plus the ISM check.\n"
 		   "\n"
-		   "  -h, --help       show this help and exit\n"
-		   "  -V, --version    print the version and exit\n");
+		   "Commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
+	fprintf(f, "\n"
+		   "  -h, --help     show this help (COMMAND --help: the command's)\n"
+		   "  -V, --version  print the version\n");
 }
 
-#define CHECK(call)                                                                           \
-	do {                                                                                  \
-		int ret_ = (call);                                                            \
-		if (ret_) {                                                                   \
-			fprintf(stderr, "iommusim: %s failed: %s\n", #call, strerror(-ret_)); \
-			goto out;                                                             \
-		}                                                                             \
-	} while (0)
-
-static void
-show_range(struct iommusim_iova_domain *iovad, const char *what, uint64_t pfn)
+bool
+cmd_help_requested(int argc, char **argv)
 {
-	struct iommusim_iova_range r;
-	struct iommusim_iova_info info;
+	int i;
 
-	if (iommusim_iova_find(iovad, pfn, &r, NULL) || iommusim_iova_info_get(iovad, &info))
-		return;
-	printf("  %-34s [0x%05" PRIx64 ", 0x%05" PRIx64 "]  cached32_node = [0x%05" PRIx64
-	       ", 0x%05" PRIx64 "]\n",
-	       what, r.pfn_lo, r.pfn_hi, info.cached32_node.pfn_lo, info.cached32_node.pfn_hi);
-}
-
-static int
-demo(void)
-{
-	const struct iommusim_iova_cfg cfg = { .granule = 4096, .start_pfn = 1 };
-	const struct iommusim_iova_rcache_cfg rcfg = { .ncpus = 2 };
-	struct iommusim_iova_domain *iovad = NULL;
-	struct iommusim_iova_trace tr = { 0 };
-	struct iommusim_iova_info info;
-	uint64_t a, b, c, d, pfn;
-	int rc = EXIT_FAILURE;
-
-	CHECK(iommusim_iova_domain_create(&cfg, &iovad));
-	CHECK(iommusim_iova_info_get(iovad, &info));
-	printf("IOVA domain: granule %" PRIu64 ", start_pfn %" PRIu64 ", dma_32bit_pfn 0x%" PRIx64
-	       "\n",
-	       info.granule, info.start_pfn, info.dma_32bit_pfn);
-
-	printf("alloc_iova below 4 GiB (limit_pfn 0xfffff), KERNEL_SPEC TV-1..TV-3:\n");
-	CHECK(iommusim_iova_alloc(iovad, 1, 0xfffff, true, &a, NULL));
-	show_range(iovad, "size 1, aligned", a);
-	CHECK(iommusim_iova_alloc(iovad, 3, 0xfffff, true, &b, NULL));
-	show_range(iovad, "size 3, aligned to 4", b);
-	CHECK(iommusim_iova_alloc(iovad, 1, 0xfffff, false, &c, NULL));
-	show_range(iovad, "size 1, not aligned", c);
-	CHECK(iommusim_iova_free(iovad, a, NULL));
-	printf("  free 0x%05" PRIx64 ": the cached node moves to its successor\n", a);
-	CHECK(iommusim_iova_alloc(iovad, 1, 0xfffff, true, &d, NULL));
-	show_range(iovad, "size 1 again: the hole is reused", d);
-
-	printf("alloc_iova_fast / free_iova_fast on CPU 0 (magazines of %d pfns):\n",
-	       IOMMUSIM_IOVA_MAG_SIZE);
-	CHECK(iommusim_iova_rcaches_init(iovad, &rcfg));
-	CHECK(iommusim_iova_alloc_fast(iovad, 0, 3, 0xfffff, true, &pfn, &tr));
-	printf("  size 3 is rounded to 4: pfn 0x%05" PRIx64 " from the tree (rcache misses %" PRIu64
-	       ")\n",
-	       pfn, tr.rcache_misses);
-	CHECK(iommusim_iova_free_fast(iovad, 0, pfn, 3, &tr));
-	CHECK(iommusim_iova_alloc_fast(iovad, 0, 4, 0xfffff, true, &pfn, &tr));
-	printf("  freed to CPU 0's magazine and reallocated: pfn 0x%05" PRIx64
-	       " (rcache hits %" PRIu64 ")\n",
-	       pfn, tr.rcache_hits);
-	CHECK(iommusim_iova_free_fast(iovad, 0, pfn, 4, &tr));
-	CHECK(iommusim_iova_alloc_fast(iovad, 1, 4, 0xfffff, true, &pfn, &tr));
-	printf("  CPU 1 has its own magazines: pfn 0x%05" PRIx64 " comes from the tree\n", pfn);
-	rc = EXIT_SUCCESS;
-out:
-	iommusim_iova_domain_destroy(iovad);
-	return rc;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
+	size_t i;
 
-	while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case 'V':
-			printf("iommusim %s\n", iommusim_version());
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (argc < 2)
+		return cmd_compare(1, argv);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return EXIT_SUCCESS;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "iommusim: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("iommusim %s\n", iommusim_version());
+		return EXIT_SUCCESS;
 	}
-	printf("iommusim %s\n\n", iommusim_version());
-	return demo();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "iommusim: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
 }

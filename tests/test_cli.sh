@@ -1,43 +1,293 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The iommusim command line: help, version, the demo, and errors on bad usage.
+# The iommusim command line: help, version, the demo, profiles, run and
+# compare with text, JSON and CSV output, --set, determinism, and errors on
+# bad usage and bad job files.
 # usage: test_cli.sh IOMMUSIM
 set -u
 sim=$1
 fails=0
 n=0
+LAST=
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
 
-check() { # name, expected exit status, command...
+# Short simulated runs keep the suite quick; the costs are the profiles'.
+short="--set=runtime=20ms"
+
+check() { # name, expected exit status, command... (stdout and stderr in LAST)
 	name=$1
 	want=$2
 	shift 2
 	n=$((n + 1))
-	out=$("$@" 2>&1)
+	LAST=$("$@" 2>&1)
 	got=$?
 	if [ "$got" -ne "$want" ]; then
 		echo "not ok $n - $name (exit $got, want $want)"
-		printf '%s\n' "$out" | sed 's/^/# /'
+		printf '%s\n' "$LAST" | head -20 | sed 's/^/# /'
 		fails=$((fails + 1))
 		return 1
 	fi
 	echo "ok $n - $name"
-	LAST=$out
+}
+
+check_out() { # name, expected exit status, command... (stdout only in LAST; stderr apart)
+	name=$1
+	want=$2
+	shift 2
+	n=$((n + 1))
+	LAST=$("$@" 2>"$tmp/stderr")
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "not ok $n - $name (exit $got, want $want)"
+		sed 's/^/# /' "$tmp/stderr" | head -20
+		fails=$((fails + 1))
+		return 1
+	fi
+	echo "ok $n - $name"
 }
 
 expect_text() { # name, text
 	n=$((n + 1))
 	case $LAST in
 	*"$2"*) echo "ok $n - $1" ;;
-	*) echo "not ok $n - $1 (no '$2')"; fails=$((fails + 1)) ;;
+	*)
+		echo "not ok $n - $1 (no '$2')"
+		printf '%s\n' "$LAST" | head -20 | sed 's/^/# /'
+		fails=$((fails + 1))
+		;;
 	esac
 }
 
+expect_py() { # name, python expression over d (the JSON in LAST)
+	n=$((n + 1))
+	if printf '%s\n' "$LAST" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if ($2) else 1)" 2>"$tmp/py"; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1 ($2)"
+		sed 's/^/# /' "$tmp/py" | tail -5
+		fails=$((fails + 1))
+	fi
+}
+
 echo "TAP version 13"
+
+# ---- top level --------------------------------------------------------------
 check "help exits 0" 0 "$sim" --help && expect_text "help shows usage" "Usage: iommusim"
+expect_text "help lists compare" "compare"
 check "version exits 0" 0 "$sim" --version && expect_text "version printed" "iommusim 0."
-check "demo runs" 0 "$sim" && expect_text "demo shows TV-2" "[0xffffc, 0xffffe]"
-expect_text "demo reuses the freed hole" "size 1 again: the hole is reused   [0xfffff, 0xfffff]"
 check "unknown option fails" 2 "$sim" --bogus && expect_text "unknown option explained" "Usage:"
 check "stray argument fails" 2 "$sim" stray && expect_text "stray argument named" "'stray'"
+
+# ---- demo -------------------------------------------------------------------
+check "demo runs" 0 "$sim" demo && expect_text "demo shows TV-2" "[0xffffc, 0xffffe]"
+expect_text "demo reuses the freed hole" "size 1 again: the hole is reused   [0xfffff, 0xfffff]"
+check "demo rejects arguments" 2 "$sim" demo extra
+
+# ---- every command's --help -------------------------------------------------
+for cmd in run compare profile script demo; do
+	check "$cmd --help exits 0" 0 "$sim" "$cmd" --help &&
+		expect_text "$cmd --help shows usage" "Usage: iommusim $cmd"
+done
+check "run -h exits 0" 0 "$sim" run -h && expect_text "run -h lists --set" "--set"
+check "compare --help lists --platforms" 0 "$sim" compare --help &&
+	expect_text "compare --help lists --policies" "--policies"
+check "profile show --help exits 0" 0 "$sim" profile show --help
+
+# ---- profile ----------------------------------------------------------------
+check "profile list" 0 "$sim" profile list && expect_text "profile list has lpar" "lpar"
+expect_text "profile list has zvm" "zvm"
+expect_text "profile list has kvm" "kvm"
+expect_text "profile list describes" "KVM guest"
+check "profile show kvm" 0 "$sim" profile show kvm && expect_text "show names keys" "shadow_limit"
+expect_text "show names the profile" "# profile kvm"
+check "profile show --set" 0 "$sim" profile show zvm --set global_base=12345 &&
+	expect_text "--set shows in the profile" "12345"
+check "profile show unknown platform" 2 "$sim" profile show nope &&
+	expect_text "unknown platform named" "'nope'"
+check "profile show unknown key" 2 "$sim" profile show kvm --set nokey=1 &&
+	expect_text "unknown profile key named" "'nokey'"
+check "profile show bad value" 2 "$sim" profile show kvm --set shadow_limit=lots
+check "profile without subcommand" 2 "$sim" profile
+check "profile unknown subcommand" 2 "$sim" profile frob && expect_text "subcommand named" "'frob'"
+
+# ---- job files ----------------------------------------------------------------
+cat >"$tmp/job.ini" <<'EOF'
+; 4 KiB random reads under KVM
+[global]
+platform=kvm
+policy=lazy-single
+seed=42
+
+[randread]
+rw=randread
+bs=4k
+iodepth=8
+numjobs=2
+runtime=20ms
+
+[platform]
+shadow_limit=65535
+EOF
+cat >"$tmp/bad.ini" <<'EOF'
+[global]
+platform=kvm
+
+[randread]
+bss=4k
+EOF
+cat >"$tmp/badvalue.ini" <<'EOF'
+[randread]
+rw=randread
+iodepth=fast
+EOF
+
+# ---- usage errors -------------------------------------------------------------
+check "run without a job file" 2 "$sim" run && expect_text "missing file explained" "job file"
+check "run unknown option" 2 "$sim" run "$tmp/job.ini" --bogus &&
+	expect_text "unknown option named" "bogus"
+check "run bad seed" 2 "$sim" run "$tmp/job.ini" --seed abc && expect_text "bad seed named" "'abc'"
+check "run unknown policy" 2 "$sim" run "$tmp/job.ini" --policy nope &&
+	expect_text "unknown policy named" "'nope'"
+check "run unknown platform" 2 "$sim" run "$tmp/job.ini" --platform nope &&
+	expect_text "unknown platform named" "'nope'"
+check "run --fq-size not a power of two" 2 "$sim" run "$tmp/job.ini" --fq-size 1000
+check "run --json and --csv" 2 "$sim" run "$tmp/job.ini" --json --csv
+check "run two job files" 2 "$sim" run "$tmp/job.ini" "$tmp/job.ini"
+check "run unknown --set key" 2 "$sim" run "$tmp/job.ini" --set nokey=1 &&
+	expect_text "unknown --set key named" "unknown key 'nokey'"
+check "run --set without =" 2 "$sim" run "$tmp/job.ini" --set iodepth
+check "run --set bad job value" 2 "$sim" run "$tmp/job.ini" --set iodepth=fast &&
+	expect_text "bad --set value named" "fast"
+check "run --set bad profile value" 2 "$sim" run "$tmp/job.ini" --set shadow_limit=lots
+check "compare unknown platform" 2 "$sim" compare --platforms lpar,nope &&
+	expect_text "compare names the platform" "'nope'"
+check "compare unknown policy" 2 "$sim" compare --policies legacy,nope &&
+	expect_text "compare names the policy" "'nope'"
+check "compare unknown --set key" 2 "$sim" compare --set nokey=1
+check "compare unknown option" 2 "$sim" compare --bogus
+
+# ---- bad job files --------------------------------------------------------------
+check "missing job file" 2 "$sim" run "$tmp/none.ini" && expect_text "missing file named" "$tmp/none.ini"
+check "malformed job file" 2 "$sim" run "$tmp/bad.ini" &&
+	expect_text "malformed file has FILE:LINE" "$tmp/bad.ini:5:"
+expect_text "malformed file names the key" "bss"
+check "bad value in job file" 2 "$sim" run "$tmp/badvalue.ini" &&
+	expect_text "bad value has FILE:LINE" "$tmp/badvalue.ini:3:"
+check "compare with a malformed job file" 2 "$sim" compare "$tmp/bad.ini" &&
+	expect_text "compare: FILE:LINE" "$tmp/bad.ini:5:"
+
+# ---- run ------------------------------------------------------------------------
+check_out "run text" 0 "$sim" run "$tmp/job.ini" -q && expect_text "text names the job" "job randread on kvm"
+expect_text "text has IOPS" "IOPS"
+expect_text "text has the debugfs counters" "Global RPCITs:"
+expect_text "text has Sync Map RPCITs" "Sync Map RPCITs:"
+expect_text "text prints the seed" "seed 42"
+
+check_out "run --json" 0 "$sim" run "$tmp/job.ini" --json
+json1=$LAST
+expect_py "JSON schema 1" 'd["schema"] == 1'
+expect_py "JSON has the result fields" 'all(k in d for k in ("platform", "policy", "seed", "sim_ns", "ios", "bytes", "iops", "bytes_per_s", "cpu_cycles_per_io", "cycles_per_io", "cpu_utilisation", "latency", "exposure", "mapped_pages", "unmapped_pages", "global_rpcits", "sync_map_rpcits", "sync_rpcits", "legacy_global_rpcits", "rpcits", "status16", "enomem_recoveries", "map_errors", "max_shadow_entries", "fq_max_entries", "fq_max_pages", "hv_busy_ns", "ism_events", "ism_first_event_ns", "ism_first_iova", "ism_first_rpcit_addr", "ism_first_rpcit_len", "ism_first_reason"))'
+expect_py "JSON latency percentiles" 'all(k in d["latency"] for k in ("count", "min", "max", "mean", "p50", "p90", "p99", "p999"))'
+expect_py "JSON exposure percentiles" 'all(k in d["exposure"] for k in ("count", "p50", "p99", "p999"))'
+expect_py "JSON cycles by component" 'all(k in d["cycles_per_io"] for k in ("io", "alloc", "pte", "map_sync", "unmap_sync", "flush", "queue", "copy", "other"))'
+expect_py "JSON job, profile and policy options" 'd["job"]["bs"] == 4096 and d["job"]["iodepth"] == 8 and d["profile"]["name"] == "kvm" and "fq_size" in d["policy_options"]'
+expect_py "platform, policy and seed from the file" 'd["platform"] == "kvm" and d["policy"] == "lazy-single" and d["seed"] == 42'
+expect_py "the file's [platform] override" 'd["profile"]["shadow_limit"] == 65535'
+expect_py "I/Os completed" 'd["ios"] > 0 and d["iops"] > 0 and d["latency"]["count"] > 0'
+expect_py "fio-like subset" 'd["fio"]["jobs"][0]["read"]["iops"] == d["iops"]'
+n=$((n + 1))
+if [ -s "$tmp/stderr" ]; then
+	echo "not ok $n - nothing on stderr for a short non-terminal run"
+	fails=$((fails + 1))
+else
+	echo "ok $n - nothing on stderr for a short non-terminal run"
+fi
+
+check_out "run --json again" 0 "$sim" run "$tmp/job.ini" --json
+n=$((n + 1))
+if [ "$LAST" = "$json1" ]; then
+	echo "ok $n - the same run twice gives identical JSON"
+else
+	echo "not ok $n - the same run twice gives different JSON"
+	fails=$((fails + 1))
+fi
+
+check_out "run --set job and profile keys" 0 "$sim" run "$tmp/job.ini" --json \
+	--set bs=16k --set shadow_limit=4096 --set global_base=90000
+expect_py "--set job key" 'd["job"]["bs"] == 16384 and d["bytes"] == 16384 * d["ios"]'
+expect_py "--set profile key after the file" 'd["profile"]["shadow_limit"] == 4096 and d["profile"]["global_base"] == 90000'
+
+check_out "run options override the file" 0 "$sim" run "$tmp/job.ini" --json \
+	--platform zvm --policy strict --seed 7
+expect_py "--platform, --policy and --seed win" 'd["platform"] == "zvm" and d["policy"] == "strict" and d["seed"] == 7'
+check_out "run --fq-size and --fq-timeout" 0 "$sim" run "$tmp/job.ini" --json \
+	--fq-size 1024 --fq-timeout 5
+expect_py "flush-queue overrides recorded" 'd["policy_options"]["fq_size"] == 1024 and d["policy_options"]["fq_timeout_ms"] == 5'
+check_out "run --set queue keys" 0 "$sim" run "$tmp/job.ini" --json \
+	--set fq_size=1024 --set fq_timeout=20ms
+expect_py "--set fq_size and fq_timeout" 'd["policy_options"]["fq_size"] == 1024 and d["policy_options"]["fq_timeout_ms"] == 20'
+check_out "--fq-size wins over --set fq_size" 0 "$sim" run "$tmp/job.ini" --json \
+	--fq-size 64 --set fq_size=1024
+expect_py "the option wins" 'd["policy_options"]["fq_size"] == 64'
+check "run --set bad fq_size" 2 "$sim" run "$tmp/job.ini" --set fq_size=1000 &&
+	expect_text "bad fq_size named" "'1000'"
+check_out "run another seed" 0 "$sim" run "$tmp/job.ini" --json --seed 8
+expect_py "the seed is reported" 'd["seed"] == 8'
+
+check_out "run --csv" 0 "$sim" run "$tmp/job.ini" --csv
+expect_text "CSV header" "job,workload,rw,bs,"
+n=$((n + 1))
+if [ "$(printf '%s\n' "$LAST" | wc -l)" -eq 2 ] &&
+	printf '%s\n' "$LAST" | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+sys.exit(0 if len(rows) == 2 and len(rows[0]) == len(rows[1]) and rows[1][rows[0].index("platform")] == "kvm" else 1)'; then
+	echo "ok $n - CSV: a header and one row of the same width"
+else
+	echo "not ok $n - CSV: a header and one row of the same width"
+	fails=$((fails + 1))
+fi
+
+# ---- compare ------------------------------------------------------------------
+check_out "compare text" 0 "$sim" compare -q --platforms lpar,kvm --policies legacy,lazy-percpu "$short"
+expect_text "compare: LPAR table" "LPAR (lpar)"
+expect_text "compare: KVM table" "KVM (kvm)"
+expect_text "compare: relative column" "vs legacy"
+expect_text "compare: ISM under the kernel policy" "ISM (kernel policy): 0 in-use IOVAs exposed"
+expect_text "compare: ISM forced onto a flush queue" "ISM (forced flush queue): caught at t="
+
+check_out "compare --json" 0 "$sim" compare --platforms lpar,zvm --policies legacy,strict --json "$short"
+cjson=$LAST
+expect_py "compare JSON: schema and runs" 'd["schema"] == 1 and len(d["runs"]) == 4'
+expect_py "compare JSON: platform x policy" '[(r["platform"], r["policy"]) for r in d["runs"]] == [("lpar", "legacy"), ("lpar", "strict"), ("zvm", "legacy"), ("zvm", "strict")]'
+expect_py "compare JSON: ISM checks" '[(c["platform"], c["check"]) for c in d["ism_checks"]] == [("lpar", "kernel_policy"), ("lpar", "forced_flush_queue"), ("zvm", "kernel_policy"), ("zvm", "forced_flush_queue")]'
+expect_py "compare JSON: ISM results" 'all((c["ism_events"] == 0) == (c["check"] == "kernel_policy") for c in d["ism_checks"])'
+expect_py "compare JSON: --set reached the runs" 'all(r["job"]["runtime_ns"] == 20000000 for r in d["runs"])'
+check_out "compare --json again" 0 "$sim" compare --platforms lpar,zvm --policies legacy,strict --json "$short"
+n=$((n + 1))
+if [ "$LAST" = "$cjson" ]; then
+	echo "ok $n - the same comparison twice gives identical JSON"
+else
+	echo "not ok $n - the same comparison twice gives different JSON"
+	fails=$((fails + 1))
+fi
+
+check_out "compare --csv" 0 "$sim" compare --platforms kvm --policies legacy,lazy-single,strict --csv "$short"
+n=$((n + 1))
+# 3 policies + 2 ISM checks, plus the header
+if [ "$(printf '%s\n' "$LAST" | wc -l)" -eq 6 ]; then
+	echo "ok $n - compare CSV: a header and one row per run"
+else
+	echo "not ok $n - compare CSV: a header and one row per run"
+	printf '%s\n' "$LAST" | cut -c1-100 | sed 's/^/# /'
+	fails=$((fails + 1))
+fi
+check_out "compare with a job file" 0 "$sim" compare "$tmp/job.ini" --policies legacy,lazy-single --no-ism --json
+expect_py "compare: the file's platform" '[r["platform"] for r in d["runs"]] == ["kvm", "kvm"] and d["ism_checks"] == []'
+
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -77,6 +77,13 @@ struct iommusim_dma_iommu_cfg {
 	void *iova_timer_priv;
 	unsigned iova_rcache_flags; /**< IOMMUSIM_IOVA_RCACHE_UNCHECKED ... */
 	bool fq_alloc_fails; /**< make FQ set-up fail (test the DMA-FQ -> DMA fallback) */
+	/**
+	 * Keep DMA-FQ even without IOMMUSIM_CAP_DEFERRED_FLUSH, as the sysfs
+	 * DMA -> DMA-FQ switch does (it calls iommu_dma_init_fq() without
+	 * re-checking the capability, §2.6): how an ISM device ends up on a
+	 * flush queue, the regression the ISM model catches.
+	 */
+	bool skip_deferred_flush_check;
 	bool check_lazy_reuse; /**< verify the safety invariant on every map (costs a lookup) */
 };
 
@@ -165,6 +172,11 @@ IOMMUSIM_API int iommusim_dma_iommu_stats_get(const struct iommusim_dma_iommu *d
  */
 IOMMUSIM_API const struct iommusim_hist *
 iommusim_dma_iommu_exposure(const struct iommusim_dma_iommu *d);
+
+/** What CPU @p cpu's calls did to the IOVA allocator so far (for cost
+ *  accounting per operation); NULL for a bad CPU. Read by that CPU's thread. */
+IOMMUSIM_API const struct iommusim_iova_trace *
+iommusim_dma_iommu_cpu_trace(const struct iommusim_dma_iommu *d, unsigned cpu);
 
 /** The IOVA domain (for inspection). */
 IOMMUSIM_API struct iommusim_iova_domain *

@@ -25,7 +25,8 @@ struct iommusim_hist;
 /** The most sub-bucket bits allowed. */
 #define IOMMUSIM_HIST_MAX_SUB_BITS 10
 
-/** What most reports want. Percentiles are bucket upper bounds (never below the truth). */
+/** What most reports want. Percentiles are bucket upper bounds, clamped to the
+ *  exact maximum (so never below the truth and never above max). */
 struct iommusim_hist_summary {
 	uint64_t count;
 	uint64_t min, max; /**< exact; 0 when empty */

@@ -14,9 +14,12 @@
 #include <iommusim/iommu.h>
 #include <iommusim/iova.h>
 #include <iommusim/ism.h>
+#include <iommusim/job.h>
 #include <iommusim/legacy_s390_dma.h>
 #include <iommusim/platform.h>
+#include <iommusim/run.h>
 #include <iommusim/s390_iommu.h>
+#include <iommusim/script.h>
 #include <iommusim/shadow.h>
 #include <iommusim/sim.h>
 #include <iommusim/zpci.h>

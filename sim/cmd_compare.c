@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * iommusim compare: one job under several platforms and policies side by
+ * side, plus the ISM check per platform. With no arguments this is the
+ * default comparison of COST_MODEL.md §3 (what a bare `iommusim` prints).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include <iommusim/iommusim.h>
+
+#include "cmd.h"
+#include "output.h"
+
+/*
+ * Simulated time of the default job and of the ISM checks: long enough that
+ * the single flush queue (32768 entries, 1000 ms) flushes (by its timer, or
+ * by filling up on z/VM and KVM) so its cost shows, short enough that the
+ * whole default comparison takes seconds. The ISM run outlasts the single
+ * queue's 1000 ms timer, so a forced queue flushes at least once on every
+ * platform, however slowly it fills.
+ */
+#define DEFAULT_RUNTIME_NS 2000000000ull
+#define ISM_RUNTIME_NS 1500000000ull
+
+#define MAX_PLATFORMS 8
+#define MAX_POLICIES 8
+
+enum {
+	OPT_PLATFORMS = 256,
+	OPT_POLICIES,
+	OPT_NO_ISM,
+	OPT_JSON,
+	OPT_CSV,
+};
+
+static const char *const ism_checks[] = { "kernel_policy", "forced_flush_queue" };
+
+struct row {
+	struct iommusim_job job;
+	struct iommusim_profile profile;
+	struct iommusim_policy policy;
+	struct iommusim_run_result res;
+};
+
+struct compare {
+	const struct iommusim_profile *platforms[MAX_PLATFORMS];
+	size_t nplatforms;
+	enum iommusim_policy_kind policies[MAX_POLICIES];
+	size_t npolicies;
+	bool ism;
+	struct iommusim_job job; /* the compared job */
+	struct iommusim_policy fq; /* the file's fq_size / fq_timeout */
+	uint64_t seed;
+	const struct iommusim_jobfile *jf; /* NULL: the default job */
+	const char *path;
+	const char **sets;
+	size_t nsets;
+	struct row *rows; /* [platform][policy], then [platform][ism check] */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: iommusim compare [JOB.ini] [OPTION]...\n"
+		"Run one job under several platforms and DMA policies and print one table per\n"
+		"platform: IOPS, throughput relative to the pre-6.7 s390 DMA API (legacy),\n"
+		"CPU cycles per I/O, global and map-time RPCITs per 1000 I/Os, status-16\n"
+		"events, the 99th percentile of the exposure window and the flush-queue peak;\n"
+		"then an ISM check per platform: an ISM device under the kernel's policy (no\n"
+		"in-use IOVA may be exposed) and forced onto a flush queue (the regression:\n"
+		"the first flush that exposes an in-use IOVA is reported).\n"
+		"\n"
+		"Without JOB.ini the job is 4 KiB random reads on an NVMe-like device, 4 CPUs,\n"
+		"4 jobs of iodepth 32, 2 s simulated. This is what a bare 'iommusim' runs.\n"
+		"\n"
+		"      --platforms=LIST  comma-separated platforms, or 'all' (default: the file's\n"
+		"                        platform=, else lpar,zvm,kvm)\n"
+		"      --policies=LIST   comma-separated policies (default:\n"
+		"                        legacy,lazy-percpu,lazy-single,strict)\n"
+		"  -s, --seed=N          the seed of every run, 0 to 2^63-1 (default: the file's\n"
+		"                        seed=, else 1)\n"
+		"  -S, --set=KEY=VALUE   override a job key or a queue key (fq_size, fq_timeout)\n"
+		"                        of the compared runs, or a profile key of every\n"
+		"                        platform; repeatable\n"
+		"      --no-ism          skip the ISM checks\n"
+		"      --json            print one JSON object with every run (docs/cli.md)\n"
+		"      --csv             print a CSV header and one row per run\n"
+		"  -q, --quiet           no progress on stderr\n"
+		"  -h, --help            show this help\n"
+		"\n"
+		"A job file's policy= is ignored (the policies are the compared ones); its\n"
+		"fq_size= and fq_timeout= apply to the flush-queue policies, its [platform]\n"
+		"section to every platform.\n"
+		"\n"
+		"Exit status: 0 on success, 1 if a run failed, 2 on a usage error or a bad job\n"
+		"file.\n");
+}
+
+/* A usage error: message, hint, status 2. */
+#define bad(...) cli_usage_error("compare", __VA_ARGS__)
+
+/* Split a comma-separated list in place; calls @p fn on each item. */
+static int
+for_each_item(const char *what, char *list, int (*fn)(struct compare *cmp, const char *item),
+	      struct compare *cmp)
+{
+	char *save = NULL, *item;
+	int ret;
+
+	if (!list[strspn(list, ",")])
+		return bad("%s: an empty list", what);
+	for (item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		ret = fn(cmp, item);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int
+add_platform(struct compare *cmp, const char *name)
+{
+	const struct iommusim_profile *p;
+	size_t i;
+
+	if (!strcmp(name, "all")) {
+		for (i = 0; i < iommusim_profile_count(); i++)
+			if (add_platform(cmp, iommusim_profile_at(i)->name))
+				return 2;
+		return 0;
+	}
+	p = iommusim_profile_find(name);
+	if (!p)
+		return bad("unknown platform '%s' (see 'iommusim profile list')", name);
+	for (i = 0; i < cmp->nplatforms; i++)
+		if (cmp->platforms[i] == p)
+			return 0;
+	if (cmp->nplatforms == MAX_PLATFORMS)
+		return bad("at most %d platforms", MAX_PLATFORMS);
+	cmp->platforms[cmp->nplatforms++] = p;
+	return 0;
+}
+
+static int
+add_policy(struct compare *cmp, const char *name)
+{
+	enum iommusim_policy_kind k;
+	size_t i;
+
+	if (iommusim_policy_parse(name, &k))
+		return bad("unknown policy '%s' (kernel, strict, lazy-percpu, lazy-single, "
+			   "legacy, legacy-strict)",
+			   name);
+	for (i = 0; i < cmp->npolicies; i++)
+		if (cmp->policies[i] == k)
+			return 0;
+	if (cmp->npolicies == MAX_POLICIES)
+		return bad("at most %d policies", MAX_POLICIES);
+	cmp->policies[cmp->npolicies++] = k;
+	return 0;
+}
+
+static void
+default_job(struct iommusim_job *job)
+{
+	iommusim_job_defaults(job);
+	snprintf(job->name, sizeof(job->name), "randread");
+	job->workload = IOMMUSIM_WL_BLOCK;
+	job->rw = IOMMUSIM_RW_RANDREAD;
+	job->bs = 4096;
+	job->iodepth = 32;
+	job->numjobs = 4;
+	job->cpus = 4;
+	job->runtime_ns = DEFAULT_RUNTIME_NS;
+}
+
+/* An ISM device: its DMBs stay mapped for the whole run while traffic maps and unmaps. */
+static void
+ism_job(struct iommusim_job *job)
+{
+	iommusim_job_defaults(job);
+	snprintf(job->name, sizeof(job->name), "ism");
+	job->workload = IOMMUSIM_WL_ISM;
+	job->runtime_ns = ISM_RUNTIME_NS;
+}
+
+static size_t
+nruns_per_platform(const struct compare *cmp)
+{
+	return cmp->npolicies + (cmp->ism ? 2 : 0);
+}
+
+/*
+ * The profile of platform @p i with the file's overrides and the profile keys
+ * of --set (the compared job took their job keys already; the ISM job takes
+ * none).
+ */
+static int
+make_profile(const struct compare *cmp, size_t i, struct iommusim_profile *profile)
+{
+	char err[512] = "";
+	size_t s;
+
+	*profile = *cmp->platforms[i];
+	if (cmp->jf &&
+	    iommusim_jobfile_apply_overrides(cmp->jf, cmp->path, profile, err, sizeof(err))) {
+		fprintf(stderr, "iommusim compare: %s\n", err);
+		return 2;
+	}
+	for (s = 0; s < cmp->nsets; s++)
+		if (output_apply_set(cmp->sets[s], NULL, NULL, profile, err, sizeof(err)))
+			return bad("%s", err);
+	return 0;
+}
+
+static int
+run_all(struct compare *cmp, bool quiet)
+{
+	const size_t per = nruns_per_platform(cmp);
+	struct output_progress prog;
+	struct iommusim_run_progress rp = { .report = output_progress_report, .priv = &prog };
+	struct iommusim_profile profile;
+	char err[512], label[64];
+	size_t i, j;
+	int ret;
+
+	/* Check every --set and override first, so a typo fails before any run. */
+	for (i = 0; i < cmp->nplatforms; i++) {
+		ret = make_profile(cmp, i, &profile);
+		if (ret)
+			return ret;
+	}
+	output_progress_init(&prog, quiet, (unsigned)(cmp->nplatforms * per));
+	for (i = 0; i < cmp->nplatforms; i++) {
+		for (j = 0; j < per; j++) {
+			struct row *row = &cmp->rows[i * per + j];
+
+			if (j < cmp->npolicies) {
+				row->job = cmp->job;
+				row->policy = cmp->fq;
+				row->policy.kind = cmp->policies[j];
+			} else {
+				ism_job(&row->job);
+				row->policy =
+					(struct iommusim_policy){ .kind = IOMMUSIM_POLICY_KERNEL };
+				if (j - cmp->npolicies == 1) {
+					row->policy.kind = IOMMUSIM_POLICY_LAZY_SINGLE;
+					row->policy.ism_force_fq = true;
+				}
+			}
+			ret = make_profile(cmp, i, &row->profile);
+			if (ret)
+				return ret;
+			snprintf(label, sizeof(label), "%s %s%s", row->profile.name,
+				 iommusim_policy_name(row->policy.kind),
+				 j < cmp->npolicies ? "" : " (ISM)");
+			output_progress_stage(&prog, (unsigned)(i * per + j), label);
+			err[0] = '\0';
+			ret = iommusim_run(&row->job, &row->profile, &row->policy, cmp->seed, &rp,
+					   &row->res, err, sizeof(err));
+			if (ret) {
+				output_progress_end(&prog);
+				fprintf(stderr, "iommusim compare: %s under %s: %s\n",
+					row->profile.name, iommusim_policy_name(row->policy.kind),
+					err[0] ? err : strerror(-ret));
+				return 1;
+			}
+		}
+	}
+	output_progress_report(&prog, 1.0);
+	output_progress_end(&prog);
+	return 0;
+}
+
+/* ---- text ---- */
+
+static void
+ism_line(FILE *f, const char *what, const struct iommusim_run_result *r)
+{
+	char t[32];
+
+	if (!r->ism_events) {
+		fprintf(f, "ISM (%s): 0 in-use IOVAs exposed\n", what);
+		return;
+	}
+	fprintf(f,
+		"ISM (%s): caught at t=%s by %s, IOVA 0x%" PRIx64 ", range [0x%" PRIx64
+		", 0x%" PRIx64 ")",
+		what, output_fmt_ns_exact(t, sizeof(t), r->ism_first_event_ns), r->ism_first_reason,
+		r->ism_first_iova, r->ism_first_rpcit_addr,
+		r->ism_first_rpcit_addr + r->ism_first_rpcit_len);
+	if (r->ism_events > 1)
+		fprintf(f, "; %" PRIu64 " exposures in all", r->ism_events);
+	fputc('\n', f);
+}
+
+static void
+per_kilo_io(char *buf, size_t len, uint64_t n, uint64_t ios)
+{
+	if (!ios)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", (double)n * 1000.0 / (double)ios);
+}
+
+static int
+print_text(FILE *f, const struct compare *cmp)
+{
+	const size_t per = nruns_per_platform(cmp);
+	char buf[256];
+	size_t i, j, base;
+
+	fprintf(f, "Job: %s; seed %" PRIu64 "\n", output_job_summary(buf, sizeof(buf), &cmp->job),
+		cmp->seed);
+	for (i = 0; i < cmp->nplatforms; i++) {
+		const struct row *rows = &cmp->rows[i * per];
+		const char *name = cmp->platforms[i]->name;
+
+		/* Relative throughput is against legacy, else against the first policy. */
+		for (base = 0; base < cmp->npolicies; base++)
+			if (cmp->policies[base] == IOMMUSIM_POLICY_LEGACY)
+				break;
+		if (base == cmp->npolicies)
+			base = 0;
+		snprintf(buf, sizeof(buf), "vs %s", iommusim_policy_name(cmp->policies[base]));
+		fprintf(f, "\n%s (%s)\n", output_platform_title(name), name);
+		fprintf(f, "%-12s %9s %10s %10s %14s %16s %9s %9s %6s\n", "policy", "IOPS", buf,
+			"cycles/IO", "global RPCITs", "sync-map RPCITs", "status16", "exposure",
+			"queue");
+		fprintf(f, "%-12s %9s %10s %10s %14s %16s %9s %9s %6s\n", "", "", "", "",
+			"per 1000 I/Os", "per 1000 I/Os", "", "p99", "peak");
+		for (j = 0; j < cmp->npolicies; j++) {
+			const struct iommusim_run_result *r = &rows[j].res;
+			const double b = rows[base].res.iops;
+			char rel[16], glob[24], smap[24], exp[24], q[24];
+
+			if (b > 0)
+				snprintf(rel, sizeof(rel), "%.2fx", r->iops / b);
+			else
+				snprintf(rel, sizeof(rel), "-");
+			per_kilo_io(glob, sizeof(glob), output_global_rpcits(r), r->ios);
+			per_kilo_io(smap, sizeof(smap), r->sync_map_rpcits, r->ios);
+			if (r->exposure.count)
+				output_fmt_ns(exp, sizeof(exp), r->exposure.p99);
+			else
+				snprintf(exp, sizeof(exp), "-");
+			if (r->fq_max_entries)
+				snprintf(q, sizeof(q), "%" PRIu64, r->fq_max_entries);
+			else
+				snprintf(q, sizeof(q), "-");
+			fprintf(f,
+				"%-12s %9.0f %10s %10" PRIu64 " %14s %16s %9" PRIu64 " %9s %6s\n",
+				iommusim_policy_name(cmp->policies[j]), r->iops, rel,
+				r->cpu_cycles_per_io, glob, smap, r->status16, exp, q);
+		}
+		if (cmp->ism) {
+			ism_line(f, "kernel policy", &rows[cmp->npolicies].res);
+			ism_line(f, "forced flush queue", &rows[cmp->npolicies + 1].res);
+		}
+	}
+	fprintf(f, "\nlegacy: the pre-6.7 s390 DMA API; lazy-percpu, lazy-single: dma-iommu with\n"
+		   "per-CPU flush queues (256 entries, 10 ms) or one queue (32768, 1000 ms);\n"
+		   "strict: iommu.strict=1. exposure: time from a lazy unmap to the flush that\n"
+		   "covers it; queue peak: most flush-queue entries at once (all queues).\n");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- JSON and CSV ---- */
+
+static int
+print_json(FILE *f, const struct compare *cmp)
+{
+	const size_t per = nruns_per_platform(cmp);
+	json_t *top = json_object(), *runs = json_array(), *checks = json_array();
+	size_t i, j;
+	int ret = -ENOMEM;
+
+	if (!top || !runs || !checks)
+		goto out;
+	for (i = 0; i < cmp->nplatforms; i++) {
+		for (j = 0; j < per; j++) {
+			const struct row *row = &cmp->rows[i * per + j];
+			const struct output_run run = { &row->job, &row->profile, &row->policy,
+							&row->res };
+			json_t *o = output_run_json(&run);
+
+			if (!o)
+				goto out;
+			if (j < cmp->npolicies) {
+				if (json_array_append_new(runs, o))
+					goto out;
+				continue;
+			}
+			o = json_pack("{s:s, s:s, s:o, s:o}", "platform", cmp->platforms[i]->name,
+				      "check", ism_checks[j - cmp->npolicies], "ism_events",
+				      json_integer((json_int_t)row->res.ism_events), "run", o);
+			if (!o || json_array_append_new(checks, o))
+				goto out;
+		}
+	}
+	json_object_set_new(top, "schema", json_integer(OUTPUT_SCHEMA));
+	json_object_set_new(top, "version", json_string(iommusim_version()));
+	json_object_set_new(top, "command", json_string("compare"));
+	json_object_set_new(top, "seed", json_integer((json_int_t)cmp->seed));
+	json_object_set_new(top, "runs", runs);
+	json_object_set_new(top, "ism_checks", checks);
+	runs = checks = NULL;
+	ret = output_json_dump(f, top);
+out:
+	json_decref(runs);
+	json_decref(checks);
+	json_decref(top);
+	return ret;
+}
+
+static int
+print_csv(FILE *f, const struct compare *cmp)
+{
+	const size_t n = cmp->nplatforms * nruns_per_platform(cmp);
+	size_t i;
+	int ret = output_csv_header(f);
+
+	for (i = 0; !ret && i < n; i++) {
+		const struct row *row = &cmp->rows[i];
+		const struct output_run run = { &row->job, &row->profile, &row->policy, &row->res };
+
+		ret = output_csv_row(f, &run);
+	}
+	return ret;
+}
+
+int
+cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "platforms", required_argument, NULL, OPT_PLATFORMS },
+		{ "policies", required_argument, NULL, OPT_POLICIES },
+		{ "seed", required_argument, NULL, 's' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "no-ism", no_argument, NULL, OPT_NO_ISM },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char prog[] = "iommusim compare";
+	static char default_platforms[] = "lpar,zvm,kvm";
+	static char default_policies[] = "legacy,lazy-percpu,lazy-single,strict";
+	struct compare cmp = { .ism = true };
+	struct iommusim_jobfile *jf = NULL;
+	enum output_format fmt = OUTPUT_TEXT;
+	char *platforms = NULL, *policies = NULL, err[512] = "";
+	bool has_seed = false, quiet = false;
+	uint64_t seed = 1;
+	int c, ret, rc = 2;
+
+	if (cmd_help_requested(argc, argv)) {
+		usage(stdout);
+		return EXIT_SUCCESS;
+	}
+	cmp.sets = calloc((size_t)argc, sizeof(*cmp.sets));
+	if (!cmp.sets) {
+		fprintf(stderr, "iommusim compare: out of memory\n");
+		return 1;
+	}
+	argv[0] = prog; /* getopt's messages name the command */
+	while ((c = getopt_long(argc, argv, "s:S:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PLATFORMS:
+			platforms = optarg;
+			break;
+		case OPT_POLICIES:
+			policies = optarg;
+			break;
+		case 's':
+			if (output_parse_seed(optarg, &seed)) {
+				rc = bad("--seed wants an integer from 0 to 2^63-1, not '%s'",
+					 optarg);
+				goto out;
+			}
+			has_seed = true;
+			break;
+		case 'S':
+			cmp.sets[cmp.nsets++] = optarg;
+			break;
+		case OPT_NO_ISM:
+			cmp.ism = false;
+			break;
+		case OPT_JSON:
+		case OPT_CSV:
+			if (fmt != OUTPUT_TEXT &&
+			    fmt != (c == OPT_JSON ? OUTPUT_JSON : OUTPUT_CSV)) {
+				rc = bad("--json and --csv are exclusive");
+				goto out;
+			}
+			fmt = c == OPT_JSON ? OUTPUT_JSON : OUTPUT_CSV;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			fputs("Try 'iommusim compare --help'.\n", stderr);
+			goto out;
+		}
+	}
+	if (argc - optind > 1) {
+		rc = bad("one job file only; unexpected '%s'", argv[optind + 1]);
+		goto out;
+	}
+
+	if (optind < argc) {
+		cmp.path = argv[optind];
+		jf = calloc(1, sizeof(*jf));
+		if (!jf) {
+			rc = 1;
+			goto out;
+		}
+		ret = iommusim_jobfile_parse(cmp.path, jf, err, sizeof(err));
+		if (ret) {
+			if (err[0])
+				fprintf(stderr, "iommusim compare: %s\n", err);
+			else
+				fprintf(stderr, "iommusim compare: %s: %s\n", cmp.path,
+					strerror(-ret));
+			rc = ret == -ENOMEM ? 1 : 2;
+			goto out;
+		}
+		cmp.jf = jf;
+		cmp.job = jf->job;
+		if (jf->has_policy) {
+			cmp.fq.fq_size = jf->policy.fq_size;
+			cmp.fq.fq_timeout_ms = jf->policy.fq_timeout_ms;
+		}
+		if (!has_seed && jf->has_seed) {
+			seed = jf->seed;
+			if (seed > (uint64_t)INT64_MAX) {
+				rc = bad("%s: seed %" PRIu64 " is above 2^63-1", cmp.path, seed);
+				goto out;
+			}
+		}
+		if (!platforms && jf->platform[0])
+			platforms = jf->platform;
+	} else {
+		default_job(&cmp.job);
+	}
+	cmp.seed = seed;
+	rc = for_each_item("--platforms", platforms ? platforms : default_platforms, add_platform,
+			   &cmp);
+	if (!rc)
+		rc = for_each_item("--policies", policies ? policies : default_policies, add_policy,
+				   &cmp);
+	if (rc)
+		goto out;
+	/*
+	 * The compared job takes the job and policy keys of --set once, for the
+	 * header and the runs; the profile keys go to each platform.
+	 */
+	for (size_t s = 0; s < cmp.nsets; s++) {
+		if (output_apply_set(cmp.sets[s], &cmp.job, &cmp.fq, NULL, err, sizeof(err))) {
+			rc = bad("%s", err);
+			goto out;
+		}
+	}
+
+	cmp.rows = calloc(cmp.nplatforms * nruns_per_platform(&cmp), sizeof(*cmp.rows));
+	if (!cmp.rows) {
+		fprintf(stderr, "iommusim compare: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	rc = run_all(&cmp, quiet);
+	if (rc)
+		goto out;
+	switch (fmt) {
+	case OUTPUT_TEXT:
+		ret = print_text(stdout, &cmp);
+		break;
+	case OUTPUT_JSON:
+		ret = print_json(stdout, &cmp);
+		break;
+	default:
+		ret = print_csv(stdout, &cmp);
+		break;
+	}
+	if (!ret && fflush(stdout))
+		ret = -EIO;
+	if (ret) {
+		fprintf(stderr, "iommusim compare: writing the report: %s\n", strerror(-ret));
+		rc = 1;
+	}
+out:
+	free(cmp.rows);
+	free(jf);
+	free(cmp.sets);
+	return rc;
+}
