@@ -38,6 +38,8 @@
 #define PG UINT64_C(4096)
 /* The guest's memory: the aperture, and where buffers come from. */
 #define MEMORY (UINT64_C(16) << 30)
+/* net: pages in each job's rx/tx buffer ring. */
+#define NET_RING_PAGES UINT64_C(1024)
 /* A failed map is retried after this long (the driver would requeue). */
 #define RETRY_NS 10000
 
@@ -249,6 +251,9 @@ static void io_submit_event(struct iommusim_sim *sim, void *priv);
 static bool
 is_read(struct run *r, struct job_state *js)
 {
+	/* net: rx (device writes) or tx by the rx share, whatever rw= says. */
+	if (r->job->workload == IOMMUSIM_WL_NET)
+		return iommusim_rng_below(&js->rng, 100) < r->job->rwmixread;
 	switch (r->job->rw) {
 	case IOMMUSIM_RW_READ:
 	case IOMMUSIM_RW_RANDREAD:
@@ -269,6 +274,11 @@ buffer_phys(struct run *r, struct job_state *js, uint64_t len)
 	bool random = r->job->rw == IOMMUSIM_RW_RANDREAD || r->job->rw == IOMMUSIM_RW_RANDWRITE ||
 		      r->job->rw == IOMMUSIM_RW_RANDRW;
 
+	/* net: packets come from a ring of recycled pages (a page pool). */
+	if (r->job->workload == IOMMUSIM_WL_NET) {
+		js->seq = (js->seq + 1) % NET_RING_PAGES;
+		return (MEMORY / 4) + ((uint64_t)(js - r->jobs) * NET_RING_PAGES + js->seq) * PG;
+	}
 	if (random)
 		return iommusim_rng_below(&js->rng, pages) * PG;
 	js->seq = (js->seq + (len + PG - 1) / PG) % pages;
@@ -663,6 +673,10 @@ check_job(const struct iommusim_job *job, char *err, size_t err_len)
 {
 	if (!job->bs || !job->iodepth || !job->numjobs || !job->dev_slots || !job->runtime_ns) {
 		errf(err, err_len, "bs, iodepth, numjobs, dev_slots and runtime must be positive");
+		return -EINVAL;
+	}
+	if (job->workload == IOMMUSIM_WL_NET && job->bs > PG) {
+		errf(err, err_len, "net packets are at most one page (bs <= 4096)");
 		return -EINVAL;
 	}
 	if (job->workload == IOMMUSIM_WL_ISM && (!job->ism_dmb_size || job->ism_dmbs > 64)) {

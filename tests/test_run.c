@@ -176,6 +176,33 @@ test_run_kvm_small_limit_gives_status16_and_recovers(void **state)
 	assert_int_equal(r.status16, 0);
 }
 
+/* net: small packets of at most one page, each mapped and unmapped once. */
+static void
+test_run_net_small_packets_one_page_each(void **state)
+{
+	struct iommusim_job j = small_job();
+	struct iommusim_run_result r;
+	const struct iommusim_policy pol = { .kind = IOMMUSIM_POLICY_STRICT };
+	char err[256];
+
+	j.workload = IOMMUSIM_WL_NET;
+	j.bs = 1500;
+	j.io_base_cycles = 5000;
+	j.dev_latency_ns = 2000;
+	r = run_ok(&j, "lpar", IOMMUSIM_POLICY_STRICT, 1);
+	assert_true(r.ios > 0);
+	assert_int_equal(r.bytes, r.ios * 1500);
+	/* one page per packet, strict: one ranged RPCIT per packet */
+	assert_true(r.sync_rpcits >= r.ios &&
+		    r.sync_rpcits <= r.ios + (uint64_t)j.numjobs * j.iodepth);
+	/* jumbo frames are not one page */
+	j.bs = 9000;
+	assert_int_equal(iommusim_run(&j, iommusim_profile_find("lpar"), &pol, 1, NULL, &r, err,
+				      sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "bs <= 4096"));
+}
+
 static void
 progress(void *priv, double done)
 {
@@ -231,6 +258,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_single_queue_flushes_less_than_percpu),
 		cmocka_unit_test(test_run_ism_policy_and_regression),
 		cmocka_unit_test(test_run_kvm_small_limit_gives_status16_and_recovers),
+		cmocka_unit_test(test_run_net_small_packets_one_page_each),
 		cmocka_unit_test(test_run_progress_reaches_one),
 		cmocka_unit_test(test_run_rejects_bad_jobs),
 	};
