@@ -175,7 +175,8 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 	d->dev = dev;
 	d->geo = di.geometry;
 	d->ncpus = cfg->ncpus ? cfg->ncpus : 1;
-	d->check_lazy_reuse = cfg->check_lazy_reuse;
+	/* Debug builds check the safety invariant on every map. */
+	d->check_lazy_reuse = cfg->check_lazy_reuse || IMS_DEBUG_CHECKS;
 	d->cpus = ims_aligned_zalloc(d->ncpus * sizeof(*d->cpus), IMS_CACHELINE);
 	if (!d->cpus) {
 		ret = -ENOMEM;

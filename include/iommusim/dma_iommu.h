@@ -84,7 +84,8 @@ struct iommusim_dma_iommu_cfg {
 	 * flush queue, the regression the ISM model catches.
 	 */
 	bool skip_deferred_flush_check;
-	bool check_lazy_reuse; /**< verify the safety invariant on every map (costs a lookup) */
+	bool check_lazy_reuse; /**< verify the safety invariant on every map (scans the queues;
+				    always on in -Ddebug_checks=true builds) */
 };
 
 /** A dma-iommu instance. Opaque. */
