@@ -936,10 +936,12 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 			   const struct iommusim_iova_rcache_cfg *cfg)
 {
 	unsigned bin, cpu, ncpus;
+	bool unchecked;
 
 	if (!d || !cfg)
 		return -EINVAL;
 	ncpus = cfg->ncpus ? cfg->ncpus : 1;
+	unchecked = cfg->flags & IOMMUSIM_IOVA_RCACHE_UNCHECKED;
 	if (ncpus > IOMMUSIM_IOVA_MAX_CPUS ||
 	    (cfg->depot != IOMMUSIM_IOVA_DEPOT_LIST && cfg->depot != IOMMUSIM_IOVA_DEPOT_ARRAY32) ||
 	    (cfg->flags & ~(unsigned)IOMMUSIM_IOVA_RCACHE_UNCHECKED) ||
@@ -966,12 +968,13 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 				goto err;
 		}
 		d->cpus[cpu].online = true;
+		d->cpus[cpu].fast = unchecked;
 	}
 	d->nr_online = ncpus;
 	d->depot_kind = cfg->depot;
 	d->timer = cfg->timer;
 	d->timer_priv = cfg->timer_priv;
-	d->checked = !(cfg->flags & IOMMUSIM_IOVA_RCACHE_UNCHECKED);
+	d->checked = !unchecked;
 	pthread_mutex_init(&d->hp_lock, NULL);
 	return 0;
 err:
@@ -1020,8 +1023,7 @@ alloc_fast_tree(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pf
 	}
 }
 
-/* alloc_iova_fast() in full (§1.8) with @size already rounded, for
- * everything but the common case. */
+/* alloc_iova_fast() in full (§1.8), for everything but the common case. */
 static __attribute__((noinline)) int
 alloc_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size, uint64_t limit_pfn,
 		bool flush_rcache, uint64_t *pfn_out, struct iommusim_iova_trace *tr)
@@ -1029,8 +1031,14 @@ alloc_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size, uin
 	unsigned bin = ims_order_base_2(size);
 	uint64_t pfn = 0;
 
-	if (bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
+	if (!cpu_usable(d, cpu))
+		return -EINVAL;
+	/* §1.8 step 1: sizes below 32 are rounded up to a power of two (32
+	 * itself is one); only those sizes have a bin to try. */
+	if (bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE) {
+		size = UINT64_C(1) << bin;
 		pfn = rcache_get(d, cpu, bin, limit_pfn + 1 - size, tr);
+	}
 	if (!pfn)
 		return alloc_fast_tree(d, size, limit_pfn, flush_rcache, pfn_out, tr);
 	TRACE_ADD(tr, rcache_hits, 1);
@@ -1057,16 +1065,17 @@ iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t 
 	unsigned bin;
 	uint64_t pfn;
 
-	if (check_alloc_args(d, size, limit_pfn) || !pfn_out || !cpu_usable(d, cpu))
+	if (check_alloc_args(d, size, limit_pfn) || !pfn_out || cpu >= d->ncpus)
 		return -EINVAL;
 	bin = ims_order_base_2(size);
-	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
+	/* An offline CPU, checked rcaches or an uncacheable size: the slow
+	 * path, which validates the CPU and does everything. */
+	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE ||
+	    !__atomic_load_n(&d->cpus[cpu].fast, __ATOMIC_RELAXED))
 		return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
 	/* §1.8 step 1: sizes below 32 are rounded up to a power of two (32
 	 * itself is one), so that they share bins. */
 	size = UINT64_C(1) << bin;
-	if (d->checked)
-		return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
 	c = ims_iova_cpu_rcache(d, bin, cpu);
 	ims_spin_lock(&c->lock);
 	m = c->loaded;
@@ -1136,6 +1145,8 @@ free_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint6
 	bool cacheable = bin < IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE;
 	int ret;
 
+	if (!cpu_usable(d, cpu))
+		return -EINVAL;
 	if (d->checked) {
 		ret = claim_for_cache(d, pfn, size, cacheable);
 		if (ret)
@@ -1159,9 +1170,10 @@ iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t p
 	struct ims_iova_cpu_rcache *c;
 	struct ims_iova_mag *m;
 
-	if (!d || !size || !cpu_usable(d, cpu))
+	if (!d || !size || cpu >= d->ncpus)
 		return -EINVAL;
-	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE || d->checked)
+	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE ||
+	    !__atomic_load_n(&d->cpus[cpu].fast, __ATOMIC_RELAXED))
 		return free_fast_slow(d, cpu, pfn, size, bin, tr);
 	c = ims_iova_cpu_rcache(d, bin, cpu);
 	ims_spin_lock(&c->lock);
@@ -1244,11 +1256,13 @@ iommusim_iova_cpu_set_online(struct iommusim_iova_domain *d, unsigned cpu, bool 
 		ret = -EBUSY; /* the last CPU cannot go */
 	} else if (!online) {
 		__atomic_store_n(&d->cpus[cpu].online, false, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->cpus[cpu].fast, false, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online - 1, __ATOMIC_RELAXED);
 		/* The CPU-hotplug "dead" callback. */
 		cpu_cache_flush(d, cpu, tr);
 	} else {
 		__atomic_store_n(&d->cpus[cpu].online, true, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->cpus[cpu].fast, !d->checked, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online + 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&d->hp_lock);

@@ -65,6 +65,7 @@ struct ims_iova_cpu_rcache {
 struct ims_iova_cpu {
 	struct ims_iova_cpu_rcache bins[IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE];
 	bool online; /* read without hp_lock: atomic accesses */
+	bool fast; /* online and unchecked rcaches: the inline fast paths may run */
 } __attribute__((aligned(64)));
 
 /* One size bin's shared part (struct iova_rcache). */

@@ -2340,6 +2340,47 @@ test_iova_cpu_offline(void **state)
 	free(s);
 }
 
+/* The same hotplug rules with unchecked rcaches, where the inline fast
+ * paths run: going offline must switch them off for that CPU, and coming
+ * back must switch them on again. */
+static void
+test_iova_cpu_offline_unchecked_fast_paths(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, 1);
+	struct iommusim_iova_trace tr;
+	uint64_t *s = alloc_singles(d, 3), pfn = 0xdeadbeef;
+
+	(void)state;
+	init_rcaches(d, 2, IOMMUSIM_IOVA_DEPOT_LIST, NULL, IOMMUSIM_IOVA_RCACHE_UNCHECKED);
+	ffast_ok(d, 1, s[0], 1, NULL);
+	ffast_ok(d, 1, s[1], 1, NULL);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_cpu_set_online(d, 1, false, &tr), 0);
+	assert_int_equal(tr.pfns_to_tree, 2);
+	expect_rinfo(d, 0, 1, 0, 0, 0);
+	assert_int_equal(iommusim_iova_alloc_fast(d, 1, 1, L32, false, &pfn, NULL), -EINVAL);
+	assert_int_equal(pfn, 0xdeadbeef);
+	assert_int_equal(iommusim_iova_free_fast(d, 1, s[2], 1, NULL), -EINVAL);
+	expect_rinfo(d, 0, 1, 0, 0, 0);
+	expect_find(d, s[2], s[2], s[2]);
+	/* the other CPU keeps its inline paths */
+	ffast_ok(d, 0, s[2], 1, NULL);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(afast_ok(d, 0, 1, L32, false, &tr), s[2]);
+	assert_int_equal(tr.rcache_hits, 1);
+	/* back online: a free lands in cpu 1's magazine and the next alloc
+	 * there is a hit on it */
+	assert_int_equal(iommusim_iova_cpu_set_online(d, 1, true, NULL), 0);
+	ffast_ok(d, 1, s[2], 1, NULL);
+	expect_rinfo(d, 0, 1, 1, 0, 0);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(afast_ok(d, 1, 1, L32, false, &tr), s[2]);
+	assert_int_equal(tr.rcache_hits, 1);
+	expect_rinfo(d, 0, 1, 0, 0, 0);
+	iommusim_iova_domain_destroy(d);
+	free(s);
+}
+
 static void
 test_iova_fast_checked_errors(void **state)
 {
@@ -3914,6 +3955,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_iova_global_flush_empties_depots),
 		cmocka_unit_test(test_iova_fast_flush_rcache_retry),
 		cmocka_unit_test(test_iova_cpu_offline),
+		cmocka_unit_test(test_iova_cpu_offline_unchecked_fast_paths),
 		cmocka_unit_test(test_iova_fast_checked_errors),
 		cmocka_unit_test(test_iova_fast_unchecked_double_free),
 		cmocka_unit_test(test_iova_fast_magazine_alloc_failure),
