@@ -219,6 +219,16 @@ bench_json_begin(const char *name)
 }
 
 void
+bench_json_case(const struct bench_opts *o, const char *name, unsigned threads)
+{
+	bench_json_begin(name);
+	bench_json_u64("seed", o->seed);
+	bench_json_num("pinned_cpu", o->pinned_cpu);
+	bench_json_u64("threads", threads);
+	bench_json_u64("smoke", o->smoke);
+}
+
+void
 bench_json_num(const char *key, double v)
 {
 	check_ident(key);

@@ -146,6 +146,10 @@ void bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint6
 
 /** Start a line: {"bench":"<name>". @p name: [a-z0-9_] only. */
 void bench_json_begin(const char *name);
+/** Start a case's line with the fields every case carries: {"bench":"<name>",
+ *  "seed", "pinned_cpu", "threads" (@p threads, the workers the case ran) and
+ *  "smoke", from @p o. */
+void bench_json_case(const struct bench_opts *o, const char *name, unsigned threads);
 /** Add ,"key":<v> (a double; non-finite values print as null). */
 void bench_json_num(const char *key, double v);
 /** Add ,"key":<v> (an integer). */

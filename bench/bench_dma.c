@@ -199,10 +199,7 @@ main(int argc, char **argv)
 
 		bench_measure(&opts, dma_rep, c, bench_iters(&opts, 1000000, 2000),
 			      opts.smoke ? REP_BUDGET_NS_SMOKE : REP_BUDGET_NS_FULL, &st);
-		bench_json_begin(cases[i].name);
-		bench_json_u64("seed", opts.seed);
-		bench_json_num("pinned_cpu", opts.pinned_cpu);
-		bench_json_u64("smoke", opts.smoke);
+		bench_json_case(&opts, cases[i].name, 1);
 		bench_json_stats(&st);
 		dma_finish(c);
 		bench_json_end();

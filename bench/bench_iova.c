@@ -96,16 +96,6 @@ domain_new(unsigned ncpus, unsigned rcache_flags)
 	return d;
 }
 
-static void
-json_common(const char *name)
-{
-	bench_json_begin(name);
-	bench_json_u64("seed", opts.seed);
-	bench_json_num("pinned_cpu", opts.pinned_cpu);
-	bench_json_u64("threads", 1);
-	bench_json_u64("smoke", opts.smoke);
-}
-
 /* ---- 1. floor: a spinlocked array, pop then push ---- */
 
 /*
@@ -176,7 +166,7 @@ bench_floor_case(const char *name, uint64_t (*rep)(void *, uint64_t), struct ben
 		bench_die("%s: array count drifted to %u", name, c.n);
 	pthread_spin_destroy(&c.plock);
 
-	json_common(name);
+	bench_json_case(&opts, name, 1);
 	bench_json_stats(st);
 	bench_json_u64("prefill", WARM_PREFILL);
 	bench_json_end();
@@ -251,7 +241,7 @@ bench_fast_pair(const char *name, unsigned flags, const struct bench_stats *floo
 	check_warm_mag(c.d, name, "after the run");
 	iommusim_iova_domain_destroy(c.d);
 
-	json_common(name);
+	bench_json_case(&opts, name, 1);
 	bench_json_stats(&st);
 	bench_json_u64("checked", !(flags & IOMMUSIM_IOVA_RCACHE_UNCHECKED));
 	bench_json_u64("prefill", WARM_PREFILL);
@@ -431,7 +421,7 @@ bench_tree_pair(unsigned fill_pct)
 	iommusim_iova_domain_destroy(c.d);
 	free(c.live);
 
-	json_common(name);
+	bench_json_case(&opts, name, 1);
 	bench_json_stats(&st);
 	bench_json_num("ns_per_pair", st.median);
 	bench_json_num("ns_per_pair_notrace", st_nt.median);
@@ -582,7 +572,7 @@ bench_fast_mixed(void)
 	iommusim_iova_domain_destroy(c.d);
 	free(c.live);
 
-	json_common(name);
+	bench_json_case(&opts, name, 1);
 	bench_json_stats(&st);
 	bench_json_num("ns_per_pair", st.median);
 	bench_json_num("ns_per_pair_notrace", st_nt.median);

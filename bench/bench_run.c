@@ -58,10 +58,7 @@ main(int argc, char **argv)
 			for (char *c = name; *c; c++)
 				if (*c == '-')
 					*c = '_';
-			bench_json_begin(name);
-			bench_json_u64("seed", opts.seed);
-			bench_json_num("pinned_cpu", opts.pinned_cpu);
-			bench_json_u64("smoke", opts.smoke);
+			bench_json_case(&opts, name, 1);
 			bench_json_u64("sim_ios", res.ios);
 			bench_json_num("sim_seconds", (double)res.sim_ns / 1e9);
 			bench_json_num("wall_seconds", (double)wall / 1e9);

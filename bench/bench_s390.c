@@ -57,16 +57,6 @@ table_new(void)
 	return t;
 }
 
-static void
-json_common(const char *name)
-{
-	bench_json_begin(name);
-	bench_json_u64("seed", opts.seed);
-	bench_json_num("pinned_cpu", opts.pinned_cpu);
-	bench_json_u64("threads", 1);
-	bench_json_u64("smoke", opts.smoke);
-}
-
 /* ---- the case table ---- */
 
 /*
@@ -91,7 +81,7 @@ run_case(const struct s390_case *c)
 
 	bench_measure(&opts, c->rep, ctx, bench_iters(&opts, c->iters_full, c->iters_smoke),
 		      rep_budget(), &st);
-	json_common(c->name);
+	bench_json_case(&opts, c->name, 1);
 	bench_json_stats(&st);
 	if (c->finish)
 		c->finish(ctx);
