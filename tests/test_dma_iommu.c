@@ -41,6 +41,10 @@
 #include <iommusim/zpci_table.h>
 
 #include "mem_int.h"
+#include "test_util.h"
+
+/* The random tests' seed unless $IOMMUSIM_TEST_SEED says otherwise. */
+#define DEFAULT_SEED UINT64_C(0xd3a10)
 
 #define SZ_4K UINT64_C(0x1000)
 #define SZ_64K UINT64_C(0x10000)
@@ -66,24 +70,6 @@
 #define WIN_HI (SZ_20G - 1)
 /* Where a fresh top-down allocation of one page lands in that window. */
 #define TOP_PAGE (SZ_20G - SZ_4K)
-
-static unsigned
-test_seed(void)
-{
-	const char *s = getenv("IOMMUSIM_TEST_SEED");
-
-	return s ? (unsigned)strtoul(s, NULL, 0) : 0xd3a10u;
-}
-
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 pages_of(uint64_t addr, uint64_t size)
@@ -2553,10 +2539,10 @@ ism_workload(struct fix *f, uint64_t seed, unsigned ops, uint64_t *unmaps)
 		const struct iommusim_ctx c = cx(f, 0);
 
 		f->clk.now += 10 * US;
-		if (n < 16 && (n == 0 || splitmix(&rng) % 2)) {
+		if (n < 16 && (n == 0 || test_splitmix64(&rng) % 2)) {
 			struct ism_buf *b = &live[n++];
 
-			b->sg = splitmix(&rng) % 4 == 0;
+			b->sg = test_splitmix64(&rng) % 4 == 0;
 			if (b->sg) {
 				size_t nsegs;
 
@@ -2567,11 +2553,11 @@ ism_workload(struct fix *f, uint64_t seed, unsigned ops, uint64_t *unmaps)
 				nsegs = map_sg(f, &c, b->ents, 2, BIDI);
 				assert_int_equal(nsegs, 2);
 			} else {
-				b->size = 1 + splitmix(&rng) % (8 * SZ_4K);
+				b->size = 1 + test_splitmix64(&rng) % (8 * SZ_4K);
 				b->dma = map1(f, &c, 0x400000000 + k * SZ_64K, b->size, FROM_DEV);
 			}
 		} else {
-			unsigned i = (unsigned)(splitmix(&rng) % n);
+			unsigned i = (unsigned)(test_splitmix64(&rng) % n);
 			struct ism_buf *b = &live[i];
 
 			if (b->sg)
@@ -2776,7 +2762,7 @@ struct pt {
 static uint64_t
 pt_rand(struct pt *p, uint64_t n)
 {
-	return splitmix(&p->rng) % n;
+	return test_splitmix64(&p->rng) % n;
 }
 
 /* Check (all pages, or the first and last of each element) that @l
@@ -3039,7 +3025,7 @@ test_dma_iommu_property_lazy_random_ops(void **state)
 		{ IOMMUSIM_FQ_SINGLE, 4, 2 },	  { IOMMUSIM_FQ_SINGLE, 16, 1000 },
 		{ IOMMUSIM_FQ_SINGLE, 256, 5 },	  { IOMMUSIM_FQ_SINGLE, 64, 1 },
 	};
-	const unsigned seed = test_seed();
+	const unsigned seed = (unsigned)test_seed(DEFAULT_SEED);
 	unsigned k;
 
 	print_message("# property: seed %#x (IOMMUSIM_TEST_SEED)\n", seed);
@@ -3101,11 +3087,11 @@ ct_main(void *arg)
 
 	pthread_barrier_wait(&ct_barrier);
 	for (k = 0; k < CT_ITERS; k++) {
-		if (n < CT_LIVE && (n == 0 || splitmix(&w->rng) % 2)) {
+		if (n < CT_LIVE && (n == 0 || test_splitmix64(&w->rng) % 2)) {
 			uint64_t phys = ((uint64_t)(w->cpu + 1) << 36) +
-					(splitmix(&w->rng) % 4096) * SZ_4K +
-					splitmix(&w->rng) % SZ_4K;
-			uint64_t size = 1 + splitmix(&w->rng) % (4 * SZ_4K), dma = 0, got;
+					(test_splitmix64(&w->rng) % 4096) * SZ_4K +
+					test_splitmix64(&w->rng) % SZ_4K;
+			uint64_t size = 1 + test_splitmix64(&w->rng) % (4 * SZ_4K), dma = 0, got;
 			int ret = iommusim_dma_map_page(&w->f->dma, phys, size, FROM_DEV, 0, &c,
 							&dma);
 
@@ -3123,7 +3109,7 @@ ct_main(void *arg)
 			w->maps++;
 			w->pages_mapped += pages_of(phys, size);
 		} else {
-			unsigned i = (unsigned)(splitmix(&w->rng) % n);
+			unsigned i = (unsigned)(test_splitmix64(&w->rng) % n);
 
 			ct_unmap(w, live, i, &c);
 			memcpy(live[i], live[--n], sizeof(live[i]));
@@ -3170,7 +3156,7 @@ test_dma_iommu_concurrent_lazy_per_cpu(void **state)
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_s390_counters k;
 	struct iommusim_zpci_table_stats ts;
-	const unsigned seed = test_seed();
+	const unsigned seed = (unsigned)test_seed(DEFAULT_SEED);
 	const struct iommusim_ctx cend = { NULL, NULL, CT_THREADS };
 	uint64_t maps = 0, unmaps = 0, pages = 0;
 	unsigned i;

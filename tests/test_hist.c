@@ -24,29 +24,20 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 #include "mem_int.h"
+#include "test_util.h"
 
 #define SEED UINT64_C(0x9e3779b97f4a7c15)
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
 
-static uint64_t
-rnd(uint64_t *s) /* splitmix64 */
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /* A value spread over all magnitudes: a random bit width, then random bits. */
 static uint64_t
 rnd_log(uint64_t *s)
 {
-	unsigned bits = (unsigned)(rnd(s) % 65);
+	unsigned bits = (unsigned)(test_splitmix64(s) % 65);
 
-	return bits == 64 ? rnd(s) : rnd(s) & ((UINT64_C(1) << bits) - 1);
+	return bits == 64 ? test_splitmix64(s) : test_splitmix64(s) & ((UINT64_C(1) << bits) - 1);
 }
 
 static struct iommusim_hist *
@@ -316,17 +307,17 @@ test_hist_percentile_property_vs_sorted(void **state)
 	assert_non_null(vals);
 	for (round = 0; round < 40; round++) {
 		unsigned s = subs[round % 4];
-		size_t n = 1 + rnd(&seed) % 5000, i, j;
+		size_t n = 1 + test_splitmix64(&seed) % 5000, i, j;
 		struct iommusim_hist *h = new_hist(s);
 		struct iommusim_hist_summary sum;
-		unsigned mode = (unsigned)(rnd(&seed) % 3);
+		unsigned mode = (unsigned)(test_splitmix64(&seed) % 3);
 		double mean = 0;
 
 		for (i = 0; i < n; i++) {
 			/* all magnitudes, a narrow range, or few distinct values */
 			vals[i] = mode == 0 ? rnd_log(&seed) :
-				  mode == 1 ? 100000 + rnd(&seed) % 5000 :
-					      (rnd(&seed) % 4) * 1000;
+				  mode == 1 ? 100000 + test_splitmix64(&seed) % 5000 :
+					      (test_splitmix64(&seed) % 4) * 1000;
 			iommusim_hist_record(h, vals[i]);
 			if (mode)
 				mean += (double)vals[i];
@@ -335,7 +326,7 @@ test_hist_percentile_property_vs_sorted(void **state)
 		for (j = 0; j < sizeof(pcts) / sizeof(pcts[0]) + 5; j++) {
 			double p = j < sizeof(pcts) / sizeof(pcts[0]) ?
 					   pcts[j] :
-					   (double)(rnd(&seed) % 100001) / 1000.0;
+					   (double)(test_splitmix64(&seed) % 100001) / 1000.0;
 			uint64_t t = true_percentile(vals, n, p),
 				 r = iommusim_hist_percentile(h, p);
 
@@ -566,7 +557,7 @@ ct_main(void *p)
 
 	a->min = UINT64_MAX;
 	for (i = 0; i < CT_ITERS; i++) {
-		uint64_t v = rnd(&a->seed) >> 24;
+		uint64_t v = test_splitmix64(&a->seed) >> 24;
 
 		iommusim_hist_record(a->h, v);
 		a->sum += v;

@@ -25,6 +25,7 @@
 
 #include "iova_int.h"
 #include "mem_int.h"
+#include "test_util.h"
 
 #define ANCHOR IOMMUSIM_IOVA_ANCHOR_PFN
 #define DMA32 UINT64_C(0x100000) /* dma_32bit_pfn for a 4 KiB granule */
@@ -2606,12 +2607,7 @@ struct prop {
 static uint64_t
 rnd(struct prop *p)
 {
-	/* splitmix64 */
-	uint64_t z = (p->rng += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
+	return test_splitmix64(&p->rng);
 }
 
 static uint64_t
@@ -2641,33 +2637,17 @@ m_hi(const struct model *m, size_t i)
 	return i == m->n ? ANCHOR : m->v[i].hi;
 }
 
-/* first index whose pfn_lo >= pfn (m->n if none) */
+/* first index whose pfn_lo (@by_hi false) or pfn_hi (@by_hi true) is
+ * >= pfn, m->n if none; both are sorted, the ranges being disjoint */
 static size_t
-m_lower_lo(const struct model *m, uint64_t pfn)
+m_lower(const struct model *m, uint64_t pfn, bool by_hi)
 {
 	size_t a = 0, b = m->n;
 
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 
-		if (m->v[mid].lo < pfn)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	return a;
-}
-
-/* first index whose pfn_hi >= pfn (m->n if none) */
-static size_t
-m_lower_hi(const struct model *m, uint64_t pfn)
-{
-	size_t a = 0, b = m->n;
-
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-
-		if (m->v[mid].hi < pfn)
+		if ((by_hi ? m->v[mid].hi : m->v[mid].lo) < pfn)
 			a = mid + 1;
 		else
 			b = mid;
@@ -2683,7 +2663,7 @@ m_index(const struct model *m, uint64_t lo)
 
 	if (lo == ANCHOR)
 		return m->n;
-	i = m_lower_lo(m, lo);
+	i = m_lower(m, lo, false);
 	return i < m->n && m->v[i].lo == lo ? i : SIZE_MAX;
 }
 
@@ -2691,7 +2671,7 @@ m_index(const struct model *m, uint64_t lo)
 static size_t
 m_containing(const struct model *m, uint64_t pfn)
 {
-	size_t i = m_lower_hi(m, pfn);
+	size_t i = m_lower(m, pfn, true);
 
 	return i < m->n && m->v[i].lo <= pfn ? i : SIZE_MAX;
 }
@@ -2700,7 +2680,7 @@ static void
 m_insert(struct prop *p, uint64_t lo, uint64_t hi, uint8_t kind, uint64_t req)
 {
 	struct model *m = &p->m;
-	size_t i = m_lower_lo(m, lo);
+	size_t i = m_lower(m, lo, false);
 
 	PCHECK(p, lo <= hi, "insert [%#" PRIx64 ", %#" PRIx64 "]", lo, hi);
 	PCHECK(p, i == 0 || m->v[i - 1].hi < lo,
@@ -2758,7 +2738,7 @@ m_find_limit(const struct model *m, uint64_t limit)
 {
 	if (limit > m->dma32)
 		return m->n;
-	return m_lower_hi(m, limit);
+	return m_lower(m, limit, true);
 }
 
 struct oracle {
@@ -3197,7 +3177,7 @@ p_reserve(struct prop *p)
 		hi = t_min(lo + rnd_below(p, 16), cfg->limit);
 	}
 	/* ranges handed out or cached by the fast paths must keep their pfn_lo */
-	for (i = m_lower_hi(&p->m, lo); i < p->m.n && p->m.v[i].lo <= hi; i++)
+	for (i = m_lower(&p->m, lo, true); i < p->m.n && p->m.v[i].lo <= hi; i++)
 		if (p->m.v[i].kind == MK_FAST || p->m.v[i].kind == MK_CACHED)
 			return;
 	visits = model_reserve(p, lo, hi, &exp);

@@ -26,6 +26,7 @@
 #include <iommusim/run.h>
 
 #include "mem_int.h"
+#include "test_util.h"
 
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)
@@ -1158,20 +1159,10 @@ test_jobfile_files(void **state)
 /* ------------------------------------------------------------------------ */
 /* Random and mutated input */
 
-static uint64_t
-splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
 static size_t
 rnd(uint64_t *s, size_t n)
 {
-	return n ? (size_t)(splitmix64(s) % n) : 0;
+	return n ? (size_t)(test_splitmix64(s) % n) : 0;
 }
 
 /* What every answer must look like, whatever the input. */

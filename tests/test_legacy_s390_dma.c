@@ -31,6 +31,7 @@
 
 #include "legacy_s390_dma_int.h"
 #include "mem_int.h"
+#include "test_util.h"
 
 #define PG UINT64_C(4096)
 #define SZ_64K (UINT64_C(64) << 10)
@@ -1345,15 +1346,6 @@ test_legacy_s390_dma_create_enomem_each_allocation(void **state)
 /* ------------------------------------------------------------------------ */
 /* Model-based random test: §6.2 restated bit by bit, checked op by op */
 
-static uint64_t
-rnd(uint64_t *s) /* xorshift64* */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * UINT64_C(0x2545F4914F6CDD1D);
-}
-
 struct model {
 	uint64_t pages, shift, boundary, next_bit;
 	uint64_t wraps, globals, nused, nlazy;
@@ -1527,21 +1519,21 @@ run_property(const struct pcfg *pc)
 	assert_non_null(m.lazy);
 
 	for (op = 0; op < pc->nops; op++) {
-		uint64_t r = rnd(&s);
+		uint64_t r = test_xorshift64s(&s);
 		bool do_map = nlive == 0 || (nlive < pc->maxlive && r % 100 < 55);
 
 		if (do_map) {
 			struct live_map lm = { 0 };
-			uint64_t npg = 1 + rnd(&s) % 16, off, index = 0, dma = 0, nr;
-			bool zero = rnd(&s) % 200 == 0, fits;
+			uint64_t npg = 1 + test_xorshift64s(&s) % 16, off, index = 0, dma = 0, nr;
+			bool zero = test_xorshift64s(&s) % 200 == 0, fits;
 			int ret;
 
-			if (rnd(&s) % 3 == 0)
+			if (test_xorshift64s(&s) % 3 == 0)
 				npg = 1;
-			off = zero || rnd(&s) % 2 ? 0 : rnd(&s) % PG;
-			lm.size = zero ? 0 : 1 + rnd(&s) % (npg * PG - off);
-			lm.pa = ((0x100 + rnd(&s) % 0xfff00) << 12) | off;
-			lm.dir = (enum iommusim_dma_dir)(rnd(&s) % 4);
+			off = zero || test_xorshift64s(&s) % 2 ? 0 : test_xorshift64s(&s) % PG;
+			lm.size = zero ? 0 : 1 + test_xorshift64s(&s) % (npg * PG - off);
+			lm.pa = ((0x100 + test_xorshift64s(&s) % 0xfff00) << 12) | off;
+			lm.dir = (enum iommusim_dma_dir)(test_xorshift64s(&s) % 4);
 			nr = (off + lm.size + PG - 1) / PG;
 			fits = m_alloc(&m, nr, &index);
 			ret = iommusim_dma_map_page(&f->dma, lm.pa, lm.size, lm.dir, 0, NULL, &dma);
@@ -1570,7 +1562,7 @@ run_property(const struct pcfg *pc)
 				live[nlive++] = lm;
 			}
 		} else {
-			unsigned k = (unsigned)(rnd(&s) % nlive);
+			unsigned k = (unsigned)(test_xorshift64s(&s) % nlive);
 			struct live_map lm = live[k];
 			uint64_t index = (lm.first - info(f).start_dma) / PG;
 
@@ -1689,13 +1681,13 @@ thread_main(void *p)
 	unsigned n = 0, op;
 
 	for (op = 0; op < THREAD_OPS; op++) {
-		if (n == 0 || (n < THREAD_LIVE && rnd(&s) % 2)) {
+		if (n == 0 || (n < THREAD_LIVE && test_xorshift64s(&s) % 2)) {
 			struct live_map lm = { 0 };
 			int ret;
 
-			lm.npages = 1 + rnd(&s) % 8;
+			lm.npages = 1 + test_xorshift64s(&s) % 8;
 			lm.size = lm.npages * PG;
-			lm.pa = (0x1000 + a->id * 0x100000 + rnd(&s) % 0xfff00) << 12;
+			lm.pa = (0x1000 + a->id * 0x100000 + test_xorshift64s(&s) % 0xfff00) << 12;
 			lm.dir = IOMMUSIM_DMA_BIDIRECTIONAL;
 			ret = iommusim_dma_map_page(&f->dma, lm.pa, lm.size, lm.dir, 0, NULL,
 						    &lm.dma);
@@ -1717,7 +1709,7 @@ thread_main(void *p)
 			}
 			live[n++] = lm;
 		} else {
-			unsigned k = (unsigned)(rnd(&s) % n);
+			unsigned k = (unsigned)(test_xorshift64s(&s) % n);
 			struct live_map lm = live[k];
 
 			/* released before the unmap: the pages may be reused right after */

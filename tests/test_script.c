@@ -22,6 +22,10 @@
 #include <iommusim/script.h>
 
 #include "mem_int.h"
+#include "test_util.h"
+
+/* The random tests' seed unless $IOMMUSIM_TEST_SEED says otherwise. */
+#define DEFAULT_SEED UINT64_C(0x5c41b7)
 
 /* One run with its output and messages captured. */
 struct cap {
@@ -596,20 +600,10 @@ test_script_allocation_failures(void **state)
 
 /* ---- fuzzing ----------------------------------------------------------------- */
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
 static const char *
 pick(uint64_t *rng, const char *const *v, size_t n)
 {
-	return v[splitmix(rng) % n];
+	return v[test_splitmix64(rng) % n];
 }
 
 #define PICK(rng, v) pick(rng, v, sizeof(v) / sizeof((v)[0]))
@@ -761,45 +755,48 @@ grammar_line(uint64_t *rng, char *b, size_t len, int *depth)
 {
 	const char *f = PICK(rng, fnames), *d = PICK(rng, dnames);
 	/* {i} only inside repeats, mostly */
-	const char *h = hnames[splitmix(rng) % (*depth || !(splitmix(rng) % 16) ? 7 : 4)];
+	const char *h =
+		hnames[test_splitmix64(rng) % (*depth || !(test_splitmix64(rng) % 16) ? 7 : 4)];
 	const char *cpu = *depth ? " cpu={i%2}" : " cpu=1";
 
-	switch (splitmix(rng) % 16) {
+	switch (test_splitmix64(rng) % 16) {
 	case 0:
-		snprintf(b, len, "platform %s%s%s", splitmix(rng) % 2 ? "kvm" : "lpar",
-			 splitmix(rng) % 2 ? " shadow_limit=6" : "",
-			 splitmix(rng) % 3 ? "" : " memory=64k");
+		snprintf(b, len, "platform %s%s%s", test_splitmix64(rng) % 2 ? "kvm" : "lpar",
+			 test_splitmix64(rng) % 2 ? " shadow_limit=6" : "",
+			 test_splitmix64(rng) % 3 ? "" : " memory=64k");
 		break;
 	case 1:
-		snprintf(b, len, "cpus %u", (unsigned)(1 + splitmix(rng) % 4));
+		snprintf(b, len, "cpus %u", (unsigned)(1 + test_splitmix64(rng) % 4));
 		break;
 	case 2:
 		snprintf(b, len, "function %s%s", f, f[0] == 'i' ? " ism" : "");
 		break;
 	case 3:
 		snprintf(b, len, "domain %s policy=%s devices=%s%s%s", d,
-			 policies[splitmix(rng) % 4 ? 0 : splitmix(rng) % 6], f,
-			 splitmix(rng) % 4 ? "" : ",f2", splitmix(rng) % 4 ? "" : " force_fq=1");
+			 policies[test_splitmix64(rng) % 4 ? 0 : test_splitmix64(rng) % 6], f,
+			 test_splitmix64(rng) % 4 ? "" : ",f2",
+			 test_splitmix64(rng) % 4 ? "" : " force_fq=1");
 		break;
 	case 4:
 	case 5:
 	case 6:
-		snprintf(b, len, "map %s %s%s%s%s", h, d, splitmix(rng) % 3 ? "" : cpu,
-			 splitmix(rng) % 3 ? "" : " size=9000",
-			 splitmix(rng) % 6 ? "" : " fails=1");
+		snprintf(b, len, "map %s %s%s%s%s", h, d, test_splitmix64(rng) % 3 ? "" : cpu,
+			 test_splitmix64(rng) % 3 ? "" : " size=9000",
+			 test_splitmix64(rng) % 6 ? "" : " fails=1");
 		break;
 	case 7:
 	case 8:
 		snprintf(b, len, "unmap %s", h);
 		break;
 	case 9:
-		snprintf(b, len, "dmb %s %s %sregister", f, h, splitmix(rng) % 2 ? "" : "un");
+		snprintf(b, len, "dmb %s %s %sregister", f, h,
+			 test_splitmix64(rng) % 2 ? "" : "un");
 		break;
 	case 10:
-		snprintf(b, len, "advance %ums", (unsigned)(splitmix(rng) % 1200));
+		snprintf(b, len, "advance %ums", (unsigned)(test_splitmix64(rng) % 1200));
 		break;
 	case 11:
-		snprintf(b, len, "%s %s", splitmix(rng) % 2 ? "flush" : "reset", d);
+		snprintf(b, len, "%s %s", test_splitmix64(rng) % 2 ? "flush" : "reset", d);
 		break;
 	case 12:
 	case 13:
@@ -807,18 +804,18 @@ grammar_line(uint64_t *rng, char *b, size_t len, int *depth)
 			 PICK(rng, values));
 		break;
 	case 14:
-		if (*depth && splitmix(rng) % 2) {
+		if (*depth && test_splitmix64(rng) % 2) {
 			snprintf(b, len, "end");
 			(*depth)--;
 		} else if (*depth < 3) {
-			snprintf(b, len, "repeat %u", (unsigned)(splitmix(rng) % 5));
+			snprintf(b, len, "repeat %u", (unsigned)(test_splitmix64(rng) % 5));
 			(*depth)++;
 		} else {
 			snprintf(b, len, "print %s", d);
 		}
 		break;
 	default:
-		snprintf(b, len, "print %s", splitmix(rng) % 2 ? f : "platform");
+		snprintf(b, len, "print %s", test_splitmix64(rng) % 2 ? f : "platform");
 		break;
 	}
 }
@@ -826,17 +823,17 @@ grammar_line(uint64_t *rng, char *b, size_t len, int *depth)
 static char *
 random_script(uint64_t *rng)
 {
-	size_t cap = 8192, len = 0, lines = 1 + splitmix(rng) % 30, l;
-	bool garbage = !(splitmix(rng) % 4), unbalanced = !(splitmix(rng) % 10);
+	size_t cap = 8192, len = 0, lines = 1 + test_splitmix64(rng) % 30, l;
+	bool garbage = !(test_splitmix64(rng) % 4), unbalanced = !(test_splitmix64(rng) % 10);
 	char *t = malloc(cap);
 	int depth = 0;
 
 	assert_non_null(t);
 	/* usually declare everything first, so that the body runs */
-	if (splitmix(rng) % 4) {
+	if (test_splitmix64(rng) % 4) {
 		len += (size_t)snprintf(t + len, cap - len, "platform %s shadow_limit=%u\ncpus 2\n",
-					splitmix(rng) % 2 ? "kvm" : "lpar",
-					(unsigned)(3 + splitmix(rng) % 8));
+					test_splitmix64(rng) % 2 ? "kvm" : "lpar",
+					(unsigned)(3 + test_splitmix64(rng) % 8));
 		len += (size_t)snprintf(t + len, cap - len,
 					"function f1\nfunction f2\nfunction i1 ism\n"
 					"function i2 ism\n");
@@ -844,17 +841,17 @@ random_script(uint64_t *rng)
 					"domain d1 policy=%s devices=f1\n"
 					"domain d2 policy=kernel%s devices=i1\n",
 					PICK(rng, policies),
-					splitmix(rng) % 2 ? " force_fq=1" : "");
+					test_splitmix64(rng) % 2 ? " force_fq=1" : "");
 		len += (size_t)snprintf(t + len, cap - len, "domain d3 policy=%s devices=f2\n",
 					PICK(rng, policies));
 	}
 	for (l = 0; l < lines; l++) {
 		char line[256];
 
-		if (!garbage || splitmix(rng) % 10) {
+		if (!garbage || test_splitmix64(rng) % 10) {
 			grammar_line(rng, line, sizeof(line), &depth);
 		} else { /* a line of random words */
-			size_t ntok = splitmix(rng) % 6, k, ll = 0;
+			size_t ntok = test_splitmix64(rng) % 6, k, ll = 0;
 
 			line[0] = 0;
 			for (k = 0; k < ntok; k++)
@@ -872,14 +869,14 @@ static char *
 mutate(uint64_t *rng, const char *src)
 {
 	static const char chars[] = "abcdefxyz019_-=.#\"{}%\t \n,:";
-	size_t len = strlen(src), cap = len * 2 + 1024, n = 1 + splitmix(rng) % 4, k;
+	size_t len = strlen(src), cap = len * 2 + 1024, n = 1 + test_splitmix64(rng) % 4, k;
 	char *t = malloc(cap);
 	int depth = 0;
 
 	assert_non_null(t);
 	memcpy(t, src, len + 1);
 	for (k = 0; k < n; k++) {
-		size_t at = len ? splitmix(rng) % len : 0, ll;
+		size_t at = len ? test_splitmix64(rng) % len : 0, ll;
 		const char *nl;
 		char line[256];
 
@@ -888,7 +885,7 @@ mutate(uint64_t *rng, const char *src)
 			at--;
 		nl = strchr(t + at, '\n');
 		ll = nl ? (size_t)(nl - (t + at)) + 1 : len - at;
-		switch (splitmix(rng) % 8) {
+		switch (test_splitmix64(rng) % 8) {
 		case 0: /* delete the line */
 			memmove(t + at, t + at + ll, len - at - ll + 1);
 			len -= ll;
@@ -917,7 +914,7 @@ mutate(uint64_t *rng, const char *src)
 			const char *w = PICK(rng, words);
 			size_t wl = strlen(w) + 1;
 
-			at += ll ? splitmix(rng) % ll : 0;
+			at += ll ? test_splitmix64(rng) % ll : 0;
 			if (len + wl + 1 < cap) {
 				memmove(t + at + wl, t + at, len - at + 1);
 				memcpy(t + at, w, wl - 1);
@@ -927,26 +924,26 @@ mutate(uint64_t *rng, const char *src)
 			break;
 		}
 		case 5: /* insert a byte (sometimes a control or high byte) */
-			at += ll ? splitmix(rng) % ll : 0;
+			at += ll ? test_splitmix64(rng) % ll : 0;
 			if (len + 2 < cap) {
-				char c = chars[splitmix(rng) % (sizeof(chars) - 1)];
+				char c = chars[test_splitmix64(rng) % (sizeof(chars) - 1)];
 
-				if (!(splitmix(rng) % 8))
-					c = (char)(1 + splitmix(rng) % 255);
+				if (!(test_splitmix64(rng) % 8))
+					c = (char)(1 + test_splitmix64(rng) % 255);
 				memmove(t + at + 1, t + at, len - at + 1);
 				t[at] = c;
 				len++;
 			}
 			break;
 		case 6: /* delete a byte */
-			at += ll ? splitmix(rng) % ll : 0;
+			at += ll ? test_splitmix64(rng) % ll : 0;
 			if (at < len) {
 				memmove(t + at, t + at + 1, len - at);
 				len--;
 			}
 			break;
 		default: /* truncate */
-			at += ll ? splitmix(rng) % ll : 0;
+			at += ll ? test_splitmix64(rng) % ll : 0;
 			t[at] = 0;
 			len = at;
 			break;
@@ -965,8 +962,9 @@ walk_script(uint64_t *rng)
 {
 	static const char *const plats[] = { "lpar", "kvm shadow_limit=5", "zvm", "lpar memory=32k",
 					     "kvm shadow_limit=40" };
-	size_t cap = 1 << 16, len = 0, steps = 10 + splitmix(rng) % 80, k;
-	unsigned nfn = 1 + (unsigned)(splitmix(rng) % 4), ncpu = 1 + (unsigned)(splitmix(rng) % 3);
+	size_t cap = 1 << 16, len = 0, steps = 10 + test_splitmix64(rng) % 80, k;
+	unsigned nfn = 1 + (unsigned)(test_splitmix64(rng) % 4),
+		 ncpu = 1 + (unsigned)(test_splitmix64(rng) % 3);
 	bool ism[4], legacy[4], mapped[8] = { false }, dmb[8] = { false };
 	unsigned hdom[8] = { 0 }, f;
 	char *t = malloc(cap);
@@ -977,26 +975,31 @@ walk_script(uint64_t *rng)
 	for (f = 0; f < nfn; f++) {
 		const char *pol = PICK(rng, policies);
 
-		ism[f] = !(splitmix(rng) % 3);
+		ism[f] = !(test_splitmix64(rng) % 3);
 		legacy[f] = !strncmp(pol, "legacy", 6);
 		OUT("function f%u%s\n", f, ism[f] ? " ism" : "");
 		OUT("domain d%u policy=%s devices=f%u%s%s\n", f, pol, f,
-		    !legacy[f] && strcmp(pol, "strict") && splitmix(rng) % 2 ? " force_fq=1" : "",
-		    !legacy[f] && strcmp(pol, "strict") && !(splitmix(rng) % 4) ? " fq_size=4" :
-										  "");
+		    !legacy[f] && strcmp(pol, "strict") && test_splitmix64(rng) % 2 ?
+			    " force_fq=1" :
+			    "",
+		    !legacy[f] && strcmp(pol, "strict") && !(test_splitmix64(rng) % 4) ?
+			    " fq_size=4" :
+			    "");
 	}
 	for (k = 0; k < steps && len + 512 < cap; k++) {
-		unsigned h = (unsigned)(splitmix(rng) % 8), d = (unsigned)(splitmix(rng) % nfn);
+		unsigned h = (unsigned)(test_splitmix64(rng) % 8),
+			 d = (unsigned)(test_splitmix64(rng) % nfn);
 
-		switch (splitmix(rng) % 12) {
+		switch (test_splitmix64(rng) % 12) {
 		case 0:
 		case 1:
 		case 2:
 			if (mapped[h])
 				break;
 			OUT("map h%u d%u cpu=%u size=%u%s\n", h, d,
-			    (unsigned)(splitmix(rng) % ncpu), 1 + (unsigned)(splitmix(rng) % 20000),
-			    splitmix(rng) % 2 ? " dir=from" : "");
+			    (unsigned)(test_splitmix64(rng) % ncpu),
+			    1 + (unsigned)(test_splitmix64(rng) % 20000),
+			    test_splitmix64(rng) % 2 ? " dir=from" : "");
 			mapped[h] = true;
 			hdom[h] = d;
 			break;
@@ -1004,7 +1007,7 @@ walk_script(uint64_t *rng)
 		case 4:
 			if (!mapped[h] || dmb[h])
 				break;
-			OUT("unmap h%u%s\n", h, splitmix(rng) % 2 ? " cpu=0" : "");
+			OUT("unmap h%u%s\n", h, test_splitmix64(rng) % 2 ? " cpu=0" : "");
 			mapped[h] = false;
 			break;
 		case 5:
@@ -1017,30 +1020,30 @@ walk_script(uint64_t *rng)
 			}
 			break;
 		case 6:
-			OUT("advance %uus\n", (unsigned)(splitmix(rng) % 1500000));
+			OUT("advance %uus\n", (unsigned)(test_splitmix64(rng) % 1500000));
 			break;
 		case 7:
 			if (!legacy[d])
-				OUT("%s d%u\n", splitmix(rng) % 3 ? "flush" : "reset", d);
+				OUT("%s d%u\n", test_splitmix64(rng) % 3 ? "flush" : "reset", d);
 			break;
 		case 8:
 			OUT("repeat %u\n  map r{i} d%u cpu={i%%%u}\n  unmap r{i}\nend\n",
-			    (unsigned)(splitmix(rng) % 300), d, ncpu);
+			    (unsigned)(test_splitmix64(rng) % 300), d, ncpu);
 			break;
 		case 9:
-			if (!legacy[d] && splitmix(rng) % 2)
+			if (!legacy[d] && test_splitmix64(rng) % 2)
 				OUT("expect \"d%u.Global RPCITs\" %s %u\n", d, PICK(rng, cmps),
-				    (unsigned)(splitmix(rng) % 4));
+				    (unsigned)(test_splitmix64(rng) % 4));
 			else
 				OUT("expect d%u.%s %s %u\n", d, legacy[d] ? "wraps" : "fq.entries",
-				    PICK(rng, cmps), (unsigned)(splitmix(rng) % 4));
+				    PICK(rng, cmps), (unsigned)(test_splitmix64(rng) % 4));
 			break;
 		case 10:
 			OUT("expect f%u.%s %s %s\n", d, ism[d] ? "ism.first.iova" : "rpcits",
 			    PICK(rng, cmps), mapped[0] ? "h0.iova" : "0");
 			break;
 		default:
-			OUT("print %s\n", splitmix(rng) % 2 ? "platform" : "d0");
+			OUT("print %s\n", test_splitmix64(rng) % 2 ? "platform" : "d0");
 			break;
 		}
 	}
@@ -1074,18 +1077,10 @@ fuzz_one(const char *text, uint64_t seed, unsigned i)
 	free(err);
 }
 
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("IOMMUSIM_TEST_SEED");
-
-	return s ? strtoull(s, NULL, 0) : UINT64_C(0x5c41b7);
-}
-
 static void
 test_script_fuzz_random(void **state)
 {
-	uint64_t seed = test_seed(), rng = seed;
+	uint64_t seed = test_seed(DEFAULT_SEED), rng = seed;
 	unsigned i;
 
 	(void)state;
@@ -1101,7 +1096,7 @@ test_script_fuzz_random(void **state)
 static void
 test_script_fuzz_mutated(void **state)
 {
-	uint64_t seed = test_seed() ^ 0xabc, rng = seed;
+	uint64_t seed = test_seed(DEFAULT_SEED) ^ 0xabc, rng = seed;
 	unsigned i;
 
 	(void)state;
@@ -1119,7 +1114,7 @@ test_script_fuzz_mutated(void **state)
 static void
 test_script_fuzz_walk(void **state)
 {
-	uint64_t seed = test_seed() ^ 0x3a1c, rng = seed;
+	uint64_t seed = test_seed(DEFAULT_SEED) ^ 0x3a1c, rng = seed;
 	unsigned i;
 
 	(void)state;
@@ -1127,7 +1122,7 @@ test_script_fuzz_walk(void **state)
 		char *t = walk_script(&rng);
 
 		/* now and then, one mutation on top */
-		if (!(splitmix(&rng) % 5)) {
+		if (!(test_splitmix64(&rng) % 5)) {
 			char *m = mutate(&rng, t);
 
 			free(t);

@@ -29,6 +29,7 @@
 #include "mem_int.h"
 #include "shadow_int.h"
 #include "util_int.h"
+#include "test_util.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -44,23 +45,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
-
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("IMS_TEST_SEED");
-
-	return s && *s ? strtoull(s, NULL, 0) : DEFAULT_SEED;
-}
-
-static uint64_t
-rnd(uint64_t *s) /* xorshift64*, never 0 for a non-zero state */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * UINT64_C(0x2545F4914F6CDD1D);
-}
 
 /* A guest table, a pool and one shadow on it. */
 struct fx {
@@ -1187,7 +1171,8 @@ model_setup(struct model *m, uint64_t *seed)
 	m->seg_mib[0] = (4 * GiB >> 20) - 1;
 	m->seg_mib[1] = 4 * GiB >> 20;
 	for (unsigned i = 0; i < PROP_NSEG; i++) {
-		uint64_t mib = i < 2 ? m->seg_mib[i] : (PROP_BASE >> 20) + rnd(seed) % 3072;
+		uint64_t mib =
+			i < 2 ? m->seg_mib[i] : (PROP_BASE >> 20) + test_xorshift64s(seed) % 3072;
 
 		if (m->seg_of_mib[mib - (PROP_BASE >> 20)] >= 0) {
 			i--;
@@ -1205,10 +1190,11 @@ model_setup(struct model *m, uint64_t *seed)
 static void
 prop_guest_op(struct model *m, struct iommusim_zpci_table *t, uint64_t *seed)
 {
-	unsigned seg = (unsigned)(rnd(seed) % PROP_NSEG), px = (unsigned)(rnd(seed) % 48);
-	unsigned idx, choice = (unsigned)(rnd(seed) % 10);
-	uint64_t iova, frame = (rnd(seed) % (UINT64_C(1) << 30)) << 12;
-	bool ro = rnd(seed) & 1;
+	unsigned seg = (unsigned)(test_xorshift64s(seed) % PROP_NSEG),
+		 px = (unsigned)(test_xorshift64s(seed) % 48);
+	unsigned idx, choice = (unsigned)(test_xorshift64s(seed) % 10);
+	uint64_t iova, frame = (test_xorshift64s(seed) % (UINT64_C(1) << 30)) << 12;
+	bool ro = test_xorshift64s(seed) & 1;
 
 	if (px >= 24) /* the first and last 24 pages of the MiB */
 		px += 208;
@@ -1245,15 +1231,16 @@ prop_guest_op(struct model *m, struct iommusim_zpci_table *t, uint64_t *seed)
 static void
 prop_guest_block(struct model *m, struct iommusim_zpci_table *t, uint64_t *seed)
 {
-	unsigned seg = (unsigned)(rnd(seed) % PROP_NSEG), px = (unsigned)(rnd(seed) % 48);
-	unsigned len = 1 + (unsigned)(rnd(seed) % 16);
-	bool unmap = rnd(seed) & 1, touched = false;
+	unsigned seg = (unsigned)(test_xorshift64s(seed) % PROP_NSEG),
+		 px = (unsigned)(test_xorshift64s(seed) % 48);
+	unsigned len = 1 + (unsigned)(test_xorshift64s(seed) % 16);
+	bool unmap = test_xorshift64s(seed) & 1, touched = false;
 
 	if (px >= 24)
 		px += 208;
 	for (unsigned i = px; i < IMS_MIN(px + len, 256u); i++) {
 		unsigned idx = seg * 256 + i;
-		uint64_t frame = (rnd(seed) % (UINT64_C(1) << 30)) << 12;
+		uint64_t frame = (test_xorshift64s(seed) % (UINT64_C(1) << 30)) << 12;
 
 		if (unmap && m->valid[idx]) {
 			gunmap(t, model_iova(m, idx));
@@ -1277,32 +1264,34 @@ prop_guest_block(struct model *m, struct iommusim_zpci_table *t, uint64_t *seed)
 static void
 prop_pick_range(const struct model *m, uint64_t *seed, uint64_t *addr, uint64_t *range)
 {
-	unsigned kind = (unsigned)(rnd(seed) % 100);
+	unsigned kind = (unsigned)(test_xorshift64s(seed) % 100);
 	uint64_t a, len;
 
 	if (kind < 30) { /* around a candidate page, unaligned */
-		unsigned idx = (unsigned)(rnd(seed) % PROP_NPG);
+		unsigned idx = (unsigned)(test_xorshift64s(seed) % PROP_NPG);
 
-		a = model_iova(m, idx) + rnd(seed) % PG;
-		len = 1 + rnd(seed) % (64 * PG);
+		a = model_iova(m, idx) + test_xorshift64s(seed) % PG;
+		len = 1 + test_xorshift64s(seed) % (64 * PG);
 	} else if (kind < 55) { /* around a candidate MiB */
-		a = (m->seg_mib[rnd(seed) % PROP_NSEG] << 20) - (rnd(seed) % 4) * PG;
-		len = 1 + rnd(seed) % (2 * MiB);
+		a = (m->seg_mib[test_xorshift64s(seed) % PROP_NSEG] << 20) -
+		    (test_xorshift64s(seed) % 4) * PG;
+		len = 1 + test_xorshift64s(seed) % (2 * MiB);
 	} else if (kind < 75) { /* anywhere, up to 512 MiB */
-		a = PROP_BASE + (rnd(seed) % PROP_PAGES) * PG + rnd(seed) % PG;
-		len = 1 + rnd(seed) % (512 * MiB);
+		a = PROP_BASE + (test_xorshift64s(seed) % PROP_PAGES) * PG +
+		    test_xorshift64s(seed) % PG;
+		len = 1 + test_xorshift64s(seed) % (512 * MiB);
 	} else if (kind < 85) { /* anywhere to the end: crosses frames */
-		a = PROP_BASE + (rnd(seed) % PROP_PAGES) * PG;
+		a = PROP_BASE + (test_xorshift64s(seed) % PROP_PAGES) * PG;
 		len = PROP_LAST - a + 1;
 	} else if (kind < 95) { /* global */
 		a = PROP_BASE;
 		len = PROP_PAGES * PG;
 	} else { /* outside [pba, pal] on one side or the other */
-		if (rnd(seed) & 1) {
-			a = PROP_BASE - PG * (1 + rnd(seed) % 4);
+		if (test_xorshift64s(seed) & 1) {
+			a = PROP_BASE - PG * (1 + test_xorshift64s(seed) % 4);
 			len = 8 * PG;
 		} else {
-			a = PROP_LAST - rnd(seed) % PG;
+			a = PROP_LAST - test_xorshift64s(seed) % PG;
 			len = PG + 1;
 		}
 		*addr = a;
@@ -1371,11 +1360,11 @@ prop_run(uint64_t seed, uint64_t stats[6])
 	fx_init(&f, PROP_POOL);
 	for (unsigned step = 0; step < PROP_REFRESHES; step++) {
 		struct iommusim_shadow_result got, want;
-		unsigned nops = 1 + (unsigned)(rnd(&st) % 8);
+		unsigned nops = 1 + (unsigned)(test_xorshift64s(&st) % 8);
 		uint64_t addr, range;
 
 		for (unsigned k = 0; k < nops; k++) {
-			if (rnd(&st) % 3 == 0)
+			if (test_xorshift64s(&st) % 3 == 0)
 				prop_guest_block(m, f.t, &st);
 			else
 				prop_guest_op(m, f.t, &st);
@@ -1399,10 +1388,10 @@ prop_run(uint64_t seed, uint64_t stats[6])
 static void
 test_shadow_property_random_tables_vs_model(void **state)
 {
-	uint64_t base = test_seed(), st[6] = { 0 };
+	uint64_t base = test_seed(DEFAULT_SEED), st[6] = { 0 };
 
 	(void)state;
-	print_message("# seed %#" PRIx64 " (IMS_TEST_SEED)\n", base);
+	print_message("# seed %#" PRIx64 " (IOMMUSIM_TEST_SEED)\n", base);
 	for (uint64_t k = 0; k < PROP_SEEDS; k++)
 		prop_run(base + k * UINT64_C(0x9e3779b97f4a7c15), st);
 	print_message("# %u refreshes: %" PRIu64 " status 16, %" PRIu64 " second passes, %" PRIu64
@@ -1445,7 +1434,8 @@ ct_refresher(void *p)
 
 	for (unsigned it = 0; it < CT_ITERS; it++) {
 		struct iommusim_shadow_result r;
-		unsigned pg = (unsigned)(rnd(&st) % CT_PAGES), n = 1 + (unsigned)(rnd(&st) % 64);
+		unsigned pg = (unsigned)(test_xorshift64s(&st) % CT_PAGES),
+			 n = 1 + (unsigned)(test_xorshift64s(&st) % 64);
 		uint64_t iova = CT_BASE + pg * PG, before = iommusim_shadow_entries(a->s);
 
 		if (valid[pg])
@@ -1489,7 +1479,8 @@ ct_reader(void *p)
 	uint64_t st = a->seed, frame;
 
 	while (!atomic_load(a->stop)) {
-		(void)iommusim_shadow_lookup(a->s, CT_BASE + (rnd(&st) % CT_PAGES) * PG, &frame);
+		(void)iommusim_shadow_lookup(
+			a->s, CT_BASE + (test_xorshift64s(&st) % CT_PAGES) * PG, &frame);
 		a->bad += iommusim_shadow_entries(a->s) > CT_POOL;
 	}
 	return NULL;
@@ -1502,10 +1493,10 @@ test_shadow_concurrent_two_shadows_one_pool(void **state)
 	struct ct_arg a[2], reader;
 	pthread_t th[2], rth;
 	atomic_bool stop = false;
-	uint64_t seed = test_seed();
+	uint64_t seed = test_seed(DEFAULT_SEED);
 
 	(void)state;
-	print_message("# seed %#" PRIx64 " (IMS_TEST_SEED)\n", seed);
+	print_message("# seed %#" PRIx64 " (IOMMUSIM_TEST_SEED)\n", seed);
 	assert_int_equal(iommusim_shadow_pool_create(CT_POOL, &pool), 0);
 	for (unsigned i = 0; i < 2; i++) {
 		memset(&a[i], 0, sizeof(a[i]));

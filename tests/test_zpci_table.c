@@ -27,6 +27,7 @@
 #include "mem_int.h"
 #include "rcu_int.h"
 #include "zpci_table_int.h"
+#include "test_util.h"
 
 #define KiB (UINT64_C(1) << 10)
 #define MiB (UINT64_C(1) << 20)
@@ -40,23 +41,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
-
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("IMS_TEST_SEED");
-
-	return s && *s ? strtoull(s, NULL, 0) : DEFAULT_SEED;
-}
-
-static uint64_t
-rnd(uint64_t *s) /* xorshift64*, never 0 for a non-zero state */
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * UINT64_C(0x2545F4914F6CDD1D);
-}
 
 static struct iommusim_zpci_table *
 new_table(void)
@@ -1135,21 +1119,21 @@ prop_run(uint64_t seed, uint64_t *ops_done, uint64_t *enomem, uint64_t *tables)
 	assert_non_null(m);
 	t = prop_reset(NULL, m);
 	for (op = 0; op < PROP_OPS; op++) {
-		size_t i = rnd(&s) % PROP_PAGES, si = i / 256, ri = si / PROP_NS;
-		bool map = rnd(&s) % 5 < 3;
-		uint64_t flags = map ? (rnd(&s) % 3 ? VALID : VALID | PROT) :
-				       (rnd(&s) % 8 ? INVALID : INVALID | PROT);
-		uint64_t phys = rnd(&s), old = 0xdeadbeef, nth = 0;
+		size_t i = test_xorshift64s(&s) % PROP_PAGES, si = i / 256, ri = si / PROP_NS;
+		bool map = test_xorshift64s(&s) % 5 < 3;
+		uint64_t flags = map ? (test_xorshift64s(&s) % 3 ? VALID : VALID | PROT) :
+				       (test_xorshift64s(&s) % 8 ? INVALID : INVALID | PROT);
+		uint64_t phys = test_xorshift64s(&s), old = 0xdeadbeef, nth = 0;
 		unsigned allocs = !m->seg[ri] + !m->pt[si];
 		int ret, want;
 
 		/* fail the first or second allocation: often when the walk will allocate */
-		if (rnd(&s) % (allocs ? 3 : 40) == 0)
-			nth = 1 + rnd(&s) % 2;
+		if (test_xorshift64s(&s) % (allocs ? 3 : 40) == 0)
+			nth = 1 + test_xorshift64s(&s) % 2;
 		if (nth)
 			ims_mem_fault_inject(nth, 1);
-		ret = iommusim_zpci_table_update(t, prop_iova(i) + (rnd(&s) & 0xfff), phys, flags,
-						 &old);
+		ret = iommusim_zpci_table_update(t, prop_iova(i) + (test_xorshift64s(&s) & 0xfff),
+						 phys, flags, &old);
 		if (nth)
 			ims_mem_fault_inject(0, 0);
 		want = nth && nth <= allocs ? -ENOMEM : 0;
@@ -1177,12 +1161,13 @@ prop_run(uint64_t seed, uint64_t *ops_done, uint64_t *enomem, uint64_t *tables)
 			m->pte[i] = model_pte(m->pte[i], phys, flags);
 		}
 		prop_check_stats(t, m);
-		prop_check_page(t, m, i, rnd(&s) & 0xfff, seed, op);
-		prop_check_page(t, m, rnd(&s) % PROP_PAGES, rnd(&s) & 0xfff, seed, op);
+		prop_check_page(t, m, i, test_xorshift64s(&s) & 0xfff, seed, op);
+		prop_check_page(t, m, test_xorshift64s(&s) % PROP_PAGES,
+				test_xorshift64s(&s) & 0xfff, seed, op);
 		if (op % PROP_PHASE == PROP_PHASE - 1) {
 			/* full check, then start again from a fresh table */
 			for (size_t k = 0; k < PROP_PAGES; k++)
-				prop_check_page(t, m, k, rnd(&s) & 0xfff, seed, op);
+				prop_check_page(t, m, k, test_xorshift64s(&s) & 0xfff, seed, op);
 			enomem_sum += m->enomem;
 			tables_sum += m->st.segment_tables + m->st.page_tables;
 			t = prop_reset(t, m);
@@ -1201,7 +1186,7 @@ prop_run(uint64_t seed, uint64_t *ops_done, uint64_t *enomem, uint64_t *tables)
 static void
 test_zpci_table_property_random_updates(void **state)
 {
-	uint64_t base = test_seed(), ops = 0, enomem = 0, tables = 0;
+	uint64_t base = test_seed(DEFAULT_SEED), ops = 0, enomem = 0, tables = 0;
 
 	(void)state;
 	for (uint64_t k = 0; k < PROP_SEEDS; k++)
@@ -1285,8 +1270,8 @@ ct_mapper(void *arg)
 		ct_update(c, idx, true, false);
 	ct_update(c, CT_PAGES - 1, true, false);
 	for (unsigned k = 0; k < CT_OPS; k++)
-		ct_update(c, lo + (unsigned)(rnd(&c->rng) % CT_SPAN), rnd(&c->rng) % 3 != 0,
-			  rnd(&c->rng) % 2);
+		ct_update(c, lo + (unsigned)(test_xorshift64s(&c->rng) % CT_SPAN),
+			  test_xorshift64s(&c->rng) % 3 != 0, test_xorshift64s(&c->rng) % 2);
 	/* final pass: mapper m owns the pages with idx % 2 == m */
 	pthread_barrier_wait(&c->sh->mappers);
 	for (unsigned idx = c->id; idx < CT_PAGES; idx += CT_MAPPERS)
@@ -1307,8 +1292,8 @@ ct_device(void *arg)
 	/* at least CT_MIN_XLATES, then until the mappers are done */
 	while (c->xlates < CT_MIN_XLATES ||
 	       (c->xlates < CT_MAX_XLATES && atomic_load(&c->sh->mappers_done) < CT_MAPPERS)) {
-		unsigned idx = (unsigned)(rnd(&c->rng) % CT_PAGES);
-		uint64_t off = rnd(&c->rng) & 0xfff;
+		unsigned idx = (unsigned)(test_xorshift64s(&c->rng) % CT_PAGES);
+		uint64_t off = test_xorshift64s(&c->rng) & 0xfff;
 		uint64_t iova = CT_BASE + (uint64_t)idx * PG + off;
 		struct iommusim_zpci_xlate r;
 
@@ -1414,10 +1399,10 @@ static void
 test_zpci_table_concurrent_map_translate(void **state)
 {
 	struct iommusim_zpci_table_stats sum = { 0 };
-	uint64_t seed = test_seed(), xlates = 0, valid = 0;
+	uint64_t seed = test_seed(DEFAULT_SEED), xlates = 0, valid = 0;
 
 	(void)state;
-	print_message("# zpci_table concurrent: seed %" PRIu64 " (IMS_TEST_SEED)\n", seed);
+	print_message("# zpci_table concurrent: seed %" PRIu64 " (IOMMUSIM_TEST_SEED)\n", seed);
 	for (unsigned round = 0; round < CT_ROUNDS; round++)
 		ct_round(seed, round, &sum, &xlates, &valid);
 	print_message("# zpci_table concurrent: %u rounds, %" PRIu64 " translations (%" PRIu64
