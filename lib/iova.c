@@ -968,9 +968,9 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 				goto err;
 		}
 		d->cpus[cpu].online = true;
-		d->cpus[cpu].fast = unchecked;
 	}
 	d->nr_online = ncpus;
+	d->fast_ncpus = unchecked ? ncpus : 0;
 	d->depot_kind = cfg->depot;
 	d->timer = cfg->timer;
 	d->timer_priv = cfg->timer_priv;
@@ -1049,11 +1049,13 @@ alloc_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size, uin
 }
 
 /*
- * The common case inline: the top pfn of this CPU's loaded magazine fits.
- * Anything else drops the lock and runs the kernel's whole sequence in
- * alloc_fast_slow(), which takes the lock again: the same choice, as if the
- * call had come a moment later. Only tail calls here, so the hot path saves
- * no registers.
+ * The common case inline: the CPU's lock is free and the top pfn of its
+ * loaded magazine fits. Anything else (a CPU the slow path must validate,
+ * checked rcaches, an uncacheable size, a contended lock, a miss) runs the
+ * kernel's whole sequence in alloc_fast_slow(), which takes the lock itself:
+ * the same choice, as if the call had come a moment later. One exit to the
+ * slow path and a try-lock keep the hot path short; sizes are rounded before
+ * the lock, which alloc_fast_slow() would do to them anyway.
  */
 int
 iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t size,
@@ -1062,35 +1064,37 @@ iommusim_iova_alloc_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t 
 {
 	struct ims_iova_cpu_rcache *c;
 	struct ims_iova_mag *m;
+	uint64_t n, pfn;
 	unsigned bin;
-	uint64_t pfn;
 
-	if (check_alloc_args(d, size, limit_pfn) || !pfn_out || cpu >= d->ncpus)
+	if (check_alloc_args(d, size, limit_pfn) || !pfn_out)
 		return -EINVAL;
 	bin = ims_order_base_2(size);
-	/* An offline CPU, checked rcaches or an uncacheable size: the slow
-	 * path, which validates the CPU and does everything. */
 	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE ||
-	    !__atomic_load_n(&d->cpus[cpu].fast, __ATOMIC_RELAXED))
-		return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
+	    cpu >= __atomic_load_n(&d->fast_ncpus, __ATOMIC_RELAXED))
+		goto slow;
 	/* §1.8 step 1: sizes below 32 are rounded up to a power of two (32
 	 * itself is one), so that they share bins. */
 	size = UINT64_C(1) << bin;
 	c = ims_iova_cpu_rcache(d, bin, cpu);
-	ims_spin_lock(&c->lock);
+	if (__builtin_expect(!ims_spin_trylock(&c->lock), 0))
+		goto slow;
 	m = c->loaded;
-	if (__builtin_expect(m->size && m->pfns[m->size - 1] <= limit_pfn + 1 - size, 1)) {
-		pfn = m->pfns[--m->size];
+	n = m->size;
+	/* §1.7 get/pop: only the top pfn is tried here; the slow path does the rest. */
+	if (__builtin_expect(!n || (pfn = m->pfns[n - 1]) > limit_pfn + 1 - size, 0)) {
 		ims_spin_unlock(&c->lock);
-		if (__builtin_expect(pfn != 0, 1)) {
-			TRACE_ADD(tr, rcache_hits, 1);
-			*pfn_out = pfn;
-			return 0;
-		}
-		/* A cached pfn 0 reads as a miss and is lost, as in the kernel. */
-		return alloc_fast_tree(d, size, limit_pfn, flush_rcache, pfn_out, tr);
+		goto slow;
 	}
+	m->size = n - 1;
 	ims_spin_unlock(&c->lock);
+	/* A cached pfn 0 reads as a miss and is lost, as in the kernel. */
+	if (__builtin_expect(!pfn, 0))
+		return alloc_fast_tree(d, size, limit_pfn, flush_rcache, pfn_out, tr);
+	TRACE_ADD(tr, rcache_hits, 1);
+	*pfn_out = pfn;
+	return 0;
+slow:
 	return alloc_fast_slow(d, cpu, size, limit_pfn, flush_rcache, pfn_out, tr);
 }
 
@@ -1160,7 +1164,7 @@ free_fast_slow(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint6
 	return 0;
 }
 
-/* The common case inline (unchecked, loaded not full); see alloc_fast. */
+/* The common case inline (lock free, loaded not full); see alloc_fast. */
 int
 iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t pfn, uint64_t size,
 			struct iommusim_iova_trace *tr)
@@ -1169,22 +1173,28 @@ iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t p
 	unsigned bin = ims_order_base_2(size);
 	struct ims_iova_cpu_rcache *c;
 	struct ims_iova_mag *m;
+	uint64_t n;
 
-	if (!d || !size || cpu >= d->ncpus)
+	if (!d || !size)
 		return -EINVAL;
 	if (bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE ||
-	    !__atomic_load_n(&d->cpus[cpu].fast, __ATOMIC_RELAXED))
-		return free_fast_slow(d, cpu, pfn, size, bin, tr);
+	    cpu >= __atomic_load_n(&d->fast_ncpus, __ATOMIC_RELAXED))
+		goto slow;
 	c = ims_iova_cpu_rcache(d, bin, cpu);
-	ims_spin_lock(&c->lock);
+	if (__builtin_expect(!ims_spin_trylock(&c->lock), 0))
+		goto slow;
 	m = c->loaded;
-	if (__builtin_expect(!mag_full(m), 1)) {
-		m->pfns[m->size++] = pfn;
+	n = m->size;
+	if (__builtin_expect(n == IOMMUSIM_IOVA_MAG_SIZE, 0)) {
 		ims_spin_unlock(&c->lock);
-		TRACE_ADD(tr, rcache_inserts, 1);
-		return 0;
+		goto slow;
 	}
+	m->pfns[n] = pfn;
+	m->size = n + 1;
 	ims_spin_unlock(&c->lock);
+	TRACE_ADD(tr, rcache_inserts, 1);
+	return 0;
+slow:
 	return free_fast_slow(d, cpu, pfn, size, bin, tr);
 }
 
@@ -1255,15 +1265,18 @@ iommusim_iova_cpu_set_online(struct iommusim_iova_domain *d, unsigned cpu, bool 
 	} else if (!online && d->nr_online == 1) {
 		ret = -EBUSY; /* the last CPU cannot go */
 	} else if (!online) {
+		/* Every CPU leaves the inline paths while one is offline: rare,
+		 * and it keeps the hot path's gate to one compare. */
+		__atomic_store_n(&d->fast_ncpus, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->cpus[cpu].online, false, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cpus[cpu].fast, false, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online - 1, __ATOMIC_RELAXED);
 		/* The CPU-hotplug "dead" callback. */
 		cpu_cache_flush(d, cpu, tr);
 	} else {
 		__atomic_store_n(&d->cpus[cpu].online, true, __ATOMIC_RELAXED);
-		__atomic_store_n(&d->cpus[cpu].fast, !d->checked, __ATOMIC_RELAXED);
 		__atomic_store_n(&d->nr_online, d->nr_online + 1, __ATOMIC_RELAXED);
+		if (!d->checked && d->nr_online == d->ncpus)
+			__atomic_store_n(&d->fast_ncpus, d->ncpus, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&d->hp_lock);
 	return ret;

@@ -65,7 +65,6 @@ struct ims_iova_cpu_rcache {
 struct ims_iova_cpu {
 	struct ims_iova_cpu_rcache bins[IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE];
 	bool online; /* read without hp_lock: atomic accesses */
-	bool fast; /* online and unchecked rcaches: the inline fast paths may run */
 } __attribute__((aligned(64)));
 
 /* One size bin's shared part (struct iova_rcache). */
@@ -92,6 +91,13 @@ struct iommusim_iova_domain {
 	struct ims_iova_rcache *rcaches; /* [IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE] */
 	struct ims_iova_cpu *cpus; /* [ncpus] */
 	unsigned ncpus;
+	/*
+	 * CPUs below this may take the inline fast paths: ncpus while the
+	 * rcaches are unchecked and every CPU is online, else 0 (read without
+	 * hp_lock: atomic accesses). One word next to ncpus, so the hot path's
+	 * gate is a compare against a load that does not wait for d->cpus.
+	 */
+	unsigned fast_ncpus;
 	unsigned nr_online;
 	pthread_mutex_t hp_lock; /* serialises CPU online/offline */
 	enum iommusim_iova_depot depot_kind;

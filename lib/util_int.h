@@ -117,6 +117,13 @@ ims_spin_lock(struct ims_spinlock *l)
 	}
 }
 
+/* One attempt, no spinning: true if the lock was taken. */
+static inline bool
+ims_spin_trylock(struct ims_spinlock *l)
+{
+	return !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+}
+
 static inline void
 ims_spin_unlock(struct ims_spinlock *l)
 {

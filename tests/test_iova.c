@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -2342,8 +2343,9 @@ test_iova_cpu_offline(void **state)
 }
 
 /* The same hotplug rules with unchecked rcaches, where the inline fast
- * paths run: going offline must switch them off for that CPU, and coming
- * back must switch them on again. */
+ * paths run: while a CPU is offline every CPU takes the slow path (the gate
+ * is one word), the offline one is refused and the others keep their
+ * caches; when it comes back the inline paths are on again. */
 static void
 test_iova_cpu_offline_unchecked_fast_paths(void **state)
 {
@@ -2353,18 +2355,20 @@ test_iova_cpu_offline_unchecked_fast_paths(void **state)
 
 	(void)state;
 	init_rcaches(d, 2, IOMMUSIM_IOVA_DEPOT_LIST, NULL, IOMMUSIM_IOVA_RCACHE_UNCHECKED);
+	assert_int_equal(d->fast_ncpus, 2);
 	ffast_ok(d, 1, s[0], 1, NULL);
 	ffast_ok(d, 1, s[1], 1, NULL);
 	memset(&tr, 0, sizeof(tr));
 	assert_int_equal(iommusim_iova_cpu_set_online(d, 1, false, &tr), 0);
 	assert_int_equal(tr.pfns_to_tree, 2);
+	assert_int_equal(d->fast_ncpus, 0);
 	expect_rinfo(d, 0, 1, 0, 0, 0);
 	assert_int_equal(iommusim_iova_alloc_fast(d, 1, 1, L32, false, &pfn, NULL), -EINVAL);
 	assert_int_equal(pfn, 0xdeadbeef);
 	assert_int_equal(iommusim_iova_free_fast(d, 1, s[2], 1, NULL), -EINVAL);
 	expect_rinfo(d, 0, 1, 0, 0, 0);
 	expect_find(d, s[2], s[2], s[2]);
-	/* the other CPU keeps its inline paths */
+	/* the other CPU keeps its caches */
 	ffast_ok(d, 0, s[2], 1, NULL);
 	memset(&tr, 0, sizeof(tr));
 	assert_int_equal(afast_ok(d, 0, 1, L32, false, &tr), s[2]);
@@ -2372,12 +2376,78 @@ test_iova_cpu_offline_unchecked_fast_paths(void **state)
 	/* back online: a free lands in cpu 1's magazine and the next alloc
 	 * there is a hit on it */
 	assert_int_equal(iommusim_iova_cpu_set_online(d, 1, true, NULL), 0);
+	assert_int_equal(d->fast_ncpus, 2);
 	ffast_ok(d, 1, s[2], 1, NULL);
 	expect_rinfo(d, 0, 1, 1, 0, 0);
 	memset(&tr, 0, sizeof(tr));
 	assert_int_equal(afast_ok(d, 1, 1, L32, false, &tr), s[2]);
 	assert_int_equal(tr.rcache_hits, 1);
 	expect_rinfo(d, 0, 1, 0, 0, 0);
+	iommusim_iova_domain_destroy(d);
+	free(s);
+}
+
+/* A thread that makes one fast call while the test holds the CPU's lock. */
+struct held_call {
+	pthread_t tid;
+	struct iommusim_iova_domain *d;
+	bool alloc; /* alloc_fast, else free_fast of pfn */
+	uint64_t pfn;
+	int ret;
+	atomic_bool done;
+};
+
+static void *
+held_call_main(void *p)
+{
+	struct held_call *h = p;
+
+	if (h->alloc)
+		h->ret = iommusim_iova_alloc_fast(h->d, 0, 1, L32, false, &h->pfn, NULL);
+	else
+		h->ret = iommusim_iova_free_fast(h->d, 0, h->pfn, 1, NULL);
+	atomic_store(&h->done, true);
+	return NULL;
+}
+
+/* Run one fast call against a held CPU lock: it must not finish until the
+ * lock is dropped (the inline path's try-lock fails over to the slow path,
+ * which waits), and must then do what it would have done uncontended. */
+static void
+run_held_call(struct held_call *h)
+{
+	struct ims_spinlock *lock = &ims_iova_cpu_rcache(h->d, 0, 0)->lock;
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+
+	atomic_init(&h->done, false);
+	ims_spin_lock(lock);
+	assert_int_equal(pthread_create(&h->tid, NULL, held_call_main, h), 0);
+	nanosleep(&ts, NULL);
+	assert_false(atomic_load(&h->done));
+	ims_spin_unlock(lock);
+	assert_int_equal(pthread_join(h->tid, NULL), 0);
+	assert_true(atomic_load(&h->done));
+	assert_int_equal(h->ret, 0);
+}
+
+static void
+test_iova_fast_paths_wait_for_a_held_cpu_lock(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, 1);
+	uint64_t *s = alloc_singles(d, 2);
+	struct held_call h = { .d = d };
+
+	(void)state;
+	init_rcaches(d, 1, IOMMUSIM_IOVA_DEPOT_LIST, NULL, IOMMUSIM_IOVA_RCACHE_UNCHECKED);
+	ffast_ok(d, 0, s[0], 1, NULL);
+	h.pfn = s[1];
+	run_held_call(&h);
+	expect_rinfo(d, 0, 0, 2, 0, 0);
+	h.alloc = true;
+	h.pfn = 0;
+	run_held_call(&h);
+	assert_int_equal(h.pfn, s[1]);
+	expect_rinfo(d, 0, 0, 1, 0, 0);
 	iommusim_iova_domain_destroy(d);
 	free(s);
 }
@@ -3936,6 +4006,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_iova_fast_flush_rcache_retry),
 		cmocka_unit_test(test_iova_cpu_offline),
 		cmocka_unit_test(test_iova_cpu_offline_unchecked_fast_paths),
+		cmocka_unit_test(test_iova_fast_paths_wait_for_a_held_cpu_lock),
 		cmocka_unit_test(test_iova_fast_checked_errors),
 		cmocka_unit_test(test_iova_fast_unchecked_double_free),
 		cmocka_unit_test(test_iova_fast_magazine_alloc_failure),
