@@ -15,6 +15,11 @@
 
 #include "bench_common.h"
 
+/* Busy time before the first case, outside --smoke. */
+#define SPIN_UP_NS UINT64_C(300000000)
+/* Least warm-up of bench_measure_paired() outside --smoke. */
+#define PAIRED_WARM_NS UINT64_C(300000000)
+
 const char *bench_prog = "bench";
 
 void
@@ -102,6 +107,12 @@ bench_opts_parse(int argc, char **argv, const char *prog, const char *what, uint
 	}
 	o->reps = o->smoke ? 3 : 7;
 	o->pinned_cpu = bench_pin_current_cpu();
+	/* Keep the CPU busy before the first case: on a virtual CPU the first
+	 * few hundred ms run measurably slower (clock ramp, vCPU placement),
+	 * which would land on whichever case comes first. */
+	if (!o->smoke)
+		for (uint64_t t0 = bench_now_ns(); bench_now_ns() - t0 < SPIN_UP_NS;)
+			bench_keep(t0);
 }
 
 void
@@ -169,16 +180,34 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static double
+median_of_sorted(const double *v, unsigned n)
+{
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Sort @p v (n values) and fill @p out's median, min and max. */
+static void
+stats_of(double *v, unsigned n, uint64_t iters, struct bench_stats *out)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	out->reps = n;
+	out->iters = iters;
+	out->min = v[0];
+	out->max = v[n - 1];
+	out->median = median_of_sorted(v, n);
+}
+
 void
 bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint64_t iters,
 	      uint64_t max_rep_ns, struct bench_stats *out)
 {
-	double v[64];
+	double v[BENCH_MAX_REPS];
 	unsigned reps = o->reps;
 	uint64_t warm = iters / 10 ? iters / 10 : 1;
 	uint64_t warm_ns;
 
-	if (reps == 0 || reps > 64 || iters == 0)
+	if (reps == 0 || reps > BENCH_MAX_REPS || iters == 0)
 		bench_die("bench_measure: bad reps %u or iters %" PRIu64, reps, iters);
 	warm_ns = fn(ctx, warm);
 	if (!o->iters && max_rep_ns) {
@@ -192,12 +221,37 @@ bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint64_t i
 	}
 	for (unsigned i = 0; i < reps; i++)
 		v[i] = (double)fn(ctx, iters) / (double)iters;
-	qsort(v, reps, sizeof(v[0]), cmp_double);
-	out->reps = reps;
-	out->iters = iters;
-	out->min = v[0];
-	out->max = v[reps - 1];
-	out->median = reps % 2 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+	stats_of(v, reps, iters, out);
+}
+
+void
+bench_measure_paired(const struct bench_opts *o, bench_rep_fn fn_a, void *ctx_a, bench_rep_fn fn_b,
+		     void *ctx_b, uint64_t iters, struct bench_stats *out_a,
+		     struct bench_stats *out_b, double *ratio)
+{
+	double a[BENCH_MAX_REPS], b[BENCH_MAX_REPS], r[BENCH_MAX_REPS];
+	unsigned reps = o->reps;
+	uint64_t warm = iters / 10 ? iters / 10 : 1;
+	uint64_t warm_ns = o->smoke ? 0 : PAIRED_WARM_NS;
+
+	if (reps == 0 || reps > BENCH_MAX_REPS || iters == 0)
+		bench_die("bench_measure_paired: bad reps %u or iters %" PRIu64, reps, iters);
+	/* Warm up for a while, not a fixed count: the first tens of ms on a
+	 * virtual CPU run slower (clock ramp, vCPU placement), and the slow
+	 * phase hits the two cases unequally. */
+	for (uint64_t t0 = bench_now_ns(); bench_now_ns() - t0 < warm_ns;) {
+		(void)fn_a(ctx_a, warm);
+		(void)fn_b(ctx_b, warm);
+	}
+	for (unsigned i = 0; i < reps; i++) {
+		a[i] = (double)fn_a(ctx_a, iters) / (double)iters;
+		b[i] = (double)fn_b(ctx_b, iters) / (double)iters;
+		r[i] = b[i] / a[i];
+	}
+	stats_of(a, reps, iters, out_a);
+	stats_of(b, reps, iters, out_b);
+	qsort(r, reps, sizeof(r[0]), cmp_double);
+	*ratio = median_of_sorted(r, reps);
 }
 
 /* Keys and names are fixed ASCII identifiers, so no JSON escaping is needed. */

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** Most repetitions a case may time. */
+#define BENCH_MAX_REPS 64
+
 /** Command-line options every benchmark accepts. */
 struct bench_opts {
 	bool smoke; /**< --smoke: tiny iteration counts, every case still runs */
@@ -141,6 +144,19 @@ struct bench_stats {
  */
 void bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint64_t iters,
 		   uint64_t max_rep_ns, struct bench_stats *out);
+
+/**
+ * Time two cases in alternation, for a ratio that noise on a shared machine
+ * hits on both sides alike: warm both up (for 300 ms, in turns, unless
+ * --smoke), then o->reps rounds of one
+ * repetition of @p fn_a followed by one of @p fn_b, @p iters operations each
+ * (no cutting down: both must be quick). @p out_a and @p out_b get each
+ * case's statistics; *@p ratio gets the median over the rounds of b's time
+ * divided by a's.
+ */
+void bench_measure_paired(const struct bench_opts *o, bench_rep_fn fn_a, void *ctx_a,
+			  bench_rep_fn fn_b, void *ctx_b, uint64_t iters, struct bench_stats *out_a,
+			  struct bench_stats *out_b, double *ratio);
 
 /* ---- one JSON line per case ---- */
 
