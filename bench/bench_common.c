@@ -45,7 +45,7 @@ usage(FILE *f, const char *what)
 		"  --smoke      tiny iteration counts: run every case once, quickly (CI)\n"
 		"  --iters=N    timed operations per repetition of every case (default: per case)\n"
 		"  --seed=N     base seed of the PRNGs (default: fixed, printed in the JSON)\n"
-		"  --threads=N  worker threads, for benchmarks that use threads\n"
+		"  --threads=N  worker threads (every case so far is single-threaded: ignored, with a warning)\n"
 		"  --help       show this text\n"
 		"Output: one JSON line per case on stdout.\n",
 		bench_prog, what);
@@ -105,6 +105,10 @@ bench_opts_parse(int argc, char **argv, const char *prog, const char *what, uint
 			exit(2);
 		}
 	}
+	/* No case runs worker threads yet; the JSON says "threads":1. */
+	if (o->threads_set && o->threads != 1)
+		fprintf(stderr, "%s: every case is single-threaded; --threads=%u ignored\n",
+			bench_prog, o->threads);
 	o->reps = o->smoke ? 3 : 7;
 	o->pinned_cpu = bench_pin_current_cpu();
 	/* Keep the CPU busy before the first case: on a virtual CPU the first

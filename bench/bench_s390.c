@@ -447,9 +447,6 @@ main(int argc, char **argv)
 		"Benchmarks of the s390 translation tables (map, unmap, translate) and of\n"
 		"iommu_map/iommu_unmap through the core and the s390 driver.",
 		DEFAULT_SEED, &opts);
-	if (opts.threads_set && opts.threads != 1)
-		fprintf(stderr, "bench_s390: every case is single-threaded; --threads=%u ignored\n",
-			opts.threads);
 	/* translate() needs an RCU-registered thread */
 	iommusim_thread_enter();
 	t0 = bench_now_ns();
