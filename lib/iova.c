@@ -544,6 +544,7 @@ rcaches_free(struct iommusim_iova_domain *d)
 	d->rcaches = NULL;
 	d->cpus = NULL;
 	d->ncpus = 0;
+	d->fast_ncpus = 0;
 }
 
 void
