@@ -1174,7 +1174,6 @@ iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t p
 	unsigned bin = ims_order_base_2(size);
 	struct ims_iova_cpu_rcache *c;
 	struct ims_iova_mag *m;
-	uint64_t n;
 
 	if (!d || !size)
 		return -EINVAL;
@@ -1185,13 +1184,11 @@ iommusim_iova_free_fast(struct iommusim_iova_domain *d, unsigned cpu, uint64_t p
 	if (__builtin_expect(!ims_spin_trylock(&c->lock), 0))
 		goto slow;
 	m = c->loaded;
-	n = m->size;
-	if (__builtin_expect(n == IOMMUSIM_IOVA_MAG_SIZE, 0)) {
+	if (__builtin_expect(mag_full(m), 0)) {
 		ims_spin_unlock(&c->lock);
 		goto slow;
 	}
-	m->pfns[n] = pfn;
-	m->size = n + 1;
+	m->pfns[m->size++] = pfn;
 	ims_spin_unlock(&c->lock);
 	TRACE_ADD(tr, rcache_inserts, 1);
 	return 0;

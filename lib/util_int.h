@@ -105,23 +105,23 @@ ims_spin_init(struct ims_spinlock *l)
 	atomic_init(&l->locked, 0);
 }
 
+/* One attempt, no spinning: true if the lock was taken. */
+static inline bool
+ims_spin_trylock(struct ims_spinlock *l)
+{
+	return !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
+}
+
 static inline void
 ims_spin_lock(struct ims_spinlock *l)
 {
-	while (atomic_exchange_explicit(&l->locked, 1, memory_order_acquire)) {
+	while (!ims_spin_trylock(l)) {
 		while (atomic_load_explicit(&l->locked, memory_order_relaxed)) {
 #if defined(__x86_64__) || defined(__i386__)
 			__builtin_ia32_pause();
 #endif
 		}
 	}
-}
-
-/* One attempt, no spinning: true if the lock was taken. */
-static inline bool
-ims_spin_trylock(struct ims_spinlock *l)
-{
-	return !atomic_exchange_explicit(&l->locked, 1, memory_order_acquire);
 }
 
 static inline void
