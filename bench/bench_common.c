@@ -17,8 +17,6 @@
 
 /* Busy time before the first case, outside --smoke. */
 #define SPIN_UP_NS UINT64_C(300000000)
-/* Least warm-up of bench_measure_paired() outside --smoke. */
-#define PAIRED_WARM_NS UINT64_C(300000000)
 
 const char *bench_prog = "bench";
 
@@ -190,6 +188,13 @@ median_of_sorted(const double *v, unsigned n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static void
+check_reps(const char *fn, unsigned reps, uint64_t iters)
+{
+	if (reps == 0 || reps > BENCH_MAX_REPS || iters == 0)
+		bench_die("%s: bad reps %u or iters %" PRIu64, fn, reps, iters);
+}
+
 /* Sort @p v (n values) and fill @p out's median, min and max. */
 static void
 stats_of(double *v, unsigned n, uint64_t iters, struct bench_stats *out)
@@ -211,8 +216,7 @@ bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint64_t i
 	uint64_t warm = iters / 10 ? iters / 10 : 1;
 	uint64_t warm_ns;
 
-	if (reps == 0 || reps > BENCH_MAX_REPS || iters == 0)
-		bench_die("bench_measure: bad reps %u or iters %" PRIu64, reps, iters);
+	check_reps(__func__, reps, iters);
 	warm_ns = fn(ctx, warm);
 	if (!o->iters && max_rep_ns) {
 		double per_op = (double)warm_ns / (double)warm;
@@ -236,17 +240,11 @@ bench_measure_paired(const struct bench_opts *o, bench_rep_fn fn_a, void *ctx_a,
 	double a[BENCH_MAX_REPS], b[BENCH_MAX_REPS], r[BENCH_MAX_REPS];
 	unsigned reps = o->reps;
 	uint64_t warm = iters / 10 ? iters / 10 : 1;
-	uint64_t warm_ns = o->smoke ? 0 : PAIRED_WARM_NS;
 
-	if (reps == 0 || reps > BENCH_MAX_REPS || iters == 0)
-		bench_die("bench_measure_paired: bad reps %u or iters %" PRIu64, reps, iters);
-	/* Warm up for a while, not a fixed count: the first tens of ms on a
-	 * virtual CPU run slower (clock ramp, vCPU placement), and the slow
-	 * phase hits the two cases unequally. */
-	for (uint64_t t0 = bench_now_ns(); bench_now_ns() - t0 < warm_ns;) {
-		(void)fn_a(ctx_a, warm);
-		(void)fn_b(ctx_b, warm);
-	}
+	check_reps(__func__, reps, iters);
+	/* The slow start of a virtual CPU is bench_opts_parse()'s spin-up. */
+	(void)fn_a(ctx_a, warm);
+	(void)fn_b(ctx_b, warm);
 	for (unsigned i = 0; i < reps; i++) {
 		a[i] = (double)fn_a(ctx_a, iters) / (double)iters;
 		b[i] = (double)fn_b(ctx_b, iters) / (double)iters;

@@ -147,12 +147,11 @@ void bench_measure(const struct bench_opts *o, bench_rep_fn fn, void *ctx, uint6
 
 /**
  * Time two cases in alternation, for a ratio that noise on a shared machine
- * hits on both sides alike: warm both up (for 300 ms, in turns, unless
- * --smoke), then o->reps rounds of one
- * repetition of @p fn_a followed by one of @p fn_b, @p iters operations each
- * (no cutting down: both must be quick). @p out_a and @p out_b get each
- * case's statistics; *@p ratio gets the median over the rounds of b's time
- * divided by a's.
+ * hits on both sides alike: warm each up as bench_measure() does, then
+ * o->reps rounds of one repetition of @p fn_a followed by one of @p fn_b,
+ * @p iters operations each (no cutting down: both must be quick). @p out_a
+ * and @p out_b get each case's statistics; *@p ratio gets the median over
+ * the rounds of b's time divided by a's.
  */
 void bench_measure_paired(const struct bench_opts *o, bench_rep_fn fn_a, void *ctx_a,
 			  bench_rep_fn fn_b, void *ctx_b, uint64_t iters, struct bench_stats *out_a,
