@@ -16,7 +16,7 @@
 #include <iommusim/iova.h>
 
 #include "bench_common.h"
-#include "util_int.h"
+#include "base/util_int.h"
 
 #define DEFAULT_SEED UINT64_C(0x10a5eed)
 /* The domain's pfn space is [1, SPACE) with start_pfn 1 and limit_pfn SPACE - 1. */

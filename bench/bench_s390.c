@@ -18,7 +18,7 @@
 #include <iommusim/zpci_table.h>
 
 #include "bench_common.h"
-#include "util_int.h"
+#include "base/util_int.h"
 
 #define DEFAULT_SEED UINT64_C(0x5390)
 #define PG UINT64_C(4096)

@@ -45,17 +45,6 @@ usage(FILE *f)
 		   "  -V, --version  print the version\n");
 }
 
-bool
-cmd_help_requested(int argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return true;
-	return false;
-}
-
 int
 main(int argc, char **argv)
 {

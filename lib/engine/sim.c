@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The discrete-event engine (DESIGN.md §3): seeded xoshiro256** streams, an
+ * event heap ordered by (time, id) with O(log n) cancel, FCFS servers with N
+ * slots, and simulated CPUs that run one work item at a time.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <iommusim/sim.h>
+
+#include "base/mem_int.h"
+#include "engine/sim_int.h"
+#include "base/util_int.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* ---- random streams ---------------------------------------------------- */
+
+#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
+
+/* The splitmix64 output function (Steele, Lea, Flood; Vigna's splitmix64.c). */
+static uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+splitmix64_next(uint64_t *x)
+{
+	*x += GOLDEN;
+	return mix64(*x);
+}
+
+static inline uint64_t
+rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/*
+ * The splitmix64 generator starts from the seed with the stream hashed into
+ * it (a different stream lands on an unrelated point of splitmix's sequence),
+ * and its next four outputs are the xoshiro state. splitmix64 is a bijection
+ * of its counter, so the four outputs are never all zero.
+ */
+void
+iommusim_rng_seed(struct iommusim_rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x;
+	unsigned i;
+
+	if (!r)
+		return;
+	x = seed ^ mix64(stream + GOLDEN);
+	for (i = 0; i < 4; i++)
+		r->s[i] = splitmix64_next(&x);
+}
+
+/* xoshiro256** 1.0 (Blackman, Vigna). */
+uint64_t
+iommusim_rng_next(struct iommusim_rng *r)
+{
+	uint64_t result, t;
+
+	if (!r)
+		return 0;
+	result = rotl(r->s[1] * 5, 7) * 9;
+	t = r->s[1] << 17;
+	r->s[2] ^= r->s[0];
+	r->s[3] ^= r->s[1];
+	r->s[1] ^= r->s[2];
+	r->s[0] ^= r->s[3];
+	r->s[2] ^= t;
+	r->s[3] = rotl(r->s[3], 45);
+	return result;
+}
+
+/*
+ * Lemire's multiply-and-shift: the high word of x * n, redrawing when the low
+ * word falls in the 2^64 mod n values that would make some results more
+ * likely than others.
+ */
+uint64_t
+iommusim_rng_below(struct iommusim_rng *r, uint64_t n)
+{
+	u128 m;
+	uint64_t lo, threshold;
+
+	if (!r || !n)
+		return 0;
+	m = (u128)iommusim_rng_next(r) * n;
+	lo = (uint64_t)m;
+	if (lo < n) {
+		threshold = -n % n; /* 2^64 mod n */
+		while (lo < threshold) {
+			m = (u128)iommusim_rng_next(r) * n;
+			lo = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+double
+iommusim_rng_double(struct iommusim_rng *r)
+{
+	return (double)(iommusim_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* ---- the engine -------------------------------------------------------- */
+
+/*
+ * Events. A record per pending event lives in recs[] (a free list threads
+ * the unused ones); the binary min-heap heap[] holds (time, id, record) with
+ * the key inline, and each record knows its heap slot so that cancel removes
+ * it in O(log n). ids are the schedule sequence numbers (1, 2, ...), so
+ * (time, id) orders same-time events by scheduling order; an open-addressing
+ * hash (linear probing, backward-shift deletion, load <= 1/2) maps an id to
+ * its record. The three arrays share one allocation that doubles when full.
+ */
+struct ev_heap {
+	uint64_t time;
+	uint64_t id;
+	uint32_t rec;
+};
+
+struct ev_rec {
+	void (*fn)(struct iommusim_sim *sim, void *priv);
+	void *priv;
+	uint64_t id;
+	uint32_t pos; /* slot in heap[] */
+	uint32_t next_free;
+};
+
+#define NO_REC UINT32_MAX
+#define EV_CAP_MIN 64u
+#define EV_CAP_MAX (UINT32_C(1) << 30)
+
+struct cpu {
+	struct iommusim_sim *sim;
+	uint64_t time; /* the item's clock; after the item, when it ended */
+	enum iommusim_cost cost; /* what delay_ns charges to */
+	bool running;
+	struct iommusim_cpu_stats st;
+};
+
+struct slot {
+	uint64_t free_at;
+	unsigned idx;
+};
+
+struct iommusim_server {
+	struct iommusim_server *next; /* the engine's list */
+	char *name;
+	unsigned nslots;
+	struct iommusim_server_stats st;
+	struct slot slots[]; /* min-heap by (free_at, idx) */
+};
+
+struct iommusim_sim {
+	uint64_t now;
+	uint64_t num, den; /* cycles per ns = num / den, reduced */
+	uint64_t seed;
+	uint64_t next_id;
+	uint64_t misuse;
+
+	void *ev_mem;
+	struct ev_heap *heap;
+	struct ev_rec *recs;
+	uint32_t *hash; /* record index + 1; 0 = empty */
+	uint32_t cap; /* records and heap slots; hash has 2 * cap */
+	uint32_t nheap;
+	uint32_t free_rec;
+
+	struct iommusim_server *servers;
+	unsigned ncpus;
+	struct cpu cpus[];
+};
+
+const char *
+iommusim_cost_name(enum iommusim_cost c)
+{
+	static const char *const names[IOMMUSIM_COST_NR] = {
+		[IOMMUSIM_COST_IO] = "io",
+		[IOMMUSIM_COST_ALLOC] = "alloc",
+		[IOMMUSIM_COST_PTE] = "pte",
+		[IOMMUSIM_COST_MAP_SYNC] = "map_sync",
+		[IOMMUSIM_COST_UNMAP_SYNC] = "unmap_sync",
+		[IOMMUSIM_COST_FLUSH] = "flush",
+		[IOMMUSIM_COST_QUEUE] = "queue",
+		[IOMMUSIM_COST_COPY] = "copy",
+		[IOMMUSIM_COST_OTHER] = "other",
+	};
+
+	return (unsigned)c < IOMMUSIM_COST_NR ? names[c] : "?";
+}
+
+static uint64_t
+gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * The clock as an exact fraction, so that conversions of large times are
+ * exact: clocks are written in decimal (5.2, 3.0, 2.45), so the first power
+ * of ten up to 10^9 that makes the double an integer (to well within its
+ * precision) gives the fraction; anything else is rounded to 10^-9 GHz.
+ */
+static int
+clock_ratio(double ghz, uint64_t *num, uint64_t *den)
+{
+	long double x;
+	uint64_t d = 1, n, g;
+	unsigned k;
+
+	if (!(ghz >= 1e-6 && ghz <= 1e6)) /* also NaN */
+		return -EINVAL;
+	for (k = 0; k <= 9; k++, d *= 10) {
+		x = (long double)ghz * (long double)d;
+		if (fabsl(x - roundl(x)) <= x * 1e-12L)
+			break;
+	}
+	if (k > 9)
+		d = 1000000000u;
+	n = (uint64_t)llroundl((long double)ghz * (long double)d);
+	g = gcd64(n, d);
+	*num = n / g;
+	*den = d / g;
+	return 0;
+}
+
+int
+iommusim_sim_create(const struct iommusim_sim_cfg *cfg, struct iommusim_sim **out)
+{
+	struct iommusim_sim *sim;
+	uint64_t num, den;
+	unsigned ncpus, i;
+
+	if (!cfg || !out || cfg->ncpus > 4096)
+		return -EINVAL;
+	if (cfg->clock_ghz == 0) {
+		num = 26;
+		den = 5;
+	} else if (clock_ratio(cfg->clock_ghz, &num, &den) < 0) {
+		return -EINVAL;
+	}
+	ncpus = cfg->ncpus ? cfg->ncpus : 1;
+	sim = ims_zalloc(sizeof(*sim) + (size_t)ncpus * sizeof(sim->cpus[0]));
+	if (!sim)
+		return -ENOMEM;
+	sim->num = num;
+	sim->den = den;
+	sim->seed = cfg->seed;
+	sim->next_id = 1;
+	sim->free_rec = NO_REC;
+	sim->ncpus = ncpus;
+	for (i = 0; i < ncpus; i++) {
+		sim->cpus[i].sim = sim;
+		sim->cpus[i].cost = IOMMUSIM_COST_OTHER;
+	}
+	*out = sim;
+	return 0;
+}
+
+void
+iommusim_sim_destroy(struct iommusim_sim *sim)
+{
+	struct iommusim_server *s, *next;
+
+	if (!sim)
+		return;
+	for (s = sim->servers; s; s = next) {
+		next = s->next;
+		ims_free(s->name);
+		ims_free(s);
+	}
+	ims_free(sim->ev_mem);
+	ims_free(sim);
+}
+
+uint64_t
+iommusim_sim_now(const struct iommusim_sim *sim)
+{
+	return sim ? sim->now : 0;
+}
+
+static uint64_t
+sat64(u128 v)
+{
+	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+/* round(ns * num / den), halves up; num < 2^50 and den <= 10^9, so no overflow. */
+uint64_t
+iommusim_sim_ns_to_cycles(const struct iommusim_sim *sim, uint64_t ns)
+{
+	if (!sim)
+		return 0;
+	return sat64(((u128)ns * sim->num * 2 + sim->den) / ((u128)sim->den * 2));
+}
+
+uint64_t
+iommusim_sim_cycles_to_ns(const struct iommusim_sim *sim, uint64_t cycles)
+{
+	if (!sim)
+		return 0;
+	return sat64(((u128)cycles * sim->den * 2 + sim->num) / ((u128)sim->num * 2));
+}
+
+void
+iommusim_sim_rng(const struct iommusim_sim *sim, uint64_t stream, struct iommusim_rng *r)
+{
+	if (sim)
+		iommusim_rng_seed(r, sim->seed, stream);
+}
+
+uint64_t
+ims_sim_misuse(const struct iommusim_sim *sim)
+{
+	return sim->misuse;
+}
+
+void
+ims_sim_clock_ratio(const struct iommusim_sim *sim, uint64_t *num, uint64_t *den)
+{
+	*num = sim->num;
+	*den = sim->den;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static inline bool
+ev_less(const struct ev_heap *a, const struct ev_heap *b)
+{
+	return a->time < b->time || (a->time == b->time && a->id < b->id);
+}
+
+static inline void
+heap_put(struct iommusim_sim *sim, uint32_t pos, const struct ev_heap *e)
+{
+	sim->heap[pos] = *e;
+	sim->recs[e->rec].pos = pos;
+}
+
+static void
+heap_sift_up(struct iommusim_sim *sim, uint32_t pos)
+{
+	struct ev_heap e = sim->heap[pos];
+
+	while (pos > 0) {
+		uint32_t parent = (pos - 1) / 2;
+
+		if (!ev_less(&e, &sim->heap[parent]))
+			break;
+		heap_put(sim, pos, &sim->heap[parent]);
+		pos = parent;
+	}
+	heap_put(sim, pos, &e);
+}
+
+static void
+heap_sift_down(struct iommusim_sim *sim, uint32_t pos)
+{
+	struct ev_heap e = sim->heap[pos];
+	uint32_t n = sim->nheap;
+
+	for (;;) {
+		uint32_t c = 2 * pos + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && ev_less(&sim->heap[c + 1], &sim->heap[c]))
+			c++;
+		if (!ev_less(&sim->heap[c], &e))
+			break;
+		heap_put(sim, pos, &sim->heap[c]);
+		pos = c;
+	}
+	heap_put(sim, pos, &e);
+}
+
+/* Take the entry at @pos out of the heap. */
+static void
+heap_remove(struct iommusim_sim *sim, uint32_t pos)
+{
+	uint32_t last = --sim->nheap;
+
+	if (pos == last)
+		return;
+	heap_put(sim, pos, &sim->heap[last]);
+	if (pos > 0 && ev_less(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
+		heap_sift_up(sim, pos);
+	else
+		heap_sift_down(sim, pos);
+}
+
+static inline uint32_t
+hash_home(uint64_t id, uint32_t mask)
+{
+	return (uint32_t)((id * GOLDEN) >> 32) & mask;
+}
+
+static void
+hash_insert(uint32_t *hash, uint32_t mask, uint64_t id, uint32_t rec)
+{
+	uint32_t i = hash_home(id, mask);
+
+	while (hash[i])
+		i = (i + 1) & mask;
+	hash[i] = rec + 1;
+}
+
+/* The hash slot of @id, or -1. */
+static int64_t
+hash_find(const struct iommusim_sim *sim, uint64_t id)
+{
+	uint32_t mask = 2 * sim->cap - 1, i;
+
+	if (!sim->cap)
+		return -1;
+	for (i = hash_home(id, mask); sim->hash[i]; i = (i + 1) & mask)
+		if (sim->recs[sim->hash[i] - 1].id == id)
+			return i;
+	return -1;
+}
+
+/*
+ * Empty slot @i and move later entries of its probe run back so that every
+ * entry stays reachable from its home slot (Knuth's algorithm R).
+ */
+static void
+hash_delete(struct iommusim_sim *sim, uint32_t i)
+{
+	uint32_t mask = 2 * sim->cap - 1, j = i;
+
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & mask;
+		if (!sim->hash[j])
+			break;
+		home = hash_home(sim->recs[sim->hash[j] - 1].id, mask);
+		/* Leave entry j in place when its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		sim->hash[i] = sim->hash[j];
+		i = j;
+	}
+	sim->hash[i] = 0;
+}
+
+/* Double the event storage; nothing changes on failure. */
+static int
+ev_grow(struct iommusim_sim *sim)
+{
+	uint32_t cap = sim->cap ? sim->cap * 2 : EV_CAP_MIN, i;
+	size_t heap_sz, recs_sz;
+	struct ev_heap *heap;
+	struct ev_rec *recs;
+	uint32_t *hash;
+	char *mem;
+
+	if (cap > EV_CAP_MAX)
+		return -ENOMEM;
+	heap_sz = (size_t)cap * sizeof(*heap);
+	recs_sz = (size_t)cap * sizeof(*recs);
+	mem = ims_zalloc(heap_sz + recs_sz + 2 * (size_t)cap * sizeof(*hash));
+	if (!mem)
+		return -ENOMEM;
+	/* cap is a multiple of 64, so every array is aligned. */
+	heap = (struct ev_heap *)(void *)mem;
+	recs = (struct ev_rec *)(void *)(mem + heap_sz);
+	hash = (uint32_t *)(void *)(mem + heap_sz + recs_sz);
+
+	if (sim->cap) {
+		memcpy(heap, sim->heap, (size_t)sim->nheap * sizeof(*heap));
+		memcpy(recs, sim->recs, (size_t)sim->cap * sizeof(*recs));
+	}
+	/* Growth happens only when every record is in use. */
+	ims_assert(sim->nheap == sim->cap && sim->free_rec == NO_REC);
+	for (i = sim->cap; i < cap; i++)
+		recs[i].next_free = i + 1 < cap ? i + 1 : NO_REC;
+	for (i = 0; i < sim->nheap; i++)
+		hash_insert(hash, 2 * cap - 1, heap[i].id, heap[i].rec);
+	ims_free(sim->ev_mem);
+	sim->ev_mem = mem;
+	sim->heap = heap;
+	sim->recs = recs;
+	sim->hash = hash;
+	sim->free_rec = sim->cap;
+	sim->cap = cap;
+	return 0;
+}
+
+int
+iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
+		      void (*fn)(struct iommusim_sim *sim, void *priv), void *priv,
+		      uint64_t *id_out)
+{
+	struct ev_heap e;
+	struct ev_rec *rec;
+	uint32_t r;
+	int ret;
+
+	if (!sim || !fn || at < sim->now)
+		return -EINVAL;
+	if (sim->nheap == sim->cap) {
+		ret = ev_grow(sim);
+		if (ret < 0)
+			return ret;
+	}
+	r = sim->free_rec;
+	rec = &sim->recs[r];
+	sim->free_rec = rec->next_free;
+	rec->fn = fn;
+	rec->priv = priv;
+	rec->id = sim->next_id++;
+	hash_insert(sim->hash, 2 * sim->cap - 1, rec->id, r);
+	e.time = at;
+	e.id = rec->id;
+	e.rec = r;
+	sim->heap[sim->nheap] = e;
+	heap_sift_up(sim, sim->nheap++);
+	if (id_out)
+		*id_out = e.id;
+	return 0;
+}
+
+/* Drop the record behind hash slot @h from the hash, the heap and the records. */
+static void
+ev_drop(struct iommusim_sim *sim, uint32_t h)
+{
+	uint32_t r = sim->hash[h] - 1;
+	struct ev_rec *rec = &sim->recs[r];
+
+	hash_delete(sim, h);
+	heap_remove(sim, rec->pos);
+	rec->id = 0;
+	rec->fn = NULL;
+	rec->priv = NULL;
+	rec->next_free = sim->free_rec;
+	sim->free_rec = r;
+}
+
+int
+iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id)
+{
+	int64_t h;
+
+	if (!sim)
+		return -ENOENT;
+	h = hash_find(sim, id);
+	if (h < 0)
+		return -ENOENT;
+	ev_drop(sim, (uint32_t)h);
+	return 0;
+}
+
+int
+iommusim_sim_run(struct iommusim_sim *sim, uint64_t until, uint64_t *events_out)
+{
+	uint64_t n = 0;
+
+	if (!sim)
+		return -EINVAL;
+	/*
+	 * Callbacks may schedule (and so move the arrays): re-read them each
+	 * time. The event leaves the heap before it runs, so cancelling it from
+	 * its own callback is -ENOENT; a nested run is harmless, since time
+	 * only moves forward.
+	 */
+	while (sim->nheap && sim->heap[0].time <= until) {
+		const struct ev_heap *top = &sim->heap[0];
+		struct ev_rec *rec = &sim->recs[top->rec];
+		void (*fn)(struct iommusim_sim *, void *) = rec->fn;
+		void *priv = rec->priv;
+		uint64_t time = top->time;
+		int64_t h = hash_find(sim, top->id);
+
+		ims_assert(h >= 0);
+		ev_drop(sim, (uint32_t)h);
+		sim->now = time;
+		n++;
+		fn(sim, priv);
+	}
+	if (until >= sim->now)
+		sim->now = until;
+	if (events_out)
+		*events_out = n;
+	return 0;
+}
+
+uint64_t
+iommusim_sim_pending(const struct iommusim_sim *sim)
+{
+	return sim ? sim->nheap : 0;
+}
+
+/* ---- servers ----------------------------------------------------------- */
+
+static inline bool
+slot_less(const struct slot *a, const struct slot *b)
+{
+	return a->free_at < b->free_at || (a->free_at == b->free_at && a->idx < b->idx);
+}
+
+int
+iommusim_server_create(struct iommusim_sim *sim, const char *name, unsigned slots,
+		       struct iommusim_server **out)
+{
+	struct iommusim_server *srv;
+	unsigned i;
+
+	if (!sim || !name || !out || !slots || slots > 4096)
+		return -EINVAL;
+	srv = ims_zalloc(sizeof(*srv) + (size_t)slots * sizeof(srv->slots[0]));
+	if (!srv)
+		return -ENOMEM;
+	srv->name = ims_strdup(name);
+	if (!srv->name) {
+		ims_free(srv);
+		return -ENOMEM;
+	}
+	srv->nslots = slots;
+	/* All free at 0 and in index order: a valid heap. */
+	for (i = 0; i < slots; i++)
+		srv->slots[i].idx = i;
+	srv->next = sim->servers;
+	sim->servers = srv;
+	*out = srv;
+	return 0;
+}
+
+/*
+ * The root of the slot heap is the earliest-free slot, the lowest index among
+ * equals; its free time only grows, so it sifts down.
+ */
+uint64_t
+iommusim_server_serve(struct iommusim_server *srv, uint64_t arrival, uint64_t service)
+{
+	struct slot s;
+	uint64_t start, finish;
+	unsigned pos = 0, n;
+
+	if (!srv)
+		return arrival;
+	s = srv->slots[0];
+	start = IMS_MAX(arrival, s.free_at);
+	finish = ims_add_sat(start, service);
+	s.free_at = finish;
+	n = srv->nslots;
+	for (;;) {
+		unsigned c = 2 * pos + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && slot_less(&srv->slots[c + 1], &srv->slots[c]))
+			c++;
+		if (!slot_less(&srv->slots[c], &s))
+			break;
+		srv->slots[pos] = srv->slots[c];
+		pos = c;
+	}
+	srv->slots[pos] = s;
+
+	srv->st.jobs++;
+	srv->st.busy_cycles = ims_add_sat(srv->st.busy_cycles, service);
+	srv->st.wait_cycles = ims_add_sat(srv->st.wait_cycles, start - arrival);
+	srv->st.max_wait = IMS_MAX(srv->st.max_wait, start - arrival);
+	srv->st.last_finish = finish;
+	return finish;
+}
+
+int
+iommusim_server_stats_get(const struct iommusim_server *srv, struct iommusim_server_stats *out)
+{
+	if (!srv || !out)
+		return -EINVAL;
+	*out = srv->st;
+	return 0;
+}
+
+const char *
+ims_server_name(const struct iommusim_server *srv)
+{
+	return srv->name;
+}
+
+unsigned
+ims_server_slots(const struct iommusim_server *srv)
+{
+	return srv->nslots;
+}
+
+/* ---- CPUs -------------------------------------------------------------- */
+
+/*
+ * Misuse of the void CPU calls (no item running, bad CPU, bad cost, NULL
+ * server) is a caller bug that must not crash: the call does nothing and is
+ * counted in sim->misuse (ims_sim_misuse()).
+ */
+static struct cpu *
+running_cpu(struct iommusim_sim *sim, unsigned cpu)
+{
+	if (!sim)
+		return NULL;
+	if (cpu >= sim->ncpus || !sim->cpus[cpu].running) {
+		sim->misuse++;
+		return NULL;
+	}
+	return &sim->cpus[cpu];
+}
+
+static void
+cpu_charge(struct cpu *c, enum iommusim_cost cost, uint64_t cycles)
+{
+	c->time = ims_add_sat(c->time, cycles);
+	c->st.busy_cycles = ims_add_sat(c->st.busy_cycles, cycles);
+	c->st.by_cost[cost] = ims_add_sat(c->st.by_cost[cost], cycles);
+}
+
+static uint64_t
+ctx_now_ns(void *priv)
+{
+	const struct cpu *c = priv;
+
+	return iommusim_sim_cycles_to_ns(c->sim, c->time);
+}
+
+static void
+ctx_delay_ns(void *priv, uint64_t ns)
+{
+	struct cpu *c = priv;
+
+	if (!c->running) {
+		c->sim->misuse++;
+		return;
+	}
+	cpu_charge(c, c->cost, iommusim_sim_ns_to_cycles(c->sim, ns));
+}
+
+static const struct iommusim_ctx_ops cpu_ctx_ops = {
+	.now_ns = ctx_now_ns,
+	.delay_ns = ctx_delay_ns,
+};
+
+int
+iommusim_sim_cpu_begin(struct iommusim_sim *sim, unsigned cpu, uint64_t at,
+		       struct iommusim_ctx *ctx, uint64_t *start_out)
+{
+	struct cpu *c;
+
+	if (!sim || !ctx || cpu >= sim->ncpus || sim->cpus[cpu].running)
+		return -EINVAL;
+	c = &sim->cpus[cpu];
+	c->running = true;
+	c->time = IMS_MAX(at, c->st.free_at);
+	c->cost = IOMMUSIM_COST_OTHER;
+	ctx->ops = &cpu_ctx_ops;
+	ctx->priv = c;
+	ctx->cpu = cpu;
+	if (start_out)
+		*start_out = c->time;
+	return 0;
+}
+
+void
+iommusim_sim_cpu_charge(struct iommusim_sim *sim, unsigned cpu, enum iommusim_cost cost,
+			uint64_t cycles)
+{
+	struct cpu *c = running_cpu(sim, cpu);
+
+	if (!c)
+		return;
+	if ((unsigned)cost >= IOMMUSIM_COST_NR) {
+		sim->misuse++;
+		return;
+	}
+	cpu_charge(c, cost, cycles);
+}
+
+void
+iommusim_sim_cpu_set_cost(struct iommusim_sim *sim, unsigned cpu, enum iommusim_cost cost)
+{
+	struct cpu *c = running_cpu(sim, cpu);
+
+	if (!c)
+		return;
+	if ((unsigned)cost >= IOMMUSIM_COST_NR) {
+		sim->misuse++;
+		return;
+	}
+	c->cost = cost;
+}
+
+uint64_t
+iommusim_sim_cpu_wait(struct iommusim_sim *sim, unsigned cpu, struct iommusim_server *srv,
+		      uint64_t service, enum iommusim_cost cost)
+{
+	struct cpu *c = running_cpu(sim, cpu);
+	uint64_t finish;
+
+	if (!c)
+		return iommusim_sim_cpu_time(sim, cpu);
+	if (!srv || (unsigned)cost >= IOMMUSIM_COST_NR) {
+		sim->misuse++;
+		return c->time;
+	}
+	finish = iommusim_server_serve(srv, c->time, service);
+	cpu_charge(c, cost, finish - c->time);
+	return finish;
+}
+
+uint64_t
+iommusim_sim_cpu_time(const struct iommusim_sim *sim, unsigned cpu)
+{
+	if (!sim || cpu >= sim->ncpus)
+		return 0;
+	return sim->cpus[cpu].time;
+}
+
+uint64_t
+iommusim_sim_cpu_end(struct iommusim_sim *sim, unsigned cpu)
+{
+	struct cpu *c = running_cpu(sim, cpu);
+
+	if (!c)
+		return sim && cpu < sim->ncpus ? sim->cpus[cpu].st.free_at : 0;
+	c->running = false;
+	c->st.free_at = c->time;
+	c->st.items++;
+	return c->time;
+}
+
+int
+iommusim_sim_cpu_stats_get(const struct iommusim_sim *sim, unsigned cpu,
+			   struct iommusim_cpu_stats *out)
+{
+	if (!sim || !out || cpu >= sim->ncpus)
+		return -EINVAL;
+	*out = sim->cpus[cpu].st;
+	return 0;
+}

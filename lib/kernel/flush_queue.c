@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma-iommu's flush queues (KERNEL_SPEC §2.1-§2.5): rings of IOVAs whose
+ * unmap is not yet covered by an IOTLB flush, the domain-wide start/finish
+ * flush counters that decide when an entry may be freed, and the timer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <iommusim/dma_iommu.h>
+#include <iommusim/hist.h>
+
+#include "base/ctx_int.h"
+#include "kernel/flush_queue_int.h"
+#include "base/mem_int.h"
+#include "base/util_int.h"
+
+/*
+ * Lock order: a ring's lock, then times_lock. The ops are called with a ring
+ * lock held (free_iova always, flush_iotlb_all from a full ring) but never
+ * with times_lock, so a flush callback may queue onto another ring.
+ */
+
+/* struct iova_fq_entry (§2.2), without the page list: s390 never has one. */
+struct fq_entry {
+	uint64_t pfn;
+	uint64_t pages;
+	uint64_t counter; /* start_cnt when queued */
+	uint64_t queued_ns; /* when queued, for the exposure window */
+};
+
+/* struct iova_fq (§2.2). Each ring has its own cache lines. */
+struct fq_ring {
+	struct ims_spinlock lock;
+	uint32_t head, tail, mod_mask;
+	struct fq_entry entries[];
+};
+
+/*
+ * Finish times of the flushes, by flush number n (the flush that brought
+ * finish_cnt to n), in segments that never move: segment j holds
+ * 2^(TIMES_SHIFT + j) times, so flush n is at index n - 1 + 2^TIMES_SHIFT of
+ * the concatenation. Entries can wait through any number of flushes (an idle
+ * CPU's ring in per-CPU mode without a timer), so nothing is ever dropped:
+ * the cost is 8 bytes per flush since create (at most twice that allocated),
+ * e.g. 8 MiB for a million flushes. Segment 0 (8 KiB) comes with the queue;
+ * later ones are allocated by the flush that first needs them. A time that
+ * could not be stored (no memory) reads TIME_LOST, and the entries it covers
+ * are freed as usual but left out of the exposure histogram.
+ */
+#define TIMES_SHIFT 10
+#define TIMES_NSEGS (64 - TIMES_SHIFT)
+#define TIME_LOST UINT64_MAX
+
+struct ims_fq {
+	bool single;
+	uint32_t size;
+	uint32_t timeout_ms;
+	unsigned nrings;
+	const struct ims_fq_ops *ops;
+	void *priv;
+	const struct iommusim_dma_timer_ops *timer;
+	void *timer_priv;
+	struct fq_ring **rings;
+	struct iommusim_hist *exposure;
+
+	/* §2.2: the cookie's counters and timer state, shared by all rings. */
+	_Alignas(IMS_CACHELINE) _Atomic uint64_t start_cnt;
+	_Atomic uint64_t finish_cnt;
+	atomic_int timer_on;
+
+	/* Written under times_lock before finish_cnt is released. */
+	struct ims_spinlock times_lock;
+	_Atomic(uint64_t *) times[TIMES_NSEGS];
+
+	/* Statistics (struct iommusim_fq_stats). */
+	_Alignas(IMS_CACHELINE) _Atomic uint64_t full_flushes;
+	_Atomic uint64_t timer_flushes;
+	_Atomic uint64_t timer_arms;
+	_Atomic uint64_t queued;
+	_Atomic uint64_t freed_entries;
+	_Atomic uint64_t freed_pages;
+	_Atomic uint64_t entries_now;
+	_Atomic uint64_t pages_now;
+	_Atomic uint64_t max_entries;
+	_Atomic uint64_t max_pages;
+};
+
+/* ---- flush finish times ------------------------------------------------ */
+
+static inline void
+time_slot(uint64_t n, unsigned *seg, uint64_t *off)
+{
+	uint64_t idx = n - 1 + (UINT64_C(1) << TIMES_SHIFT);
+	unsigned top = ims_fls64(idx) - 1;
+
+	*seg = top - TIMES_SHIFT;
+	*off = idx - (UINT64_C(1) << top);
+}
+
+static uint64_t *
+times_seg_alloc(unsigned seg)
+{
+	size_t n = (size_t)1 << (TIMES_SHIFT + seg);
+	uint64_t *t = ims_zalloc(n * sizeof(*t));
+
+	if (t)
+		memset(t, 0xff, n * sizeof(*t)); /* TIME_LOST */
+	return t;
+}
+
+/* Store the finish time of flush @n; the caller holds times_lock. */
+static void
+time_set(struct ims_fq *fq, uint64_t n, uint64_t t)
+{
+	uint64_t *seg, off;
+	unsigned j;
+
+	time_slot(n, &j, &off);
+	ims_assert(j < TIMES_NSEGS);
+	seg = atomic_load_explicit(&fq->times[j], memory_order_relaxed);
+	if (!seg) {
+		seg = times_seg_alloc(j);
+		if (!seg)
+			return;
+		atomic_store_explicit(&fq->times[j], seg, memory_order_relaxed);
+	}
+	/* TIME_LOST is the "unknown" mark, so a real UINT64_MAX is one less. */
+	seg[off] = t == TIME_LOST ? t - 1 : t;
+}
+
+/* The finish time of flush @n, which the caller has seen finish_cnt reach
+ * (acquire), so the store above is visible. */
+static uint64_t
+time_get(const struct ims_fq *fq, uint64_t n)
+{
+	uint64_t *seg, off;
+	unsigned j;
+
+	time_slot(n, &j, &off);
+	seg = atomic_load_explicit(&fq->times[j], memory_order_relaxed);
+	return seg ? seg[off] : TIME_LOST;
+}
+
+/* ---- rings (§2.3) ------------------------------------------------------ */
+
+static inline bool
+ring_full(const struct fq_ring *r)
+{
+	return ((r->tail + 1) & r->mod_mask) == r->head;
+}
+
+/*
+ * fq_ring_free_locked (§2.3): finish_cnt is read once; entries are freed
+ * from head while their counter is below it. An entry queued at
+ * start_cnt == k thus waits for finish_cnt >= k + 1: a flush that started
+ * after it was queued has finished.
+ */
+static void
+ring_free_locked(struct ims_fq *fq, struct fq_ring *r, const struct iommusim_ctx *ctx)
+{
+	uint64_t finish = atomic_load_explicit(&fq->finish_cnt, memory_order_acquire);
+	uint64_t n = 0, pages = 0;
+
+	while (r->head != r->tail) {
+		const struct fq_entry *e = &r->entries[r->head];
+		uint64_t t;
+
+		if (e->counter >= finish)
+			break;
+		/* Exposure: from queueing to the end of flush counter + 1, the
+		 * first one whose finish frees the entry. */
+		t = time_get(fq, e->counter + 1);
+		if (t != TIME_LOST)
+			iommusim_hist_record(fq->exposure, t > e->queued_ns ? t - e->queued_ns : 0);
+		fq->ops->free_iova(fq->priv, e->pfn, e->pages, ctx);
+		n++;
+		pages += e->pages;
+		r->head = (r->head + 1) & r->mod_mask;
+	}
+	if (n) {
+		ims_stat_add(&fq->freed_entries, n);
+		ims_stat_add(&fq->freed_pages, pages);
+		atomic_fetch_sub_explicit(&fq->entries_now, n, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&fq->pages_now, pages, memory_order_relaxed);
+	}
+}
+
+/* fq_flush_iotlb (§2.4): start_cnt++, flush_iotlb_all, finish_cnt++. */
+static void
+fq_flush(struct ims_fq *fq, const struct iommusim_ctx *ctx)
+{
+	uint64_t n, t;
+
+	atomic_fetch_add_explicit(&fq->start_cnt, 1, memory_order_seq_cst);
+	fq->ops->flush_iotlb_all(fq->priv, ctx);
+	t = ims_ctx_now(ctx);
+	/* The time is stored before finish_cnt is released, so whoever sees
+	 * finish_cnt >= n (ring_free_locked) finds it. */
+	ims_spin_lock(&fq->times_lock);
+	n = atomic_load_explicit(&fq->finish_cnt, memory_order_relaxed) + 1;
+	time_set(fq, n, t);
+	atomic_store_explicit(&fq->finish_cnt, n, memory_order_release);
+	ims_spin_unlock(&fq->times_lock);
+}
+
+/* ---- API --------------------------------------------------------------- */
+
+void
+ims_fq_destroy(struct ims_fq *fq)
+{
+	unsigned i;
+
+	if (!fq)
+		return;
+	/* §2.5 teardown: stop the timer; queued IOVAs are not returned. */
+	if (fq->timer && fq->timer->cancel)
+		fq->timer->cancel(fq->timer_priv);
+	if (fq->rings)
+		for (i = 0; i < fq->nrings; i++)
+			ims_free(fq->rings[i]);
+	ims_free(fq->rings);
+	for (i = 0; i < TIMES_NSEGS; i++)
+		ims_free(atomic_load_explicit(&fq->times[i], memory_order_relaxed));
+	iommusim_hist_destroy(fq->exposure);
+	ims_free(fq);
+}
+
+int
+ims_fq_create(const struct ims_fq_cfg *cfg, struct ims_fq **out)
+{
+	struct ims_fq *fq;
+	uint64_t *seg0;
+	unsigned i;
+	int ret;
+
+	/* §2.1: ring sizes are powers of two (the index wraps with a mask). */
+	if (!cfg || !out || !cfg->ops || !cfg->ops->flush_iotlb_all || !cfg->ops->free_iova ||
+	    cfg->size < 2 || cfg->size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(cfg->size) ||
+	    !cfg->ncpus || (cfg->timer && !cfg->timer->arm))
+		return -EINVAL;
+	fq = ims_aligned_zalloc(sizeof(*fq), IMS_CACHELINE);
+	if (!fq)
+		return -ENOMEM;
+	fq->single = cfg->single;
+	fq->size = cfg->size;
+	fq->timeout_ms = cfg->timeout_ms;
+	fq->nrings = cfg->single ? 1 : cfg->ncpus;
+	fq->ops = cfg->ops;
+	fq->priv = cfg->priv;
+	fq->timer = cfg->timer;
+	fq->timer_priv = cfg->timer_priv;
+	/* §2.5 iommu_dma_init_fq: counters 0, timer off, empty rings. */
+	atomic_init(&fq->start_cnt, 0);
+	atomic_init(&fq->finish_cnt, 0);
+	atomic_init(&fq->timer_on, 0);
+	ims_spin_init(&fq->times_lock);
+
+	ret = -ENOMEM;
+	fq->rings = ims_zalloc(fq->nrings * sizeof(fq->rings[0]));
+	if (!fq->rings)
+		goto err;
+	for (i = 0; i < fq->nrings; i++) {
+		struct fq_ring *r = ims_aligned_zalloc(
+			sizeof(*r) + (size_t)cfg->size * sizeof(r->entries[0]), IMS_CACHELINE);
+
+		if (!r)
+			goto err;
+		ims_spin_init(&r->lock);
+		r->head = r->tail = 0;
+		r->mod_mask = cfg->size - 1;
+		fq->rings[i] = r;
+	}
+	seg0 = times_seg_alloc(0);
+	if (!seg0)
+		goto err;
+	atomic_store_explicit(&fq->times[0], seg0, memory_order_relaxed);
+	ret = iommusim_hist_create(0, &fq->exposure);
+	if (ret < 0)
+		goto err;
+	*out = fq;
+	return 0;
+err:
+	fq->timer = NULL; /* nothing was armed */
+	ims_fq_destroy(fq);
+	return ret;
+}
+
+void
+ims_fq_queue_iova(struct ims_fq *fq, uint64_t pfn, uint64_t pages, const struct iommusim_ctx *ctx)
+{
+	struct fq_ring *r;
+	struct fq_entry *e;
+	uint64_t now;
+	unsigned cpu;
+
+	/* §2.4 queue_iova step 1: order the caller's PTE clears before the
+	 * counter read below, against a flush on another CPU. */
+	atomic_thread_fence(memory_order_seq_cst);
+
+	/* Step 2: the single ring, or this CPU's. */
+	if (fq->single) {
+		r = fq->rings[0];
+	} else {
+		cpu = ims_ctx_cpu(ctx);
+		ims_assert(cpu < fq->nrings);
+		r = fq->rings[cpu];
+	}
+
+	/* Step 3: free what completed flushes already cover. */
+	ims_spin_lock(&r->lock);
+	ring_free_locked(fq, r, ctx);
+
+	/*
+	 * Step 4: a full ring flushes synchronously and frees again. One flush
+	 * suffices unless a flush that started earlier is still running (on
+	 * another thread, or the caller of a flush callback that queues): then
+	 * finish_cnt lags, entries queued during that flush stay, and the ring
+	 * is still full. Step 5 taken literally would then add to a full ring
+	 * (tail would catch up with head and the ring would look empty); we
+	 * flush again instead, so no IOVA is ever lost.
+	 */
+	while (ring_full(r)) {
+		ims_stat_add(&fq->full_flushes, 1);
+		fq_flush(fq, ctx);
+		ring_free_locked(fq, r, ctx);
+	}
+
+	/* Step 5: add at tail. The time is read before the counter, so that
+	 * the flush numbered counter + 1 cannot have started before it. */
+	e = &r->entries[r->tail];
+	r->tail = (r->tail + 1) & r->mod_mask;
+	e->pfn = pfn;
+	e->pages = pages;
+	e->queued_ns = ims_ctx_now(ctx);
+	e->counter = atomic_load_explicit(&fq->start_cnt, memory_order_seq_cst);
+	ims_stat_add(&fq->queued, 1);
+	ims_stat_max(&fq->max_entries,
+		     atomic_fetch_add_explicit(&fq->entries_now, 1, memory_order_relaxed) + 1);
+	ims_stat_max(&fq->max_pages,
+		     atomic_fetch_add_explicit(&fq->pages_now, pages, memory_order_relaxed) +
+			     pages);
+
+	/* Step 6. */
+	ims_spin_unlock(&r->lock);
+
+	/* Step 7: arm the timer unless it is on; an armed timer is not pushed
+	 * out. Counted even without timer ops (it then never fires). */
+	if (!atomic_load_explicit(&fq->timer_on, memory_order_seq_cst) &&
+	    !atomic_exchange_explicit(&fq->timer_on, 1, memory_order_seq_cst)) {
+		ims_stat_add(&fq->timer_arms, 1);
+		if (fq->timer) {
+			now = ims_ctx_now(ctx);
+			fq->timer->arm(fq->timer_priv,
+				       ims_add_sat(now, (uint64_t)fq->timeout_ms * 1000000u));
+		}
+	}
+}
+
+void
+ims_fq_timeout(struct ims_fq *fq, const struct iommusim_ctx *ctx)
+{
+	unsigned i;
+
+	/* §2.4 fq_flush_timeout: timer off first, so a queue_iova from now on
+	 * re-arms it; one flush; then every ring (every possible CPU's). */
+	atomic_store_explicit(&fq->timer_on, 0, memory_order_seq_cst);
+	ims_stat_add(&fq->timer_flushes, 1);
+	fq_flush(fq, ctx);
+	for (i = 0; i < fq->nrings; i++) {
+		struct fq_ring *r = fq->rings[i];
+
+		ims_spin_lock(&r->lock);
+		ring_free_locked(fq, r, ctx);
+		ims_spin_unlock(&r->lock);
+	}
+}
+
+void
+ims_fq_stats(const struct ims_fq *fq, struct iommusim_fq_stats *out)
+{
+	out->flush_start_cnt = atomic_load_explicit(&fq->start_cnt, memory_order_relaxed);
+	out->flush_finish_cnt = atomic_load_explicit(&fq->finish_cnt, memory_order_relaxed);
+	out->full_flushes = atomic_load_explicit(&fq->full_flushes, memory_order_relaxed);
+	out->timer_flushes = atomic_load_explicit(&fq->timer_flushes, memory_order_relaxed);
+	out->timer_arms = atomic_load_explicit(&fq->timer_arms, memory_order_relaxed);
+	out->queued = atomic_load_explicit(&fq->queued, memory_order_relaxed);
+	out->freed_entries = atomic_load_explicit(&fq->freed_entries, memory_order_relaxed);
+	out->freed_pages = atomic_load_explicit(&fq->freed_pages, memory_order_relaxed);
+	out->entries_now = atomic_load_explicit(&fq->entries_now, memory_order_relaxed);
+	out->pages_now = atomic_load_explicit(&fq->pages_now, memory_order_relaxed);
+	out->max_entries = atomic_load_explicit(&fq->max_entries, memory_order_relaxed);
+	out->max_pages = atomic_load_explicit(&fq->max_pages, memory_order_relaxed);
+}
+
+const struct iommusim_hist *
+ims_fq_exposure(const struct ims_fq *fq)
+{
+	return fq->exposure;
+}
+
+bool
+ims_fq_holds(const struct ims_fq *fq, uint64_t pfn)
+{
+	bool found = false;
+	unsigned i;
+	uint32_t j;
+
+	/* A debug scan; it takes the ring locks, so never from the ops. */
+	for (i = 0; i < fq->nrings && !found; i++) {
+		struct fq_ring *r = fq->rings[i];
+
+		ims_spin_lock(&r->lock);
+		for (j = r->head; j != r->tail; j = (j + 1) & r->mod_mask) {
+			const struct fq_entry *e = &r->entries[j];
+
+			if (pfn >= e->pfn && pfn - e->pfn < e->pages) {
+				found = true;
+				break;
+			}
+		}
+		ims_spin_unlock(&r->lock);
+	}
+	return found;
+}

@@ -1,0 +1,760 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One simulation run (DESIGN.md §3-§6): the whole stack (platform model,
+ * zPCI function, s390 IOMMU driver, dma-iommu or the pre-6.7 DMA API) on the
+ * discrete-event engine, driven by a fio-like workload.
+ *
+ * Each I/O is two work items on its job's CPU: the submission (base cost,
+ * DMA map) and the completion (DMA unmap, base cost, and the next
+ * submission), with the device as a server in between. What the CPU pays is
+ * derived from what the layers did: the IOVA allocator's trace (cache hits,
+ * tree allocations and the kernel's walk length), the PTEs written and
+ * cleared, flush-queue enqueues; refreshes are charged by the platform model
+ * itself from what its shadow walked and mapped. Nothing is fitted per
+ * scenario (COST_MODEL.md).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <iommusim/dma.h>
+#include <iommusim/dma_iommu.h>
+#include <iommusim/hist.h>
+#include <iommusim/iommu.h>
+#include <iommusim/ism.h>
+#include <iommusim/legacy_s390_dma.h>
+#include <iommusim/platform.h>
+#include <iommusim/run.h>
+#include <iommusim/s390_iommu.h>
+#include <iommusim/sim.h>
+#include <iommusim/zpci.h>
+
+#include "base/mem_int.h"
+#include "base/util_int.h"
+
+#define PG UINT64_C(4096)
+/* The guest's memory: the aperture, and where buffers come from. */
+#define MEMORY (UINT64_C(16) << 30)
+/* net: pages in each job's rx/tx buffer ring. */
+#define NET_RING_PAGES UINT64_C(1024)
+/* A failed map is retried after this long (the driver would requeue). */
+#define RETRY_NS 10000
+
+struct io {
+	struct run *r;
+	unsigned job;
+	uint64_t submit_ns;
+	uint64_t dma; /* the mapping (map_page), or 0 */
+	struct iommusim_dma_sg sg[8];
+	size_t nsg;
+	uint64_t dmb; /* ISM: the DMB token */
+	bool to_device;
+};
+
+struct job_state {
+	struct iommusim_rng rng;
+	uint64_t bytes;
+	uint64_t seq; /* sequential offset (pages) */
+	bool done;
+};
+
+struct run;
+
+/* The depot trimming work of one IOVA cache bin. */
+struct depot_work {
+	struct run *r;
+	unsigned bin;
+};
+
+struct run {
+	const struct iommusim_job *job;
+	uint64_t seed;
+	struct iommusim_profile profile;
+	struct iommusim_policy policy;
+	unsigned ncpus;
+	struct iommusim_sim *sim;
+	struct iommusim_platform *pl;
+	struct iommusim_zpci_fn *fn;
+	struct iommusim_s390_iommu *s390;
+	struct iommusim_iommu *iommu;
+	struct iommusim_device *dev;
+	struct iommusim_domain *dom;
+	struct iommusim_dma_iommu *di;
+	struct iommusim_legacy_dma *legacy;
+	struct iommusim_ism *ism;
+	struct iommusim_dma dma;
+	struct iommusim_server *device;
+	struct job_state *jobs;
+	struct io *ios;
+	struct iommusim_hist *latency;
+	uint64_t end_cycles;
+	uint64_t completed, bytes, map_errors;
+	bool lazy; /* unmaps go to a flush queue */
+	unsigned running_cpu; /* CPU of the work item in progress */
+	bool timer_armed;
+	struct depot_work depot_works[IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE];
+	uint64_t dmb_tokens[64];
+	uint64_t dmb_dma[64];
+	const struct iommusim_run_progress *progress;
+	uint64_t progress_step;
+	/* per-CPU counter snapshots for charging deltas */
+	struct iommusim_iova_trace *last_trace;
+	uint64_t last_mapped, last_unmapped;
+};
+
+static void errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t
+ns(struct run *r, uint64_t cycles)
+{
+	return iommusim_sim_cycles_to_ns(r->sim, cycles);
+}
+
+static uint64_t
+cyc(struct run *r, uint64_t nsec)
+{
+	return iommusim_sim_ns_to_cycles(r->sim, nsec);
+}
+
+/* ---- cost accounting ------------------------------------------------------ */
+
+static void
+pages_done(struct run *r, uint64_t *mapped, uint64_t *unmapped)
+{
+	if (r->legacy) {
+		struct iommusim_legacy_dma_counters c;
+
+		(void)iommusim_legacy_dma_counters_get(r->legacy, &c);
+		*mapped = c.mapped_pages;
+		*unmapped = c.unmapped_pages;
+	} else {
+		struct iommusim_s390_counters c;
+
+		(void)iommusim_s390_domain_counters(r->dom, &c, NULL);
+		*mapped = c.mapped_pages;
+		*unmapped = c.unmapped_pages;
+	}
+}
+
+/*
+ * Charge the CPU for what the layers did since the last call: IOVA work from
+ * the allocator's trace, PTE updates from the page counters. (Refreshes were
+ * charged by the platform as they happened.)
+ */
+static void
+charge_work(struct run *r, unsigned cpu, bool legacy_alloc, bool legacy_free)
+{
+	const struct iommusim_profile *p = &r->profile;
+	uint64_t mapped, unmapped;
+
+	if (r->di) {
+		const struct iommusim_iova_trace *t = iommusim_dma_iommu_cpu_trace(r->di, cpu);
+		struct iommusim_iova_trace *last = &r->last_trace[cpu];
+		uint64_t c;
+
+		c = (t->rcache_hits - last->rcache_hits) * p->iova_alloc_hit +
+		    (t->rcache_inserts - last->rcache_inserts) * p->iova_free_hit +
+		    (t->tree_inserts - last->tree_inserts + t->tree_erases - last->tree_erases) *
+			    p->iova_alloc_tree +
+		    (t->walk_nodes - last->walk_nodes) * p->iova_walk_node;
+		*last = *t;
+		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_ALLOC, c);
+	} else {
+		/* The bitmap search: charged like a cached IOVA operation. */
+		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_ALLOC,
+					(legacy_alloc ? p->iova_alloc_hit : 0) +
+						(legacy_free ? p->iova_free_hit : 0));
+	}
+	pages_done(r, &mapped, &unmapped);
+	iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_PTE,
+				(mapped - r->last_mapped) * (p->pte_set + p->request_build) +
+					(unmapped - r->last_unmapped) * p->pte_clear);
+	r->last_mapped = mapped;
+	r->last_unmapped = unmapped;
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+static void
+fq_timer_fire(struct iommusim_sim *sim, void *priv)
+{
+	struct run *r = priv;
+	struct iommusim_ctx ctx;
+	unsigned cpu = 0;
+
+	r->timer_armed = false;
+	/* The timer runs as softirq work on CPU 0. */
+	if (iommusim_sim_cpu_begin(sim, cpu, iommusim_sim_now(sim), &ctx, NULL))
+		return;
+	r->running_cpu = cpu;
+	iommusim_dma_iommu_fq_timeout(r->di, &ctx);
+	charge_work(r, cpu, false, false);
+	iommusim_sim_cpu_end(sim, cpu);
+}
+
+static void
+fq_timer_arm(void *priv, uint64_t expires_ns)
+{
+	struct run *r = priv;
+	uint64_t at = cyc(r, expires_ns);
+
+	r->timer_armed = true;
+	(void)iommusim_sim_schedule(r->sim, IMS_MAX(at, iommusim_sim_now(r->sim)), fq_timer_fire, r,
+				    NULL);
+}
+
+static const struct iommusim_dma_timer_ops fq_timer_ops = { .arm = fq_timer_arm };
+
+static void
+depot_fire(struct iommusim_sim *sim, void *priv)
+{
+	struct depot_work *w = priv;
+
+	(void)iommusim_iova_depot_work_run(iommusim_dma_iommu_iovad(w->r->di), w->bin, NULL);
+}
+
+static void
+depot_schedule(void *priv, unsigned bin, unsigned delay_ms)
+{
+	struct run *r = priv;
+	struct depot_work *w = &r->depot_works[bin];
+
+	w->r = r;
+	w->bin = bin;
+	(void)iommusim_sim_schedule(r->sim,
+				    iommusim_sim_now(r->sim) + cyc(r, delay_ms * 1000000ull),
+				    depot_fire, w, NULL);
+}
+
+static const struct iommusim_iova_timer_ops depot_timer_ops = { .schedule = depot_schedule };
+
+/* ---- the workload --------------------------------------------------------- */
+
+static void io_complete(struct iommusim_sim *sim, void *priv);
+static void io_submit_event(struct iommusim_sim *sim, void *priv);
+
+static bool
+is_read(struct run *r, struct job_state *js)
+{
+	/* net: rx (device writes) or tx by the rx share, whatever rw= says. */
+	if (r->job->workload == IOMMUSIM_WL_NET)
+		return iommusim_rng_below(&js->rng, 100) < r->job->rwmixread;
+	switch (r->job->rw) {
+	case IOMMUSIM_RW_READ:
+	case IOMMUSIM_RW_RANDREAD:
+		return true;
+	case IOMMUSIM_RW_WRITE:
+	case IOMMUSIM_RW_RANDWRITE:
+		return false;
+	default:
+		return iommusim_rng_below(&js->rng, 100) < r->job->rwmixread;
+	}
+}
+
+/* Where the buffer of the next I/O lives (a page frame of guest memory). */
+static uint64_t
+buffer_phys(struct run *r, struct job_state *js, uint64_t len)
+{
+	uint64_t pages = MEMORY / PG - 1 - (len + PG - 1) / PG;
+	bool random = r->job->rw == IOMMUSIM_RW_RANDREAD || r->job->rw == IOMMUSIM_RW_RANDWRITE ||
+		      r->job->rw == IOMMUSIM_RW_RANDRW;
+
+	/* net: packets come from a ring of recycled pages (a page pool). */
+	if (r->job->workload == IOMMUSIM_WL_NET) {
+		js->seq = (js->seq + 1) % NET_RING_PAGES;
+		return (MEMORY / 4) + ((uint64_t)(js - r->jobs) * NET_RING_PAGES + js->seq) * PG;
+	}
+	if (random)
+		return iommusim_rng_below(&js->rng, pages) * PG;
+	js->seq = (js->seq + (len + PG - 1) / PG) % pages;
+	return js->seq * PG;
+}
+
+/* Map the I/O's buffer (within the running work item on @cpu). */
+static int
+io_map(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *ctx)
+{
+	struct job_state *js = &r->jobs[io->job];
+	uint32_t bs = r->job->bs, segs = IMS_MAX(r->job->sg_segments, 1u);
+	enum iommusim_dma_dir dir;
+	int ret;
+
+	io->to_device = !is_read(r, js);
+	dir = r->job->workload == IOMMUSIM_WL_ISM ? IOMMUSIM_DMA_BIDIRECTIONAL :
+	      io->to_device			  ? IOMMUSIM_DMA_TO_DEVICE :
+						    IOMMUSIM_DMA_FROM_DEVICE;
+	if (segs == 1) {
+		io->nsg = 0;
+		ret = iommusim_dma_map_page(&r->dma, buffer_phys(r, js, bs), bs, dir, 0, ctx,
+					    &io->dma);
+	} else {
+		uint32_t per = (bs + segs - 1) / segs, i;
+		size_t nsegs;
+
+		io->nsg = IMS_MIN(segs, IMS_ARRAY_SIZE(io->sg));
+		for (i = 0; i < io->nsg; i++) {
+			memset(&io->sg[i], 0, sizeof(io->sg[i]));
+			io->sg[i].phys = buffer_phys(r, js, per);
+			io->sg[i].length = per;
+		}
+		ret = iommusim_dma_map_sg(&r->dma, io->sg, io->nsg, dir, 0, ctx, &nsegs);
+	}
+	charge_work(r, cpu, !ret, false);
+	if (ret)
+		return ret;
+	if (r->ism) {
+		/* The driver tells the device about the buffer after mapping it. */
+		if (iommusim_ism_dmb_register(r->ism, io->dma, bs, &io->dmb))
+			io->dmb = 0;
+	}
+	return 0;
+}
+
+static void
+io_unmap(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *ctx)
+{
+	enum iommusim_dma_dir dir = r->job->workload == IOMMUSIM_WL_ISM ?
+					    IOMMUSIM_DMA_BIDIRECTIONAL :
+				    io->to_device ? IOMMUSIM_DMA_TO_DEVICE :
+						    IOMMUSIM_DMA_FROM_DEVICE;
+
+	if (r->ism && io->dmb)
+		(void)iommusim_ism_dmb_unregister(r->ism, io->dmb);
+	io->dmb = 0;
+	if (io->nsg)
+		(void)iommusim_dma_unmap_sg(&r->dma, io->sg, io->nsg, dir, 0, ctx);
+	else
+		(void)iommusim_dma_unmap_page(&r->dma, io->dma, r->job->bs, dir, 0, ctx);
+	if (r->lazy)
+		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_QUEUE, r->profile.fq_enqueue);
+	charge_work(r, cpu, false, true);
+}
+
+/* Map and send an I/O to the device, inside the running item on @cpu. */
+static void
+io_start(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *ctx)
+{
+	uint64_t t, service, finish;
+	struct job_state *js = &r->jobs[io->job];
+
+	iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_IO, r->job->io_base_cycles / 2);
+	io->submit_ns = ns(r, iommusim_sim_cpu_time(r->sim, cpu));
+	if (io_map(r, io, cpu, ctx)) {
+		r->map_errors++;
+		(void)iommusim_sim_schedule(r->sim,
+					    iommusim_sim_cpu_time(r->sim, cpu) + cyc(r, RETRY_NS),
+					    io_submit_event, io, NULL);
+		return;
+	}
+	t = iommusim_sim_cpu_time(r->sim, cpu);
+	/* ISM: the DMB stays in use for the device's latency. */
+	service = cyc(r, r->job->dev_latency_ns) +
+		  cyc(r, r->job->dev_bandwidth ?
+				 r->job->bs * UINT64_C(1000000000) / r->job->dev_bandwidth :
+				 0);
+	finish = iommusim_server_serve(r->device, t, service);
+	js->bytes += r->job->bs;
+	(void)iommusim_sim_schedule(r->sim, finish, io_complete, io, NULL);
+}
+
+static bool
+job_continues(struct run *r, struct job_state *js, uint64_t now)
+{
+	if (js->done)
+		return false;
+	if (now >= r->end_cycles || (r->job->size && js->bytes >= r->job->size))
+		js->done = true;
+	return !js->done;
+}
+
+static void
+io_submit_event(struct iommusim_sim *sim, void *priv)
+{
+	struct io *io = priv;
+	struct run *r = io->r;
+	unsigned cpu = io->job % r->ncpus;
+	struct iommusim_ctx ctx;
+
+	if (!job_continues(r, &r->jobs[io->job], iommusim_sim_now(sim)))
+		return;
+	if (iommusim_sim_cpu_begin(sim, cpu, iommusim_sim_now(sim), &ctx, NULL))
+		return;
+	r->running_cpu = cpu;
+	io_start(r, io, cpu, &ctx);
+	iommusim_sim_cpu_end(sim, cpu);
+}
+
+static void
+io_complete(struct iommusim_sim *sim, void *priv)
+{
+	struct io *io = priv;
+	struct run *r = io->r;
+	unsigned cpu = io->job % r->ncpus;
+	struct iommusim_ctx ctx;
+	uint64_t t;
+
+	if (iommusim_sim_cpu_begin(sim, cpu, iommusim_sim_now(sim), &ctx, NULL))
+		return;
+	r->running_cpu = cpu;
+	io_unmap(r, io, cpu, &ctx);
+	iommusim_sim_cpu_charge(sim, cpu, IOMMUSIM_COST_IO,
+				r->job->io_base_cycles - r->job->io_base_cycles / 2);
+	t = iommusim_sim_cpu_time(sim, cpu);
+	if (t <= r->end_cycles) {
+		r->completed++;
+		r->bytes += r->job->bs;
+		iommusim_hist_record(r->latency, ns(r, t) - io->submit_ns);
+	}
+	if (job_continues(r, &r->jobs[io->job], t))
+		io_start(r, io, cpu, &ctx);
+	iommusim_sim_cpu_end(sim, cpu);
+}
+
+static void
+progress_tick(struct iommusim_sim *sim, void *priv)
+{
+	struct run *r = priv;
+	uint64_t now = iommusim_sim_now(sim);
+
+	r->progress->report(r->progress->priv, (double)now / (double)r->end_cycles);
+	if (now + r->progress_step < r->end_cycles)
+		(void)iommusim_sim_schedule(sim, now + r->progress_step, progress_tick, r, NULL);
+}
+
+/* ---- set-up and teardown -------------------------------------------------- */
+
+static int
+setup_stack(struct run *r, char *err, size_t err_len)
+{
+	const struct iommusim_sim_cfg scfg = { .clock_ghz = r->profile.clock_ghz,
+					       .ncpus = r->ncpus,
+					       .seed = r->seed };
+	const bool ism = r->job->workload == IOMMUSIM_WL_ISM;
+	struct iommusim_zpci_fn_cfg fcfg = {
+		.fid = 1,
+		.pft = ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0,
+		.tlb_refresh = r->profile.tlb_refresh,
+		.platform = &iommusim_platform_zpci_ops,
+	};
+	enum iommusim_policy_kind k = r->policy.kind;
+	int ret;
+
+	ret = iommusim_sim_create(&scfg, &r->sim);
+	if (!ret)
+		ret = iommusim_platform_create(&r->profile, r->sim, &r->pl);
+	if (!ret)
+		ret = iommusim_server_create(r->sim, "device", r->job->dev_slots, &r->device);
+	if (!ret) {
+		fcfg.platform_priv = r->pl;
+		ret = iommusim_zpci_fn_create(&fcfg, &r->fn);
+	}
+	if (ret)
+		return ret;
+	if (k == IOMMUSIM_POLICY_LEGACY || k == IOMMUSIM_POLICY_LEGACY_STRICT) {
+		struct iommusim_legacy_dma_cfg lcfg = { .strict =
+								k == IOMMUSIM_POLICY_LEGACY_STRICT,
+							.aperture = MEMORY };
+
+		ret = iommusim_legacy_dma_create(r->fn, &lcfg, NULL, &r->legacy, &r->dma);
+		r->lazy = false;
+	} else {
+		struct iommusim_iommu_policy pol = { 0 };
+		struct iommusim_s390_iommu_cfg icfg = { .memory_bytes = MEMORY };
+		struct iommusim_device_cfg dcfg = { .name = "0000:00:00.0", .is_pci = true };
+		struct iommusim_domain_decision dd;
+		struct iommusim_dma_iommu_cfg dcf = {
+			.ncpus = r->ncpus,
+			.fq_size = r->policy.fq_size,
+			.fq_timeout_ms = r->policy.fq_timeout_ms,
+			.fq_timer = &fq_timer_ops,
+			.fq_timer_priv = r,
+			.iova_timer = &depot_timer_ops,
+			.iova_timer_priv = r,
+			.iova_rcache_flags = IOMMUSIM_IOVA_RCACHE_UNCHECKED,
+			.skip_deferred_flush_check = r->policy.ism_force_fq,
+		};
+		enum iommusim_domain_type type;
+		struct iommusim_dma_iommu_info info;
+
+		pol.strict_set = k == IOMMUSIM_POLICY_STRICT;
+		pol.strict = pol.strict_set;
+		dcfg.drvdata = r->fn;
+		ret = iommusim_s390_iommu_create(&icfg, &pol, &r->s390, &r->iommu);
+		if (!ret)
+			ret = iommusim_device_create(r->iommu, &dcfg, &r->dev);
+		if (!ret)
+			ret = iommusim_iommu_decide_domain_type(r->dev, &dd);
+		if (ret)
+			return ret;
+		/* The kernel's decision, or a policy's queue: the domain is
+		 * DMA-FQ and the queue layout comes from the policy. */
+		type = dd.requested;
+		if (k == IOMMUSIM_POLICY_LAZY_PERCPU || k == IOMMUSIM_POLICY_LAZY_SINGLE)
+			type = IOMMUSIM_DOMAIN_DMA_FQ;
+		if (k == IOMMUSIM_POLICY_LAZY_PERCPU)
+			dcf.fq_type = IOMMUSIM_FQ_PER_CPU;
+		if (k == IOMMUSIM_POLICY_LAZY_SINGLE)
+			dcf.fq_type = IOMMUSIM_FQ_SINGLE;
+		ret = iommusim_domain_alloc(r->dev, type, &r->dom);
+		if (!ret)
+			ret = iommusim_iommu_attach_device(r->dom, r->dev, NULL);
+		if (!ret)
+			ret = iommusim_dma_iommu_create(r->dom, r->dev, &dcf, &r->di, &r->dma);
+		if (ret)
+			return ret;
+		(void)iommusim_dma_iommu_info_get(r->di, &info);
+		r->lazy = info.type == IOMMUSIM_DOMAIN_DMA_FQ;
+		r->last_trace = ims_zalloc(r->ncpus * sizeof(*r->last_trace));
+		if (!r->last_trace)
+			return -ENOMEM;
+	}
+	if (ret) {
+		errf(err, err_len, "cannot set up the DMA layer: %d", ret);
+		return ret;
+	}
+	if (ism) {
+		ret = iommusim_ism_create(r->fn, &r->ism);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ISM: long-lived DMBs, mapped and registered before the traffic. */
+static int
+setup_dmbs(struct run *r)
+{
+	struct iommusim_ctx ctx;
+	unsigned i, n = IMS_MIN(r->job->ism_dmbs, (unsigned)IMS_ARRAY_SIZE(r->dmb_tokens));
+	int ret = 0;
+
+	if (!r->ism)
+		return 0;
+	if (iommusim_sim_cpu_begin(r->sim, 0, 0, &ctx, NULL))
+		return -EINVAL;
+	for (i = 0; i < n && !ret; i++) {
+		ret = iommusim_dma_map_page(
+			&r->dma, (MEMORY / 2) + (uint64_t)i * r->job->ism_dmb_size,
+			r->job->ism_dmb_size, IOMMUSIM_DMA_BIDIRECTIONAL, 0, &ctx, &r->dmb_dma[i]);
+		if (!ret)
+			ret = iommusim_ism_dmb_register(r->ism, r->dmb_dma[i], r->job->ism_dmb_size,
+							&r->dmb_tokens[i]);
+	}
+	charge_work(r, 0, false, false);
+	iommusim_sim_cpu_end(r->sim, 0);
+	return ret;
+}
+
+static void
+teardown(struct run *r)
+{
+	iommusim_ism_destroy(r->ism);
+	iommusim_dma_iommu_destroy(r->di);
+	if (r->dom && r->dev)
+		(void)iommusim_iommu_detach_device(r->dom, r->dev, NULL);
+	iommusim_device_destroy(r->dev, NULL);
+	iommusim_domain_free(r->dom);
+	iommusim_s390_iommu_destroy(r->s390);
+	iommusim_legacy_dma_destroy(r->legacy, NULL);
+	iommusim_zpci_fn_destroy(r->fn);
+	iommusim_platform_destroy(r->pl);
+	iommusim_sim_destroy(r->sim);
+	iommusim_hist_destroy(r->latency);
+	ims_free(r->last_trace);
+	ims_free(r->jobs);
+	ims_free(r->ios);
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+static void
+collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
+{
+	struct iommusim_platform_stats ps;
+	uint64_t busy = 0, by_cost[IOMMUSIM_COST_NR] = { 0 };
+	double secs;
+	unsigned cpu, c;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->platform, sizeof(out->platform), "%s", r->profile.name);
+	snprintf(out->policy, sizeof(out->policy), "%s", iommusim_policy_name(r->policy.kind));
+	out->seed = seed;
+	out->sim_ns = ns(r, r->end_cycles);
+	out->ios = r->completed;
+	out->bytes = r->bytes;
+	secs = (double)out->sim_ns / 1e9;
+	out->iops = secs > 0 ? (double)out->ios / secs : 0;
+	out->bytes_per_s = secs > 0 ? (double)out->bytes / secs : 0;
+	for (cpu = 0; cpu < r->ncpus; cpu++) {
+		struct iommusim_cpu_stats cs;
+
+		(void)iommusim_sim_cpu_stats_get(r->sim, cpu, &cs);
+		busy += cs.busy_cycles;
+		for (c = 0; c < IOMMUSIM_COST_NR; c++)
+			by_cost[c] += cs.by_cost[c];
+	}
+	if (out->ios) {
+		out->cpu_cycles_per_io = busy / out->ios;
+		for (c = 0; c < IOMMUSIM_COST_NR; c++)
+			out->cycles_per_io[c] = by_cost[c] / out->ios;
+	}
+	out->cpu_utilisation =
+		r->end_cycles ? (double)busy / ((double)r->end_cycles * r->ncpus) : 0;
+	(void)iommusim_hist_summary_get(r->latency, &out->latency);
+	if (r->di) {
+		struct iommusim_dma_iommu_stats ds;
+		struct iommusim_s390_counters sc;
+		struct iommusim_s390_events se;
+		const struct iommusim_hist *ex = iommusim_dma_iommu_exposure(r->di);
+
+		if (ex)
+			(void)iommusim_hist_summary_get(ex, &out->exposure);
+		(void)iommusim_dma_iommu_stats_get(r->di, &ds);
+		(void)iommusim_s390_domain_counters(r->dom, &sc, &se);
+		out->mapped_pages = sc.mapped_pages;
+		out->unmapped_pages = sc.unmapped_pages;
+		out->global_rpcits = sc.global_rpcits;
+		out->sync_map_rpcits = sc.sync_map_rpcits;
+		out->sync_rpcits = sc.sync_rpcits;
+		out->enomem_recoveries = se.enomem_recoveries;
+		out->fq_max_entries = ds.fq.max_entries;
+		out->fq_max_pages = ds.fq.max_pages;
+	} else {
+		struct iommusim_legacy_dma_counters lc;
+
+		(void)iommusim_legacy_dma_counters_get(r->legacy, &lc);
+		out->mapped_pages = lc.mapped_pages;
+		out->unmapped_pages = lc.unmapped_pages;
+		out->legacy_global_rpcits = lc.global_rpcits;
+		out->sync_map_rpcits = lc.map_rpcits;
+		out->sync_rpcits = lc.unmap_rpcits;
+		out->enomem_recoveries = lc.enomem_recoveries;
+	}
+	out->map_errors = r->map_errors;
+	(void)iommusim_platform_stats_get(r->pl, &ps);
+	out->rpcits = ps.rpcits;
+	out->status16 = ps.status16;
+	out->max_shadow_entries = ps.max_shadow_entries;
+	out->hv_busy_ns = ns(r, ps.busy_cycles);
+	if (r->ism) {
+		struct iommusim_ism_stats is;
+		struct iommusim_ism_event ev;
+
+		(void)iommusim_ism_stats_get(r->ism, &is);
+		out->ism_events = is.events;
+		if (!iommusim_ism_event_get(r->ism, 0, &ev)) {
+			out->ism_first_event_ns = ev.time_ns;
+			out->ism_first_iova = ev.iova;
+			out->ism_first_rpcit_addr = ev.rpcit_addr;
+			out->ism_first_rpcit_len = ev.rpcit_len;
+			snprintf(out->ism_first_reason, sizeof(out->ism_first_reason), "%s",
+				 iommusim_rpcit_reason_name(ev.reason));
+		}
+	}
+}
+
+static int
+check_job(const struct iommusim_job *job, char *err, size_t err_len)
+{
+	if (!job->bs || !job->iodepth || !job->numjobs || !job->dev_slots || !job->runtime_ns) {
+		errf(err, err_len, "bs, iodepth, numjobs, dev_slots and runtime must be positive");
+		return -EINVAL;
+	}
+	if (job->workload == IOMMUSIM_WL_NET && job->bs > PG) {
+		errf(err, err_len, "net packets are at most one page (bs <= 4096)");
+		return -EINVAL;
+	}
+	if (job->workload == IOMMUSIM_WL_ISM && (!job->ism_dmb_size || job->ism_dmbs > 64)) {
+		errf(err, err_len, "ism_dmb_size must be positive and ism_dmbs at most 64");
+		return -EINVAL;
+	}
+	if ((uint64_t)job->numjobs * job->iodepth > (UINT64_C(1) << 22)) {
+		errf(err, err_len, "numjobs x iodepth is too large (at most 4M I/Os in flight)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *profile,
+	     const struct iommusim_policy *policy, uint64_t seed,
+	     const struct iommusim_run_progress *progress, struct iommusim_run_result *out,
+	     char *err, size_t err_len)
+{
+	struct run r;
+	uint64_t i, n;
+	unsigned j;
+	int ret;
+
+	if (!job || !profile || !policy || !out)
+		return -EINVAL;
+	ret = check_job(job, err, err_len);
+	if (ret)
+		return ret;
+	memset(&r, 0, sizeof(r));
+	r.job = job;
+	r.seed = seed;
+	r.profile = *profile;
+	r.policy = *policy;
+	r.ncpus = job->cpus ? job->cpus : job->numjobs;
+	r.progress = progress && progress->report ? progress : NULL;
+	ret = setup_stack(&r, err, err_len);
+	if (!ret)
+		ret = iommusim_hist_create(0, &r.latency);
+	if (ret)
+		goto out;
+	r.end_cycles = cyc(&r, job->runtime_ns);
+	n = (uint64_t)job->numjobs * job->iodepth;
+	r.jobs = ims_zalloc(job->numjobs * sizeof(*r.jobs));
+	r.ios = ims_zalloc(n * sizeof(*r.ios));
+	if (!r.jobs || !r.ios) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < job->numjobs; j++)
+		/* One stream per job; fio's randseed= replaces the run's seed. */
+		if (job->randseed)
+			iommusim_rng_seed(&r.jobs[j].rng, job->randseed, j);
+		else
+			iommusim_sim_rng(r.sim, j, &r.jobs[j].rng);
+	ret = setup_dmbs(&r);
+	if (ret) {
+		errf(err, err_len, "cannot map the ISM DMBs: %d", ret);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		r.ios[i].r = &r;
+		r.ios[i].job = (unsigned)(i % job->numjobs);
+		ret = iommusim_sim_schedule(r.sim, 0, io_submit_event, &r.ios[i], NULL);
+		if (ret)
+			goto out;
+	}
+	if (r.progress) {
+		r.progress_step = IMS_MAX(r.end_cycles / 100, 1);
+		(void)iommusim_sim_schedule(r.sim, 0, progress_tick, &r, NULL);
+	}
+	ret = iommusim_sim_run(r.sim, r.end_cycles, NULL);
+	if (ret)
+		goto out;
+	if (r.progress)
+		r.progress->report(r.progress->priv, 1.0);
+	collect(&r, seed, out);
+out:
+	teardown(&r);
+	return ret;
+}
