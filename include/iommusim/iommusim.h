@@ -22,6 +22,7 @@
 #include <iommusim/script.h>
 #include <iommusim/shadow.h>
 #include <iommusim/sim.h>
+#include <iommusim/units.h>
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
 
