@@ -483,7 +483,7 @@ cmd_compare(int argc, char **argv)
 			policies = optarg;
 			break;
 		case 's':
-			if (output_parse_seed(optarg, &seed)) {
+			if (iommusim_count_parse(optarg, 0, IOMMUSIM_RUN_SEED_MAX, &seed)) {
 				rc = bad("--seed wants an integer from 0 to 2^63-1, not '%s'",
 					 optarg);
 				goto out;

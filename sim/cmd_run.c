@@ -92,7 +92,9 @@ cmd_run(int argc, char **argv)
 	const struct iommusim_profile *base;
 	struct output_run out;
 	enum output_format fmt = OUTPUT_TEXT;
-	uint64_t fq_size = 0, fq_timeout = 0, seed = 0;
+	struct iommusim_policy opt_fq = { 0 }; /* --fq-size, --fq-timeout */
+	char msg[160];
+	uint64_t seed = 0;
 	bool has_fq_size = false, has_fq_timeout = false, has_seed = false, force_fq = false;
 	bool quiet = false, has_policy_kind = false;
 	const char **sets = NULL;
@@ -132,28 +134,22 @@ cmd_run(int argc, char **argv)
 			has_policy_kind = true;
 			break;
 		case OPT_FQ_SIZE:
-			if (output_parse_fq_size(optarg, &fq_size)) {
-				rc = bad("--fq-size wants a power of two from 2 to %u, not '%s'",
-					 (unsigned)IOMMUSIM_FQ_MAX_SIZE, optarg);
-				goto out;
-			}
-			has_fq_size = true;
-			break;
 		case OPT_FQ_TIMEOUT:
-			if (output_parse_ms(optarg, &fq_timeout)) {
-				rc = bad(
-					"--fq-timeout wants whole milliseconds, at least 1 (10, 10ms, "
-					"1s), not '%s'",
-					optarg);
+			if (iommusim_policy_set(&opt_fq,
+						c == OPT_FQ_SIZE ? "fq_size" : "fq_timeout", optarg,
+						msg, sizeof(msg))) {
+				rc = bad("--%s: %s", c == OPT_FQ_SIZE ? "fq-size" : "fq-timeout",
+					 msg);
 				goto out;
 			}
-			has_fq_timeout = true;
+			has_fq_size = has_fq_size || c == OPT_FQ_SIZE;
+			has_fq_timeout = has_fq_timeout || c == OPT_FQ_TIMEOUT;
 			break;
 		case OPT_ISM_FORCE_FQ:
 			force_fq = true;
 			break;
 		case 's':
-			if (output_parse_seed(optarg, &seed)) {
+			if (iommusim_count_parse(optarg, 0, IOMMUSIM_RUN_SEED_MAX, &seed)) {
 				rc = bad("--seed wants an integer from 0 to 2^63-1, not '%s'",
 					 optarg);
 				goto out;
@@ -228,9 +224,9 @@ cmd_run(int argc, char **argv)
 	if (has_policy_kind)
 		policy.kind = policy_kind;
 	if (has_fq_size)
-		policy.fq_size = (uint32_t)fq_size;
+		policy.fq_size = opt_fq.fq_size;
 	if (has_fq_timeout)
-		policy.fq_timeout_ms = (uint32_t)fq_timeout;
+		policy.fq_timeout_ms = opt_fq.fq_timeout_ms;
 	if (force_fq)
 		policy.ism_force_fq = true;
 

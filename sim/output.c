@@ -29,26 +29,6 @@ job_cpus(const struct iommusim_job *j)
 	return j->cpus ? j->cpus : j->numjobs;
 }
 
-int
-output_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !(*s >= '0' && *s <= '9'))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (errno || end == s || *end)
-		return -EINVAL;
-	if (v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
 static const struct {
 	const char *name, *title, *what;
 } platforms[] = {
@@ -221,78 +201,6 @@ output_global_rpcits(const struct iommusim_run_result *r)
 }
 
 int
-output_parse_ms(const char *s, uint64_t *out)
-{
-	char num[24];
-	size_t len = strspn(s, "0123456789");
-	uint64_t v, mult = 1;
-
-	if (!len || len >= sizeof(num))
-		return -EINVAL;
-	if (!strcmp(s + len, "s"))
-		mult = 1000;
-	else if (s[len] && strcmp(s + len, "ms"))
-		return -EINVAL;
-	memcpy(num, s, len);
-	num[len] = '\0';
-	if (output_parse_u64(num, UINT32_MAX / mult, &v) || !v)
-		return -EINVAL;
-	*out = v * mult;
-	return 0;
-}
-
-int
-output_parse_fq_size(const char *s, uint64_t *out)
-{
-	uint64_t v;
-
-	if (output_parse_u64(s, IOMMUSIM_FQ_MAX_SIZE, &v) || v < 2 || (v & (v - 1)))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* The policy keys of a job file's [global] that --set takes too. */
-static int
-policy_set(struct iommusim_policy *policy, const char *key, const char *value, char *err,
-	   size_t err_len)
-{
-	uint64_t v;
-
-	if (!strcmp(key, "fq_size")) {
-		if (output_parse_fq_size(value, &v)) {
-			snprintf(err, err_len,
-				 "bad value '%s' for fq_size (a power of two from 2 to %u)", value,
-				 (unsigned)IOMMUSIM_FQ_MAX_SIZE);
-			return -EINVAL;
-		}
-		policy->fq_size = (uint32_t)v;
-	} else if (!strcmp(key, "fq_timeout")) {
-		if (output_parse_ms(value, &v)) {
-			snprintf(
-				err, err_len,
-				"bad value '%s' for fq_timeout (whole ms, at least 1: 10, 10ms, 1s)",
-				value);
-			return -EINVAL;
-		}
-		policy->fq_timeout_ms = (uint32_t)v;
-	} else if (!strcmp(key, "ism_force_fq")) {
-		if (!strcmp(value, "1") || !strcmp(value, "true")) {
-			policy->ism_force_fq = true;
-		} else if (!strcmp(value, "0") || !strcmp(value, "false")) {
-			policy->ism_force_fq = false;
-		} else {
-			snprintf(err, err_len,
-				 "bad value '%s' for ism_force_fq (0, 1, true or false)", value);
-			return -EINVAL;
-		}
-	} else {
-		return -ENOENT;
-	}
-	return 0;
-}
-
-int
 output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_policy *policy,
 		 struct iommusim_profile *profile, char *err, size_t err_len)
 {
@@ -315,7 +223,8 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 	}
 	ret = iommusim_job_set(job, key, eq + 1, msg, sizeof(msg));
 	if (ret == -ENOENT)
-		ret = policy_set(policy ? policy : &scratch_policy, key, eq + 1, msg, sizeof(msg));
+		ret = iommusim_policy_set(policy ? policy : &scratch_policy, key, eq + 1, msg,
+					  sizeof(msg));
 	if (ret != -ENOENT) {
 		if (ret)
 			snprintf(err, err_len, "--set %s: %s", kv, msg[0] ? msg : "bad value");
@@ -339,12 +248,6 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 		return -EINVAL;
 	}
 	return 0;
-}
-
-int
-output_parse_seed(const char *s, uint64_t *out)
-{
-	return output_parse_u64(s, (uint64_t)INT64_MAX, out);
 }
 
 /* ---- text ---------------------------------------------------------------- */

@@ -36,8 +36,6 @@ struct output_run {
 
 /* ---- helpers shared by the commands ---- */
 
-/** Parse a decimal unsigned integer, at most @p max. @return 0; -EINVAL; -ERANGE */
-int output_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /** "lpar" -> "LPAR", "zvm" -> "z/VM", ...; the name itself if unknown. */
 const char *output_platform_title(const char *name);
 /** A one-line description of a built-in profile ("" if unknown). */
@@ -61,20 +59,14 @@ uint64_t output_global_rpcits(const struct iommusim_run_result *r);
 
 /**
  * Apply one `--set KEY=VALUE`: a job key (iommusim_job_set) to @p job, else
- * a policy key of a job file's [global] (fq_size, fq_timeout, ism_force_fq)
- * to @p policy, else a profile key (iommusim_profile_set) to @p profile. Any
+ * a flush-queue key (iommusim_policy_set: fq_size, fq_timeout,
+ * ism_force_fq) to @p policy, else a profile key (iommusim_profile_set) to @p profile. Any
  * of the three may be NULL: its keys are then only checked.
  * @return 0; -EINVAL (bad form or value) or -ENOENT (unknown key), with a
  *         message in @p err
  */
 int output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_policy *policy,
 		     struct iommusim_profile *profile, char *err, size_t err_len);
-/** Milliseconds: "N", "Nms" or "Ns", from 1 ms to 2^32-1 ms. @return 0; -EINVAL */
-int output_parse_ms(const char *s, uint64_t *out);
-/** A flush-queue size: a power of two from 2 to IOMMUSIM_FQ_MAX_SIZE. @return 0; -EINVAL */
-int output_parse_fq_size(const char *s, uint64_t *out);
-/** A seed: 0 .. 2^63 - 1 (JSON integers are signed). @return 0; -EINVAL; -ERANGE */
-int output_parse_seed(const char *s, uint64_t *out);
 
 /* ---- one run ---- */
 

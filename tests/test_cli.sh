@@ -155,6 +155,12 @@ check "run unknown policy" 2 "$sim" run "$tmp/job.ini" --policy nope &&
 check "run unknown platform" 2 "$sim" run "$tmp/job.ini" --platform nope &&
 	expect_text "unknown platform named" "'nope'"
 check "run --fq-size not a power of two" 2 "$sim" run "$tmp/job.ini" --fq-size 1000
+check "run --fq-timeout not whole ms" 2 "$sim" run "$tmp/job.ini" --fq-timeout 1.5ms &&
+	expect_text "fq-timeout names its rule" "whole ms"
+check "run --seed with a sign" 2 "$sim" run "$tmp/job.ini" --seed " -1"
+check "run --set with a sign" 2 "$sim" run "$tmp/job.ini" --set "global_base= -1" &&
+	expect_text "signed value named" "' -1'"
+check "run --set clock beyond the engine" 2 "$sim" run "$tmp/job.ini" --set clock_ghz=2e6
 check "run --json and --csv" 2 "$sim" run "$tmp/job.ini" --json --csv
 check "run two job files" 2 "$sim" run "$tmp/job.ini" "$tmp/job.ini"
 check "run unknown --set key" 2 "$sim" run "$tmp/job.ini" --set nokey=1 &&
@@ -235,6 +241,9 @@ check_out "--fq-size wins over --set fq_size" 0 "$sim" run "$tmp/job.ini" --json
 expect_py "the option wins" 'd["policy_options"]["fq_size"] == 64'
 check "run --set bad fq_size" 2 "$sim" run "$tmp/job.ini" --set fq_size=1000 &&
 	expect_text "bad fq_size named" "'1000'"
+check_out "one grammar for options, --set and files" 0 "$sim" run "$tmp/job.ini" --json \
+	--fq-timeout 2000us --set ism_force_fq=yes --set iodepth=0x8 --seed 1e1
+expect_py "the forms read alike" 'd["policy_options"]["fq_timeout_ms"] == 2 and d["policy_options"]["ism_force_fq"] and d["job"]["iodepth"] == 8 and d["seed"] == 10'
 check_out "run another seed" 0 "$sim" run "$tmp/job.ini" --json --seed 8
 expect_py "the seed is reported" 'd["seed"] == 8'
 

@@ -26,9 +26,10 @@
  * ```
  *
  * Keys of [global] apply to the job section (which may override them);
- * exactly one job section per file, after any [global]. Sizes take k/m/g
- * (powers of 1024, as fio's bs=), times ns/us/ms/s (no unit: seconds for
- * runtime, as fio, ns for the dev_latency, ms for fq_timeout). Lines are
+ * exactly one job section per file, after any [global]. Values follow the
+ * one grammar of <iommusim/units.h>: sizes take k/m/g/t (powers of 1024, as
+ * fio's bs=), times ns/us/ms/s (no unit: seconds for runtime, as fio, ns for
+ * dev_latency, ms for fq_timeout), booleans 1/0/true/false/yes/no/on/off. Lines are
  * limited to 199 characters (inih's 200-byte buffer); longer ones are an error.
  */
 #ifndef IOMMUSIM_JOB_H
@@ -68,8 +69,8 @@ struct iommusim_jobfile {
 /**
  * Set one job key from text (also what `--set key=value` uses for job keys):
  * rw, rwmixread, bs, iodepth, numjobs, cpus, runtime, size, randseed,
- * workload (block, net, ism), dev_latency, dev_bandwidth (bytes/s, with
- * k/m/g), dev_slots, io_base_cycles, sg_segments, ism_dmbs, ism_dmb_size.
+ * workload (block, net, ism), dev_latency, dev_bandwidth (bytes/s, a size),
+ * dev_slots, io_base_cycles, sg_segments, ism_dmbs, ism_dmb_size.
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (with a
  *         message in @p err); nothing changes on error
  */

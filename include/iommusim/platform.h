@@ -81,10 +81,11 @@ IOMMUSIM_API const struct iommusim_profile *iommusim_profile_find(const char *na
 
 /**
  * Override one key from text, as `--set key=value` does: @p key is a field
- * name of struct iommusim_profile ("global_per_slot", "shadow_limit",
- * "clock_ghz", "serialised"...); @p value a decimal number (integers for
- * cycles, a real for clock_ghz and bounce_per_byte, 0/1/true/false for
- * booleans).
+ * name of struct iommusim_profile ("global_base", "shadow_limit",
+ * "clock_ghz", "serialised"...); @p value in the grammar of
+ * iommusim/units.h: a count for cycles and shadow_limit, a real for
+ * clock_ghz (IOMMUSIM_SIM_CLOCK_GHZ_MIN to _MAX, what the engine takes) and
+ * bounce_per_byte, a boolean for tlb_refresh and serialised.
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (nothing changed)
  */
 IOMMUSIM_API int iommusim_profile_set(struct iommusim_profile *p, const char *key,

@@ -87,6 +87,21 @@ IOMMUSIM_API const char *iommusim_policy_name(enum iommusim_policy_kind kind);
 /** Parse a policy name. @return 0; -EINVAL */
 IOMMUSIM_API int iommusim_policy_parse(const char *name, enum iommusim_policy_kind *out);
 
+/**
+ * Set one flush-queue key of @p policy from text, as a job file's [global],
+ * `--set` and the `--fq-*` options do: fq_size (a power of two from 2 to
+ * IOMMUSIM_FQ_MAX_SIZE), fq_timeout (whole milliseconds, at least 1; no
+ * unit means ms) or ism_force_fq (a boolean); values in the grammar of
+ * iommusim/units.h.
+ * @return 0; -ENOENT for another key (nothing written to @p err); -EINVAL for
+ *         a bad value, with a message in @p err; nothing changes on error
+ */
+IOMMUSIM_API int iommusim_policy_set(struct iommusim_policy *policy, const char *key,
+				     const char *value, char *err, size_t err_len);
+
+/** The largest seed: reports carry it as a signed 64-bit integer. */
+#define IOMMUSIM_RUN_SEED_MAX UINT64_C(0x7fffffffffffffff)
+
 /** Everything a run measured. Times in ns unless named otherwise. */
 struct iommusim_run_result {
 	char platform[16];

@@ -73,7 +73,14 @@ struct iommusim_sim_cfg {
 	uint64_t seed; /**< the run's seed */
 };
 
-/** @return 0; -EINVAL (NULL, clock not in [1e-6, 1e6] GHz, ncpus > 4096); -ENOMEM */
+/** The clock rates the engine takes, in GHz (inclusive). */
+#define IOMMUSIM_SIM_CLOCK_GHZ_MIN 1e-6
+#define IOMMUSIM_SIM_CLOCK_GHZ_MAX 1e6
+
+/**
+ * @return 0; -EINVAL (NULL, clock not in [IOMMUSIM_SIM_CLOCK_GHZ_MIN,
+ *         IOMMUSIM_SIM_CLOCK_GHZ_MAX], ncpus > 4096); -ENOMEM
+ */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_create(const struct iommusim_sim_cfg *cfg,
 							struct iommusim_sim **out);
 /** Frees the engine, its servers and pending events. NULL is a no-op. */

@@ -228,7 +228,8 @@ clock_ratio(double ghz, uint64_t *num, uint64_t *den)
 	uint64_t d = 1, n, g;
 	unsigned k;
 
-	if (!(ghz >= 1e-6 && ghz <= 1e6)) /* also NaN */
+	if (!(ghz >= IOMMUSIM_SIM_CLOCK_GHZ_MIN &&
+	      ghz <= IOMMUSIM_SIM_CLOCK_GHZ_MAX)) /* also NaN */
 		return -EINVAL;
 	for (k = 0; k <= 9; k++, d *= 10) {
 		x = (long double)ghz * (long double)d;

@@ -8,16 +8,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
+#include <float.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <iommusim/platform.h>
 #include <iommusim/shadow.h>
 #include <iommusim/sim.h>
+#include <iommusim/units.h>
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
 
@@ -188,7 +188,6 @@ int
 iommusim_profile_set(struct iommusim_profile *p, const char *key, const char *value)
 {
 	const struct key *k = NULL;
-	char *end;
 	size_t i;
 
 	if (!p || !key || !value)
@@ -200,24 +199,20 @@ iommusim_profile_set(struct iommusim_profile *p, const char *key, const char *va
 		return -ENOENT;
 	switch (k->type) {
 	case K_U64: {
-		unsigned long long v;
+		uint64_t v;
 
-		if (*value == '-' || !*value)
-			return -EINVAL;
-		errno = 0;
-		v = strtoull(value, &end, 10);
-		if (errno || *end)
+		if (iommusim_count_parse(value, 0, UINT64_MAX, &v))
 			return -EINVAL;
 		*(uint64_t *)(void *)((char *)p + k->off) = v;
 		return 0;
 	}
 	case K_DOUBLE: {
+		/* The clock is the engine's: take only what iommusim_sim_create() takes. */
+		bool clock = !strcmp(key, "clock_ghz");
 		double v;
 
-		errno = 0;
-		v = strtod(value, &end);
-		if (errno || *end || !*value || !isfinite(v) || v < 0 ||
-		    (!strcmp(key, "clock_ghz") && v <= 0))
+		if (iommusim_real_parse(value, clock ? IOMMUSIM_SIM_CLOCK_GHZ_MIN : 0,
+					clock ? IOMMUSIM_SIM_CLOCK_GHZ_MAX : DBL_MAX, &v))
 			return -EINVAL;
 		*(double *)(void *)((char *)p + k->off) = v;
 		return 0;
@@ -225,12 +220,7 @@ iommusim_profile_set(struct iommusim_profile *p, const char *key, const char *va
 	case K_BOOL: {
 		bool v;
 
-		if (!strcmp(value, "1") || !strcasecmp(value, "true") || !strcasecmp(value, "yes"))
-			v = true;
-		else if (!strcmp(value, "0") || !strcasecmp(value, "false") ||
-			 !strcasecmp(value, "no"))
-			v = false;
-		else
+		if (iommusim_bool_parse(value, &v))
 			return -EINVAL;
 		*(bool *)(void *)((char *)p + k->off) = v;
 		return 0;

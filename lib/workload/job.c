@@ -22,6 +22,7 @@
 #include <iommusim/job.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
+#include <iommusim/units.h>
 
 #include "base/mem_int.h"
 #include "base/util_int.h"
@@ -40,9 +41,9 @@
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
-#define NS_PER_US UINT64_C(1000)
-#define NS_PER_MS UINT64_C(1000000)
-#define NS_PER_S UINT64_C(1000000000)
+#define NS_PER_US IOMMUSIM_NS_PER_US
+#define NS_PER_MS IOMMUSIM_NS_PER_MS
+#define NS_PER_S IOMMUSIM_NS_PER_S
 
 __attribute__((format(printf, 3, 4))) static void
 errf(char *err, size_t err_len, const char *fmt, ...)
@@ -109,141 +110,49 @@ iommusim_policy_parse(const char *name, enum iommusim_policy_kind *out)
 	return -EINVAL;
 }
 
-/* ---- numbers ---------------------------------------------------------- */
-
-struct suffix {
-	const char *name; /* matched case-insensitively */
-	uint64_t mult;
-};
-
-/* fio's bs= style: powers of 1024, with an optional B or iB. */
-static const struct suffix size_suffixes[] = {
-	{ "b", 1 },	{ "k", KIB }, { "kb", KIB }, { "kib", KIB }, { "m", MIB }, { "mb", MIB },
-	{ "mib", MIB }, { "g", GIB }, { "gb", GIB }, { "gib", GIB }, { NULL, 0 },
-};
-
-/* In ns. */
-static const struct suffix time_suffixes[] = {
-	{ "ns", 1 },	       { "nsec", 1 },	    { "us", NS_PER_US },
-	{ "usec", NS_PER_US }, { "ms", NS_PER_MS }, { "msec", NS_PER_MS },
-	{ "s", NS_PER_S },     { "sec", NS_PER_S }, { NULL, 0 },
-};
-
-static bool
-mul_ok(uint64_t *v, uint64_t m)
+int
+iommusim_policy_set(struct iommusim_policy *policy, const char *key, const char *value, char *err,
+		    size_t err_len)
 {
-	if (m && *v > UINT64_MAX / m)
-		return false;
-	*v *= m;
-	return true;
-}
+	char sv[SHOWN_MAX + 4];
+	uint64_t v;
+	bool b;
 
-/* A plain decimal integer: digits only. */
-static int
-parse_uint(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
+	if (!policy || !key || !value) {
+		errf(err, err_len, "no policy, key or value");
 		return -EINVAL;
-	for (; *s; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
+	}
+	if (!strcmp(key, "fq_size")) {
+		if (iommusim_count_parse(value, 2, IOMMUSIM_FQ_MAX_SIZE, &v) || !ims_is_pow2(v)) {
+			errf(err, err_len,
+			     "bad value '%s' for fq_size (a power of two from 2 to %u)",
+			     shown(sv, value), (unsigned)IOMMUSIM_FQ_MAX_SIZE);
 			return -EINVAL;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * A decimal number with an optional fraction and exponent ("1.5", "3.2e9")
- * and an optional suffix from @p sfx (none: @p dflt_mult). The result must be
- * a whole number of the base unit and fit in 64 bits, computed exactly.
- */
-static int
-parse_scaled(const char *s, const struct suffix *sfx, uint64_t dflt_mult, uint64_t *out)
-{
-	const char *frac = NULL, *p = s;
-	uint64_t mant = 0, mult = dflt_mult;
-	size_t nfrac = 0, i;
-	bool digits = false;
-	int dexp = 0;
-
-	for (; isdigit((unsigned char)*p); p++) {
-		if (!mul_ok(&mant, 10) || mant > UINT64_MAX - (unsigned)(*p - '0'))
-			return -EINVAL;
-		mant += (unsigned)(*p - '0');
-		digits = true;
-	}
-	if (*p == '.') {
-		frac = ++p;
-		while (isdigit((unsigned char)*p))
-			p++;
-		nfrac = (size_t)(p - frac);
-		digits = digits || nfrac;
-		while (nfrac && frac[nfrac - 1] == '0')
-			nfrac--; /* "1.000k" is as exact as "1k" */
-	}
-	if (!digits)
-		return -EINVAL;
-	for (i = 0; i < nfrac; i++) {
-		if (!mul_ok(&mant, 10) || mant > UINT64_MAX - (unsigned)(frac[i] - '0'))
-			return -EINVAL;
-		mant += (unsigned)(frac[i] - '0');
-		dexp--;
-	}
-	if ((*p == 'e' || *p == 'E') &&
-	    (isdigit((unsigned char)p[1]) ||
-	     ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
-		int sign = p[1] == '-' ? -1 : 1, e = 0;
-
-		p += isdigit((unsigned char)p[1]) ? 1 : 2;
-		for (; isdigit((unsigned char)*p); p++)
-			if (e < 1000)
-				e = e * 10 + (*p - '0');
-		dexp += sign * e;
-	}
-	if (*p) {
-		for (mult = 0; sfx && sfx->name && !mult; sfx++)
-			if (!strcasecmp(p, sfx->name))
-				mult = sfx->mult;
-		if (!mult)
-			return -EINVAL;
-	}
-	if (!mant) {
-		*out = 0;
-		return 0;
-	}
-	for (; dexp > 0; dexp--)
-		if (!mul_ok(&mant, 10))
-			return -EINVAL;
-	if (!mul_ok(&mant, mult))
-		return -EINVAL;
-	for (; dexp < 0; dexp++) {
-		if (mant % 10)
-			return -EINVAL; /* not a whole number of bytes or ns */
-		mant /= 10;
-	}
-	*out = mant;
-	return 0;
-}
-
-static int
-parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < IMS_ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
-			*out = !strcasecmp(s, yes[i]);
-			return 0;
 		}
+		policy->fq_size = (uint32_t)v;
+	} else if (!strcmp(key, "fq_timeout")) {
+		/* iommu_dma_options carries the timeout in whole ms (KERNEL_SPEC §2.2). */
+		if (iommusim_time_parse(value, NS_PER_MS, NS_PER_MS, UINT32_MAX * NS_PER_MS, &v) ||
+		    v % NS_PER_MS) {
+			errf(err, err_len,
+			     "bad value '%s' for fq_timeout (whole ms, at least 1ms: 10ms, 1s; no "
+			     "unit means ms)",
+			     shown(sv, value));
+			return -EINVAL;
+		}
+		policy->fq_timeout_ms = (uint32_t)(v / NS_PER_MS);
+	} else if (!strcmp(key, "ism_force_fq")) {
+		if (iommusim_bool_parse(value, &b)) {
+			errf(err, err_len,
+			     "bad value '%s' for ism_force_fq (1, true, yes, on or 0, false, no, off)",
+			     shown(sv, value));
+			return -EINVAL;
+		}
+		policy->ism_force_fq = b;
+	} else {
+		return -ENOENT;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 /* ---- job keys --------------------------------------------------------- */
@@ -268,10 +177,11 @@ enum jid {
 	J_ISM_DMB_SIZE,
 };
 
+/* Every number is read by iommusim/units.h, the grammar of docs/cli.md. */
 enum vtype {
-	V_COUNT, /* plain integer */
-	V_SIZE, /* bytes, k/m/g */
-	V_TIME, /* ns, us, ms, s; dflt_mult ns for no unit */
+	V_COUNT, /* a number without a unit */
+	V_SIZE, /* bytes, or with a size unit */
+	V_TIME, /* with a time unit; dflt_mult ns for no unit */
 	V_ENUM, /* one of names[] */
 };
 
@@ -444,13 +354,13 @@ iommusim_job_set(struct iommusim_job *job, const char *key, const char *value, c
 	}
 	switch (k->type) {
 	case V_COUNT:
-		ret = parse_uint(value, &v);
+		ret = iommusim_count_parse(value, k->min, k->max, &v);
 		break;
 	case V_SIZE:
-		ret = parse_scaled(value, size_suffixes, k->dflt_mult, &v);
+		ret = iommusim_size_parse(value, k->min, k->max, &v);
 		break;
 	case V_TIME:
-		ret = parse_scaled(value, time_suffixes, k->dflt_mult, &v);
+		ret = iommusim_time_parse(value, k->dflt_mult, k->min, k->max, &v);
 		break;
 	case V_ENUM:
 		for (i = 0; k->names[i].name && ret; i++) {
@@ -461,7 +371,7 @@ iommusim_job_set(struct iommusim_job *job, const char *key, const char *value, c
 		}
 		break;
 	}
-	if (ret || (k->type != V_ENUM && (v < k->min || v > k->max))) {
+	if (ret) {
 		errf(err, err_len, "bad value '%s' for %s (%s)", shown(sv, value), k->name,
 		     k->hint);
 		return -EINVAL;
@@ -548,8 +458,8 @@ file_key_set(struct iommusim_jobfile *jf, const char *key, const char *value, ch
 	char sv[SHOWN_MAX + 4], list[128];
 	enum iommusim_policy_kind kind;
 	uint64_t v;
-	bool b;
 
+	msg[0] = '\0';
 	if (!strcmp(key, "platform")) {
 		if (!iommusim_profile_find(value)) {
 			platform_list(list, sizeof(list));
@@ -568,37 +478,12 @@ file_key_set(struct iommusim_jobfile *jf, const char *key, const char *value, ch
 		}
 		jf->policy.kind = kind;
 		jf->has_policy = true;
-	} else if (!strcmp(key, "fq_size")) {
-		if (parse_uint(value, &v) || v < 2 || v > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(v)) {
-			errf(msg, msg_len,
-			     "bad value '%s' for fq_size (a power of two from 2 to %u)",
-			     shown(sv, value), (unsigned)IOMMUSIM_FQ_MAX_SIZE);
+	} else if (iommusim_policy_set(&jf->policy, key, value, msg, msg_len) != -ENOENT) {
+		if (msg[0])
 			return -EINVAL;
-		}
-		jf->policy.fq_size = (uint32_t)v;
-		jf->has_policy = true;
-	} else if (!strcmp(key, "fq_timeout")) {
-		if (parse_scaled(value, time_suffixes, NS_PER_MS, &v) || v < NS_PER_MS ||
-		    v % NS_PER_MS || v / NS_PER_MS > UINT32_MAX) {
-			errf(msg, msg_len,
-			     "bad value '%s' for fq_timeout (whole ms, at least 1ms: 10ms, 1s; no "
-			     "unit means ms)",
-			     shown(sv, value));
-			return -EINVAL;
-		}
-		jf->policy.fq_timeout_ms = (uint32_t)(v / NS_PER_MS);
-		jf->has_policy = true;
-	} else if (!strcmp(key, "ism_force_fq")) {
-		if (parse_bool(value, &b)) {
-			errf(msg, msg_len, "bad value '%s' for ism_force_fq (0, 1, true or false)",
-			     shown(sv, value));
-			return -EINVAL;
-		}
-		jf->policy.ism_force_fq = b;
 		jf->has_policy = true;
 	} else if (!strcmp(key, "seed")) {
-		/* JSON output carries it as a signed 64-bit integer. */
-		if (parse_uint(value, &v) || v > INT64_MAX) {
+		if (iommusim_count_parse(value, 0, IOMMUSIM_RUN_SEED_MAX, &v)) {
 			errf(msg, msg_len, "bad value '%s' for seed (a number from 0 to 2^63-1)",
 			     shown(sv, value));
 			return -EINVAL;

@@ -167,6 +167,31 @@ test_platform_profile_set_keys(void **state)
 	assert_int_equal(iommusim_profile_set(&p, "serialised", "maybe"), -EINVAL);
 	assert_int_equal(p.shadow_limit, 100);
 	assert_true(p.clock_ghz == 4.5);
+	{
+		struct iommusim_profile q = p;
+
+		/* One grammar (iommusim/units.h): no sign or space, exact forms taken. */
+		assert_int_equal(iommusim_profile_set(&q, "shadow_limit", " -1"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "shadow_limit", " 5"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "shadow_limit", "+5"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "shadow_limit", "65_535"), 0);
+		assert_int_equal(q.shadow_limit, 65535);
+		assert_int_equal(iommusim_profile_set(&q, "global_base", "1.5e6"), 0);
+		assert_int_equal(q.global_base, 1500000);
+		assert_int_equal(iommusim_profile_set(&q, "global_base", "1.5"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "serialised", "yes"), 0);
+		assert_true(q.serialised);
+		assert_int_equal(iommusim_profile_set(&q, "serialised", "OFF"), 0);
+		assert_false(q.serialised);
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", " 5"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", "0x1p3"), -EINVAL);
+		/* The clock takes only what the engine takes. */
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", "1e6"), 0);
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", "1.000001e6"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", "1e-6"), 0);
+		assert_int_equal(iommusim_profile_set(&q, "clock_ghz", "9e-7"), -EINVAL);
+		assert_int_equal(iommusim_profile_set(&q, "bounce_per_byte", "-0.5"), -EINVAL);
+	}
 	/* every key can be set */
 	for (i = 0; iommusim_profile_key_at(i); i++)
 		assert_int_equal(iommusim_profile_set(&p, iommusim_profile_key_at(i), "1"), 0);

@@ -248,13 +248,18 @@ static const struct good {
 	{ "bs", "1.5k", 1536 },
 	{ "bs", "0.5m", 512 * KIB },
 	{ "bs", ".5k", 512 },
-	{ "bs", "2.k", 2048 },
+	{ "bs", "2.0k", 2048 },
+	{ "bs", "0x1000", 4096 },
+	{ "bs", "4_096", 4096 },
 	{ "bs", "1.000k", 1024 },
 	{ "bs", "004k", 4096 },
 	{ "bs", "4e3", 4000 },
 	{ "iodepth", "1", 1 },
 	{ "iodepth", "32", 32 },
 	{ "iodepth", "65536", 65536 },
+	{ "iodepth", "32.0", 32 },
+	{ "iodepth", "3.2e1", 32 },
+	{ "iodepth", "0x20", 32 },
 	{ "numjobs", "1", 1 },
 	{ "numjobs", "4096", 4096 },
 	{ "cpus", "1", 1 },
@@ -355,7 +360,8 @@ static const struct bad {
 	{ "iodepth", "+1", "bad value '+1' for iodepth (a number from 1 to 65536)" },
 	{ "iodepth", "", "bad value '' for iodepth (a number from 1 to 65536)" },
 	{ "iodepth", "1k", "bad value '1k' for iodepth (a number from 1 to 65536)" },
-	{ "iodepth", "32.0", "bad value '32.0' for iodepth (a number from 1 to 65536)" },
+	{ "iodepth", "32.5", "bad value '32.5' for iodepth (a number from 1 to 65536)" },
+	{ "iodepth", "3_", "bad value '3_' for iodepth (a number from 1 to 65536)" },
 	{ "iodepth", " 1", "bad value ' 1' for iodepth (a number from 1 to 65536)" },
 	{ "iodepth", "18446744073709551617",
 	  "bad value '18446744073709551617' for iodepth (a number from 1 to 65536)" },
@@ -386,7 +392,8 @@ static const struct bad {
 	{ "bs", "1e", "bad value '1e' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
 	{ "bs", "1e+", "bad value '1e+' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
 	{ "bs", "4ms", "bad value '4ms' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
-	{ "bs", "0x1000", "bad value '0x1000' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
+	{ "bs", "0x1k", "bad value '0x1k' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
+	{ "bs", "2.k", "bad value '2.k' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
 	{ "size", "99999999999999999999k",
 	  "bad value '99999999999999999999k' for size (a size: 0 (no limit), 4096, 64m, 1g)" },
 	{ "size", "18446744073709551616",
@@ -468,6 +475,49 @@ test_job_set_bad_values(void **state)
 				 b->msg);
 		assert_memory_equal(&j, &before, sizeof(j)); /* nothing changed */
 	}
+}
+
+/* The flush-queue keys: one function for job files, --set, --fq-* and scripts. */
+static void
+test_job_policy_set_queue_keys(void **state)
+{
+	struct iommusim_policy p = { 0 }, before;
+	char err[160];
+
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", "1024", err, sizeof(err)), 0);
+	assert_int_equal(p.fq_size, 1024);
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", "0x10_0000", err, sizeof(err)), 0);
+	assert_int_equal(p.fq_size, 1 << 20);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "10", err, sizeof(err)), 0);
+	assert_int_equal(p.fq_timeout_ms, 10);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "2000us", err, sizeof(err)), 0);
+	assert_int_equal(p.fq_timeout_ms, 2);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "1.5s", err, sizeof(err)), 0);
+	assert_int_equal(p.fq_timeout_ms, 1500);
+	assert_int_equal(iommusim_policy_set(&p, "ism_force_fq", "Yes", err, sizeof(err)), 0);
+	assert_true(p.ism_force_fq);
+	assert_int_equal(iommusim_policy_set(&p, "ism_force_fq", "off", err, sizeof(err)), 0);
+	assert_false(p.ism_force_fq);
+	before = p;
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", "1000", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err,
+			    "bad value '1000' for fq_size (a power of two from 2 to 16777216)");
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", "1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", "33554432", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "1.5ms", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "0", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", "4294967296", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_timeout", " 10", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "ism_force_fq", "2", err, sizeof(err)), -EINVAL);
+	assert_memory_equal(&p, &before, sizeof(p));
+	err[0] = 'x';
+	err[1] = '\0';
+	assert_int_equal(iommusim_policy_set(&p, "policy", "strict", err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "x");
+	assert_int_equal(iommusim_policy_set(NULL, "fq_size", "2", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, NULL, "2", err, sizeof(err)), -EINVAL);
+	assert_int_equal(iommusim_policy_set(&p, "fq_size", NULL, err, sizeof(err)), -EINVAL);
 }
 
 static void
@@ -803,7 +853,8 @@ test_jobfile_error_messages(void **state)
 		  "t.fio:2: bad value 'soon' for fq_timeout (whole ms, at "
 		  "least 1ms: 10ms, 1s; no unit means ms)" },
 		{ "[j]\nism_force_fq=maybe\n",
-		  "t.fio:2: bad value 'maybe' for ism_force_fq (0, 1, true or false)" },
+		  "t.fio:2: bad value 'maybe' for ism_force_fq (1, true, yes, on or 0, false, no, "
+		  "off)" },
 		{ "[j]\nseed=-1\n",
 		  "t.fio:2: bad value '-1' for seed (a number from 0 to 2^63-1)" },
 		{ "[j]\nseed=18446744073709551616\n",
@@ -1431,6 +1482,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_job_set_every_key_and_suffix),
 		cmocka_unit_test(test_job_set_bad_values),
 		cmocka_unit_test(test_job_set_unknown_key_and_bad_args),
+		cmocka_unit_test(test_job_policy_set_queue_keys),
 		cmocka_unit_test(test_jobfile_header_example),
 		cmocka_unit_test(test_jobfile_minimal_is_defaults),
 		cmocka_unit_test(test_jobfile_every_key_in_a_file),
