@@ -55,11 +55,11 @@ check_units(struct script *s, const struct operand *lit, const struct val *lv,
 {
 	if (kv->kind == V_STR || lv->kind == V_STR)
 		return RC_OK;
-	if (kv->kind == V_TIME && lit->unit != U_TIME && lit->num)
+	if (kv->kind == V_TIME && lit->unit != IOMMUSIM_UNIT_NS && lit->num)
 		return ims_script_error(s, "'%s' is a time: write '%s' with a unit (ns, us, ms, s)",
 					ims_script_safe(s, key->text),
 					ims_script_safe(s, lit->text));
-	if (kv->kind != V_TIME && lit->unit == U_TIME)
+	if (kv->kind != V_TIME && lit->unit == IOMMUSIM_UNIT_NS)
 		return ims_script_error(s, "'%s' is not a time, but '%s' is",
 					ims_script_safe(s, key->text),
 					ims_script_safe(s, lit->text));

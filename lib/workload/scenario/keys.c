@@ -680,7 +680,7 @@ ims_script_read_operand(struct script *s, const struct operand *o, struct val *v
 
 	memset(v, 0, sizeof(*v));
 	if (o->type == OPD_NUM) {
-		v->kind = o->unit == U_TIME ? V_TIME : V_COUNT;
+		v->kind = o->unit == IOMMUSIM_UNIT_NS ? V_TIME : V_COUNT;
 		v->n = o->num;
 		return RC_OK;
 	}

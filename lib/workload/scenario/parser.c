@@ -16,6 +16,8 @@
 #include <iommusim/dma.h>
 #include <iommusim/dma_iommu.h>
 #include <iommusim/platform.h>
+#include <iommusim/run.h>
+#include <iommusim/units.h>
 
 #include "base/util_int.h"
 #include "workload/scenario/script_int.h"
@@ -26,124 +28,52 @@
 
 /* ---- numbers, units, names ------------------------------------------------------ */
 
-static const struct {
-	const char *sfx;
-	uint64_t mul;
-	enum unit unit;
-} suffixes[] = {
-	{ "k", UINT64_C(1) << 10, U_SIZE },
-	{ "K", UINT64_C(1) << 10, U_SIZE },
-	{ "KiB", UINT64_C(1) << 10, U_SIZE },
-	{ "M", UINT64_C(1) << 20, U_SIZE },
-	{ "MiB", UINT64_C(1) << 20, U_SIZE },
-	{ "G", UINT64_C(1) << 30, U_SIZE },
-	{ "GiB", UINT64_C(1) << 30, U_SIZE },
-	{ "T", UINT64_C(1) << 40, U_SIZE },
-	{ "TiB", UINT64_C(1) << 40, U_SIZE },
-	{ "ns", 1, U_TIME },
-	{ "us", 1000, U_TIME },
-	{ "ms", NS_PER_MS, U_TIME },
-	{ "s", UINT64_C(1000000000), U_TIME },
-};
-
-/* A number: decimal or 0x hex, '_' between digits, an optional unit. */
-static bool
-parse_number(const char *t, uint64_t *v, enum unit *u)
+/*
+ * Every value is read by iommusim/units.h, the grammar of docs/cli.md that
+ * job files and --set share; only the messages are the script's.
+ */
+static int
+want_value(struct script *s, const char *key, const char *val, int ret, uint64_t max,
+	   const char *what)
 {
-	unsigned base = 10, digits = 0;
-	uint64_t x = 0;
-	size_t i;
-
-	if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
-		base = 16;
-		t += 2;
-	}
-	for (; *t; t++) {
-		unsigned d;
-
-		if (*t == '_' && digits)
-			continue;
-		if (*t >= '0' && *t <= '9')
-			d = (unsigned)(*t - '0');
-		else if (base == 16 && *t >= 'a' && *t <= 'f')
-			d = (unsigned)(*t - 'a' + 10);
-		else if (base == 16 && *t >= 'A' && *t <= 'F')
-			d = (unsigned)(*t - 'A' + 10);
-		else
-			break;
-		if (x > (UINT64_MAX - d) / base)
-			return false;
-		x = x * base + d;
-		digits++;
-	}
-	if (!digits)
-		return false;
-	*u = U_NONE;
-	if (!*t) {
-		*v = x;
-		return true;
-	}
-	for (i = 0; i < IMS_ARRAY_SIZE(suffixes); i++) {
-		if (!ims_script_streq(t, suffixes[i].sfx))
-			continue;
-		if (x > UINT64_MAX / suffixes[i].mul)
-			return false;
-		*v = x * suffixes[i].mul;
-		*u = suffixes[i].unit;
-		return true;
-	}
-	return false;
+	if (ret == -ERANGE && max != UINT64_MAX)
+		return ims_script_error(s, "'%s' is at most %" PRIu64 ", not %s", key, max,
+					ims_script_safe(s, val));
+	if (ret)
+		return ims_script_error(s, "'%s' wants %s, not '%s'", key, what,
+					ims_script_safe(s, val));
+	return RC_OK;
 }
 
-static bool
-parse_bool(const char *t, bool *b)
-{
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < IMS_ARRAY_SIZE(yes); i++) {
-		if (ims_script_streq(t, yes[i])) {
-			*b = true;
-			return true;
-		}
-		if (ims_script_streq(t, no[i])) {
-			*b = false;
-			return true;
-		}
-	}
-	return false;
-}
-
+/* A count: a number without a unit. */
 static int
 want_uint(struct script *s, const char *key, const char *val, uint64_t max, uint64_t *out)
 {
-	enum unit u;
+	return want_value(s, key, val, iommusim_count_parse(val, 0, max, out), max, "a number");
+}
 
-	if (!parse_number(val, out, &u) || u == U_TIME)
-		return ims_script_error(s, "'%s' wants a number, not '%s'", key,
-					ims_script_safe(s, val));
-	if (*out > max)
-		return ims_script_error(s, "'%s' is at most %" PRIu64 ", not %s", key, max,
-					ims_script_safe(s, val));
-	return RC_OK;
+/* A size or an address: bytes, with an optional size unit. */
+static int
+want_size(struct script *s, const char *key, const char *val, uint64_t max, uint64_t *out)
+{
+	return want_value(s, key, val, iommusim_size_parse(val, 0, max, out), max,
+			  "a size in bytes (4096, 8k, 0x1000)");
 }
 
 static int
 want_bool(struct script *s, const char *key, const char *val, bool *out)
 {
-	if (!parse_bool(val, out))
+	if (iommusim_bool_parse(val, out))
 		return ims_script_error(s, "'%s' wants 0 or 1, not '%s'", key,
 					ims_script_safe(s, val));
 	return RC_OK;
 }
 
+/* A statement's time: a unit is required, but for 0. */
 static int
 want_time(struct script *s, const char *what, const char *val, uint64_t *ns)
 {
-	enum unit u;
-
-	if (!parse_number(val, ns, &u) || (u != U_TIME && *ns))
+	if (iommusim_time_parse(val, 0, 0, UINT64_MAX, ns))
 		return ims_script_error(s,
 					"'%s' wants a time with a unit (ns, us, ms, s), not '%s'",
 					what, ims_script_safe(s, val));
@@ -249,7 +179,7 @@ parse_operand(struct script *s, const struct tok *t, struct operand *o)
 		return ims_script_error(s, "empty operand");
 	if (t->s[0] >= '0' && t->s[0] <= '9') {
 		o->type = OPD_NUM;
-		if (!parse_number(t->s, &o->num, &o->unit))
+		if (iommusim_quantity_parse(t->s, &o->num, &o->unit))
 			return ims_script_error(s, "bad number '%s'", ims_script_safe(s, t->s));
 		return RC_OK;
 	}
@@ -262,7 +192,7 @@ parse_operand(struct script *s, const struct tok *t, struct operand *o)
 	if (!dot) {
 		bool b;
 
-		if (!t->quoted && parse_bool(t->s, &b)) {
+		if (!t->quoted && !iommusim_bool_parse(t->s, &b)) {
 			o->type = OPD_NUM;
 			o->num = b;
 			return RC_OK;
@@ -329,7 +259,7 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 	switch (op->kind) {
 	case ST_PLATFORM:
 		if (ims_script_streq(key, "memory")) {
-			rc = want_uint(s, key, val, UINT64_MAX, &op->memory);
+			rc = want_size(s, key, val, UINT64_MAX, &op->memory);
 			if (!rc && (!op->memory || op->memory % PAGE))
 				return ims_script_error(s,
 							"'memory' wants a positive multiple of 4k");
@@ -367,9 +297,9 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 			return rc;
 		}
 		if (ims_script_streq(key, "start_dma"))
-			return want_uint(s, key, val, UINT64_MAX, &op->start_dma);
+			return want_size(s, key, val, UINT64_MAX, &op->start_dma);
 		if (ims_script_streq(key, "end_dma"))
-			return want_uint(s, key, val, UINT64_MAX, &op->end_dma);
+			return want_size(s, key, val, UINT64_MAX, &op->end_dma);
 		break;
 	case ST_DOMAIN:
 		if (ims_script_streq(key, "policy")) {
@@ -393,36 +323,31 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 			op->devices = val;
 			return RC_OK;
 		}
-		if (ims_script_streq(key, "fq_size")) {
-			rc = want_uint(s, key, val, IOMMUSIM_FQ_MAX_SIZE, &x);
-			if (!rc && (x < 2 || !ims_is_pow2(x)))
-				return ims_script_error(
-					s, "'fq_size' wants a power of two from 2 to %u",
-					IOMMUSIM_FQ_MAX_SIZE);
-			op->fq_size = (uint32_t)x;
-			return rc;
-		}
-		if (ims_script_streq(key, "fq_timeout")) {
-			rc = want_time(s, key, val, &x);
-			if (!rc && (!x || x % NS_PER_MS || x / NS_PER_MS > UINT32_MAX))
-				return ims_script_error(
-					s, "'fq_timeout' wants whole milliseconds (1ms or more)");
-			op->fq_timeout_ms = (uint32_t)(x / NS_PER_MS);
-			return rc;
+		if (ims_script_streq(key, "fq_size") || ims_script_streq(key, "fq_timeout")) {
+			/* The queue keys of job files and --set, with their rules. */
+			struct iommusim_policy pol = { .fq_size = op->fq_size,
+						       .fq_timeout_ms = op->fq_timeout_ms };
+			char msg[160];
+
+			if (iommusim_policy_set(&pol, key, val, msg, sizeof(msg)))
+				return ims_script_error(s, "%s", msg);
+			op->fq_size = pol.fq_size;
+			op->fq_timeout_ms = pol.fq_timeout_ms;
+			return RC_OK;
 		}
 		if (ims_script_streq(key, "force_fq"))
 			return want_bool(s, key, val, &op->force_fq);
 		break;
 	case ST_MAP:
 		if (ims_script_streq(key, "size")) {
-			rc = want_uint(s, key, val, MAX_MAP_SIZE, &op->size);
+			rc = want_size(s, key, val, MAX_MAP_SIZE, &op->size);
 			if (!rc && !op->size)
 				return ims_script_error(s, "'size' must not be 0");
 			return rc;
 		}
 		if (ims_script_streq(key, "phys")) {
 			op->phys_set = true;
-			return want_uint(s, key, val, UINT64_MAX, &op->phys);
+			return want_size(s, key, val, UINT64_MAX, &op->phys);
 		}
 		if (ims_script_streq(key, "dir")) {
 			if (ims_script_streq(val, "bidi") || ims_script_streq(val, "bidirectional"))

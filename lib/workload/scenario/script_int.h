@@ -19,6 +19,7 @@
 #include <iommusim/platform.h>
 #include <iommusim/s390_iommu.h>
 #include <iommusim/script.h>
+#include <iommusim/units.h>
 
 /* Internal return codes: go on, or stop with the script's exit status. */
 #define RC_OK 0
@@ -205,16 +206,13 @@ enum st_kind {
 
 enum cmp_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 
-/* What a number's suffix says it is (parser.c's suffix table). */
-enum unit { U_NONE = 0, U_SIZE, U_TIME };
-
 /* One side of an expectation. */
 struct operand {
 	enum { OPD_NUM, OPD_KEY, OPD_WORD } type;
 	const char *text; /* as written (for messages) */
 	bool quoted;
 	uint64_t num;
-	enum unit unit;
+	enum iommusim_unit unit;
 	char obj[MAX_NAME]; /* OPD_KEY: the object, or "" for `time` */
 	const struct keydef *key;
 };

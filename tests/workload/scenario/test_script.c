@@ -290,6 +290,14 @@ test_script_time_and_units(void **state)
 	expect_run("expect 20000000T == 1\n", IOMMUSIM_SCRIPT_ERROR, "bad number");
 	expect_run("advance 10\n", IOMMUSIM_SCRIPT_ERROR,
 		   "t.sim:1: 'advance' wants a time with a unit (ns, us, ms, s), not '10'");
+	/* The grammar job files and --set share (docs/cli.md "Values"). */
+	expect_run("advance 1.5ms\nexpect time == 1500us\nexpect 1.5k == 1536\n"
+		   "expect 1e3 == 1000\nexpect 1_000 == 1e3\nexpect 2.5e-3s == 2500us\n"
+		   "expect 1kib == 1K\nexpect 1MS == 1ms\nexpect True == 1\nexpect OFF == 0\n",
+		   IOMMUSIM_SCRIPT_OK, NULL);
+	expect_run("expect 1.5ns == 1\n", IOMMUSIM_SCRIPT_ERROR, "t.sim:1: bad number '1.5ns'");
+	expect_run("expect 1__0 == 10\n", IOMMUSIM_SCRIPT_ERROR, "bad number '1__0'");
+	expect_run("expect 0x10k == 1\n", IOMMUSIM_SCRIPT_ERROR, "bad number '0x10k'");
 }
 
 static void
@@ -392,8 +400,16 @@ test_script_error_messages(void **state)
 		{ "domain d1 policy=strict fq_size=64 devices=f1\n", 2, "need a lazy policy" },
 		{ "domain d1 policy=legacy force_fq=1 devices=f1\n", 2, "need a lazy policy" },
 		{ "domain d1 policy=kernel fq_size=100 devices=f1\n", 2,
-		  "'fq_size' wants a power of two" },
-		{ "domain d1 policy=kernel fq_timeout=0ms devices=f1\n", 2, "whole milliseconds" },
+		  "t.sim:1: bad value '100' for fq_size (a power of two from 2 to 16777216)" },
+		{ "domain d1 policy=kernel fq_timeout=0ms devices=f1\n", 2,
+		  "bad value '0ms' for fq_timeout (whole ms, at least 1ms" },
+		{ "domain d1 policy=kernel fq_timeout=1.5ms devices=f1\n", 2,
+		  "bad value '1.5ms' for fq_timeout" },
+		{ "function f2 fid=1k\n", 2, "'fid' wants a number, not '1k'" },
+		{ "function f2 fid=1_\n", 2, "'fid' wants a number, not '1_'" },
+		{ "function f2 fid=-1\n", 2, "'fid' wants a number, not '-1'" },
+		{ LPAR1 "map h1 d1 size=4ms\n", 2, "'size' wants a size in bytes" },
+		{ LPAR1 "map h1 d1 size=1.5\n", 2, "'size' wants a size in bytes" },
 		{ LPAR1 "map h1 d9\n", 2, "t.sim:4: unknown domain 'd9'" },
 		{ LPAR1 "map f1 d1\n", 2, "'f1' is already a function" },
 		{ LPAR1 "map h1 f1\n", 2, "'f1' is not a domain" },
