@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Benchmarks of the s390 translation tables (lib/zpci_table.c): 4 KiB map
+ * Benchmarks of the s390 translation tables (lib/hw/zpci_table.c): 4 KiB map
  * into fresh and populated tables, 4 KiB unmap, and device-side translate.
  * One JSON line per case; cases are rows of the table in main().
  */
