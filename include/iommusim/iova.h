@@ -187,13 +187,18 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *iovad,
  * top-down below the cached node, then a retry pass above it, with the
  * 32-bit fast-fail rule. With @p size_aligned the result is a multiple of
  * roundup_pow_of_two(size).
+ *
+ * A @p limit_pfn below the domain's start_pfn is valid, as in the kernel
+ * (dma-iommu's 32-bit attempt makes one when the aperture starts above
+ * 4 GiB): the walk runs, finds no room, and the call fails like any other
+ * lack of room, setting max32_alloc_size (or it fast-fails).
  * @param pfn_lo_out first pfn of the new range, written on success only
  * @param tr trace to add to, or NULL
  * @return 0; -EINVAL if size is 0 or above 2^62, limit_pfn is the anchor pfn,
- *         or limit_pfn < start_pfn (the kernel would fail and set
- *         max32_alloc_size; here nothing changes); -ENOMEM if no room (this
- *         sets max32_alloc_size = size, as the kernel does) or no memory for
- *         the node (nothing changes)
+ *         or an argument is NULL; -ENOMEM if no room, a limit below
+ *         start_pfn included (this sets max32_alloc_size = size unless it
+ *         was a 32-bit fast fail, as the kernel does; the tree does not
+ *         change) or no memory for the node (nothing changes)
  * Thread-safety: safe against every other call on the domain (tree lock).
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_alloc(struct iommusim_iova_domain *iovad,
@@ -243,13 +248,22 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_reserve(struct iommusim_iova_d
 /**
  * Allocate through the caches (alloc_iova_fast): sizes below 32 are rounded
  * up to a power of two; this CPU's magazines (then the depot) are tried for a
- * pfn with pfn + size - 1 <= limit_pfn; else the tree, size-aligned; if that
- * fails and @p flush_rcache is set, every online CPU's caches and the depot
- * are returned to the tree and the tree is tried once more.
+ * pfn with pfn + size - 1 <= limit_pfn (computed as limit_pfn + 1 - size,
+ * which wraps when size > limit_pfn + 1, and then any cached pfn fits, as in
+ * the kernel); else the tree, size-aligned; if that fails and
+ * @p flush_rcache is set, every online CPU's caches and the depot are
+ * returned to the tree and the tree is tried once more.
+ *
+ * A @p limit_pfn below start_pfn goes through all of this, as in the kernel:
+ * the magazine lookup may still swap `prev` in or take a depot magazine
+ * (nothing cached fits, unless the limit wrapped), the tree fails and sets
+ * max32_alloc_size, and with @p flush_rcache the caches are emptied into the
+ * tree before the retry fails too.
  * @param cpu the simulated CPU making the call
  * @param pfn_out first pfn, written on success only
  * @return 0; -EINVAL (as iommusim_iova_alloc(), or no rcaches, or cpu out of
- *         range or offline); -ENOMEM (the kernel returns pfn 0)
+ *         range or offline); -ENOMEM (the kernel returns pfn 0), a limit
+ *         below start_pfn included
  * Thread-safety: safe; calls naming the same cpu serialise on its lock.
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_alloc_fast(struct iommusim_iova_domain *iovad,

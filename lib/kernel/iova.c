@@ -391,7 +391,11 @@ alloc_range(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn, b
 	found = walk_pass(d, start, &w, &pfn, tr ? &nodes : NULL);
 	TRACE_ADD(tr, walk_passes, 1);
 	/* §1.3 step 5: one more pass over the part above the cached node. (The
-	 * kernel would loop again if retry_pfn + 1 == start_pfn; we stop.) */
+	 * kernel would loop again if retry_pfn + 1 == start_pfn; we stop.) With
+	 * limit <= start_pfn the first pass has failed at its first node (its
+	 * candidate lies below start_pfn, or wrapped) and there is no retry: a
+	 * cached node always ends at or above start_pfn, hence at or above the
+	 * limit. So the allocation fails below and sets max32_alloc_size. */
 	if (!found && retry_pfn < w.limit) {
 		w.low = retry_pfn + 1;
 		found = walk_pass(d, find_limit(d, w.limit), &w, &pfn, tr ? &nodes : NULL);
@@ -435,10 +439,13 @@ remove_node(struct iommusim_iova_domain *d, struct ims_iova *n, struct iommusim_
 static int
 check_alloc_args(const struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn)
 {
-	/* 1 <= size <= 2^62 and start_pfn <= limit_pfn < the anchor, each as
-	 * one unsigned comparison (this sits on the fast path). */
-	if (!d || size - 1 >= (UINT64_C(1) << 62) ||
-	    limit_pfn - d->start_pfn >= IOMMUSIM_IOVA_ANCHOR_PFN - d->start_pfn)
+	/* 1 <= size <= 2^62 (one unsigned comparison: this sits on the fast
+	 * path) and a limit below the anchor, where limit + 1 would wrap. A
+	 * limit under start_pfn is no misuse: dma-iommu's 32-bit attempt makes
+	 * one when the aperture starts above 4 GiB (§2.8 step 3), and the
+	 * kernel runs the whole allocation and fails it (§1.3 steps 4-5, §1.8;
+	 * docs/iova.md). */
+	if (!d || size - 1 >= (UINT64_C(1) << 62) || limit_pfn == IOMMUSIM_IOVA_ANCHOR_PFN)
 		return -EINVAL;
 	return 0;
 }

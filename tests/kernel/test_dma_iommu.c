@@ -1317,6 +1317,61 @@ test_dma_iommu_alloc_32bit_first_then_fallback(void **state)
 	assert_false(pci_32bit_workaround(f));
 }
 
+/*
+ * A forced aperture from 4 GiB makes start_pfn 0x100000, so the 32-bit
+ * attempt asks alloc_iova_fast for a limit below start_pfn. The kernel runs
+ * it and it fails (§1.3, §1.8): the device falls back once and for good, and
+ * the IOVA domain keeps max32_alloc_size at the failed (rounded) size.
+ */
+static void
+test_dma_iommu_alloc_32bit_below_aperture_falls_back_once(void **state)
+{
+	struct fix *f = *state;
+	struct mock_cfg mc = mock_default();
+	const struct iommusim_device_cfg dcfg = { .is_pci = true };
+	struct iommusim_dma_iommu_stats s;
+	struct iommusim_iova_info ii;
+	struct iommusim_ctx c0;
+	uint64_t dma, x;
+
+	mc.aperture_start = SZ_4G;
+	mock_start(f, &mc, &dcfg, IOMMUSIM_DOMAIN_DMA);
+	assert_true(pci_32bit_workaround(f));
+	dma_start(f);
+	assert_int_equal(info(f).start_pfn, SZ_4G >> 12);
+	c0 = cx(f, 0);
+	/* 3 pages, 4 after rounding: the 32-bit try fails, the full limit serves */
+	dma = map1(f, &c0, 0x5000, 3 * SZ_4K, BIDI);
+	assert_int_equal(dma, SZ_1T - 4 * SZ_4K);
+	s = st(f);
+	assert_int_equal(s.alloc_32bit_tries, 1);
+	assert_int_equal(s.alloc_32bit_fallbacks, 1);
+	assert_int_equal(s.dma.map_errors, 0);
+	assert_false(pci_32bit_workaround(f));
+	/* two cache misses, each a one-node walk; no fast fail, no flush */
+	assert_int_equal(s.iova.rcache_misses, 2);
+	assert_int_equal(s.iova.walk_passes, 2);
+	assert_int_equal(s.iova.walk_nodes, 2);
+	assert_int_equal(s.iova.fast_fails, 0);
+	assert_int_equal(s.iova.rcache_flush_retries, 0);
+	assert_int_equal(s.iova.tree_inserts, 1);
+	/* the failed try's side effect on the allocator stays */
+	assert_int_equal(iommusim_iova_info_get(iommusim_dma_iommu_iovad(f->d), &ii), 0);
+	assert_int_equal(ii.max32_alloc_size, 4);
+	/* later maps never try 32 bit again; frees above 4 GiB keep max32 */
+	unmap1(f, &c0, dma, 3 * SZ_4K, BIDI);
+	x = map1(f, &c0, 0x9000, SZ_4K, BIDI);
+	assert_int_equal(x, SZ_1T - 5 * SZ_4K);
+	x = map1(f, &c0, 0x9000, 3 * SZ_4K, BIDI);
+	assert_int_equal(x, dma);
+	s = st(f);
+	assert_int_equal(s.alloc_32bit_tries, 1);
+	assert_int_equal(s.alloc_32bit_fallbacks, 1);
+	assert_false(pci_32bit_workaround(f));
+	assert_int_equal(iommusim_iova_info_get(iommusim_dma_iommu_iovad(f->d), &ii), 0);
+	assert_int_equal(ii.max32_alloc_size, 4);
+}
+
 static void
 test_dma_iommu_alloc_32bit_mask_never_falls_back(void **state)
 {
@@ -3235,6 +3290,7 @@ main(int argc, char **argv)
 		T(test_dma_iommu_init_mock_rules),
 		T(test_dma_iommu_alloc_limit_from_mask_bus_limit_aperture),
 		T(test_dma_iommu_alloc_32bit_first_then_fallback),
+		T(test_dma_iommu_alloc_32bit_below_aperture_falls_back_once),
 		T(test_dma_iommu_alloc_32bit_mask_never_falls_back),
 		T(test_dma_iommu_alloc_s390_never_tries_32bit),
 		T(test_dma_iommu_map_page_keeps_offset_and_rounds),

@@ -1168,8 +1168,10 @@ test_iova_alloc_rejects_bad_args(void **state)
 	alloc_fails(d, (UINT64_C(1) << 62) + 1, ANCHOR - 1, false, -EINVAL, NULL);
 	alloc_fails(d, UINT64_MAX, ANCHOR - 1, true, -EINVAL, NULL);
 	alloc_fails(d, 1, ANCHOR, false, -EINVAL, NULL);
-	alloc_fails(d, 1, 0xF, false, -EINVAL, NULL); /* limit < start_pfn */
-	alloc_fails(d, 1, 0, true, -EINVAL, NULL);
+	assert_int_equal(iommusim_iova_alloc(d, 1, L32, false, NULL, NULL), -EINVAL);
+	assert_int_equal(iommusim_iova_alloc(NULL, 1, L32, false, &(uint64_t){ 0 }, NULL), -EINVAL);
+	/* (a limit below start_pfn is no bad argument: see
+	 * test_iova_alloc_limit_below_start_fails_like_the_kernel) */
 	snap_expect_same(d, &s);
 	/* the largest valid size is refused for lack of room only */
 	alloc_fails(d, UINT64_C(1) << 62, 0x1FFFFFFF, false, -ENOMEM, NULL);
@@ -1179,6 +1181,87 @@ test_iova_alloc_rejects_bad_args(void **state)
 	d = new_domain(4096, 0x10);
 	assert_int_equal(alloc_ok(d, 1, 0x10, false, NULL), 0x10);
 	snap_free(&s);
+	iommusim_iova_domain_destroy(d);
+}
+
+/*
+ * A limit below start_pfn (dma-iommu's 32-bit attempt on an aperture from
+ * 4 GiB) is a plain failure in the kernel, not a refused argument: the walk's
+ * first candidate lies below start_pfn (or wraps), no retry pass runs (the
+ * cached node ends at or above start_pfn), and max32_alloc_size takes the
+ * size, so that later 32-bit requests fast-fail (§1.3 steps 2-5).
+ */
+static void
+test_iova_alloc_limit_below_start_fails_like_the_kernel(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, DMA32);
+	struct iommusim_iova_trace tr;
+	struct snap s = { 0 };
+
+	(void)state;
+	assert_int_equal(alloc_ok(d, 1, 0x1FFFFF, true, &tr), 0x1FFFFF);
+	/* a reservation may lie below start_pfn; the allocator never hands it out */
+	(void)reserve_ok(d, 0x100, 0x1FF, NULL);
+	snap_take(d, 0, &s);
+	assert_int_equal(get_max32(d), DMA32);
+
+	/* the 32-bit limit: one node visited, one pass, nothing inserted */
+	alloc_fails(d, 1, L32, false, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(tr.tree_inserts, 0);
+	/* the only change: max32_alloc_size, as after any failed walk */
+	assert_int_equal(get_max32(d), 1);
+	s.inf.max32_alloc_size = 1;
+	snap_expect_same(d, &s);
+	/* so every 32-bit request now fails without a walk, below start or not */
+	alloc_fails(d, 1, L32, true, -ENOMEM, &tr);
+	expect_fast_fail(&tr);
+	alloc_fails(d, 3, 0x7FFFF, true, -ENOMEM, &tr);
+	expect_fast_fail(&tr);
+	snap_expect_same(d, &s);
+	/* freeing a range above 4 GiB leaves the threshold; one under 4 GiB
+	 * (here the reservation, pfn_lo < dma_32bit_pfn) resets it */
+	free_ok(d, 0x1FFFFF);
+	assert_int_equal(get_max32(d), 1);
+	expect_cached(d, ANCHOR, ANCHOR, ANCHOR, ANCHOR);
+	free_ok(d, 0x150);
+	assert_int_equal(get_max32(d), DMA32);
+	/* a size above limit + 1: the candidate wraps, the walk still stops at
+	 * its first node, and max32_alloc_size takes the size */
+	alloc_fails(d, 8, 2, true, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 8);
+	alloc_fails(d, 8, 0, false, -ENOMEM, &tr);
+	expect_fast_fail(&tr);
+	/* the full limit is not affected, and its success keeps the threshold */
+	assert_int_equal(alloc_ok(d, 8, 0x1FFFFF, true, &tr), 0x1FFFF8);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 8);
+	assert_int_equal(get_info(d).nr_ranges, 1);
+	check_ok(d);
+	snap_free(&s);
+	iommusim_iova_domain_destroy(d);
+
+	/* start_pfn above 4 GiB: a limit below it that is above 4 GiB never
+	 * fast-fails, yet each failure still sets max32_alloc_size */
+	d = new_domain(4096, 0x200000);
+	alloc_fails(d, 4, 0x1FFFFF, true, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 4);
+	alloc_fails(d, 4, 0x1FFFFF, true, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	alloc_fails(d, 16, 0x180000, false, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 16);
+	/* which the 32-bit requests then fast-fail against */
+	alloc_fails(d, 16, L32, false, -ENOMEM, &tr);
+	expect_fast_fail(&tr);
+	alloc_fails(d, 2, L32, false, -ENOMEM, &tr);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 2);
+	assert_int_equal(get_info(d).nr_ranges, 0);
+	expect_cached(d, ANCHOR, ANCHOR, ANCHOR, ANCHOR);
+	check_ok(d);
 	iommusim_iova_domain_destroy(d);
 }
 
@@ -1730,7 +1813,7 @@ test_iova_rcaches_bad_args_einval(void **state)
 						  &pfn, NULL),
 			 -EINVAL);
 	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, ANCHOR, false, &pfn, NULL), -EINVAL);
-	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, 0xF, false, &pfn, NULL), -EINVAL);
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, false, NULL, NULL), -EINVAL);
 	assert_int_equal(pfn, 0xdeadbeef);
 	assert_int_equal(iommusim_iova_free_fast(d, 2, p, 1, NULL), -EINVAL);
 	assert_int_equal(iommusim_iova_free_fast(d, 0, p, 0, NULL), -EINVAL);
@@ -2294,6 +2377,184 @@ test_iova_fast_flush_rcache_retry(void **state)
 	iommusim_iova_domain_destroy(d);
 }
 
+/*
+ * alloc_iova_fast with a limit below start_pfn and no flush (the 32-bit
+ * attempt passes flush_rcache = false): the magazine lookup runs as for any
+ * limit, so an empty `loaded` still swaps with a non-empty `prev` or takes a
+ * depot magazine, and nothing cached fits; the tree then fails as
+ * iommusim_iova_alloc() does (§1.7 get, §1.8 steps 2-4).
+ */
+static void
+test_iova_fast_limit_below_start_misses_and_keeps_caches(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, DMA32);
+	struct iommusim_iova_trace tr;
+	uint64_t pfn = 0xdeadbeef, p[2 * MAG + 1], i, ranges;
+
+	(void)state;
+	init_rcaches(d, 1, IOMMUSIM_IOVA_DEPOT_LIST, NULL, 0);
+	for (i = 0; i < 2 * MAG + 1; i++) {
+		p[i] = afast_ok(d, 0, 1, 0x1FFFFF, false, NULL);
+		assert_int_equal(p[i], 0x1FFFFF - i);
+	}
+	/* loaded 1, prev full, one magazine in the depot */
+	for (i = 0; i < 2 * MAG + 1; i++)
+		ffast_ok(d, 0, p[i], 1, NULL);
+	expect_rinfo(d, 0, 0, 1, MAG, 1);
+	ranges = get_info(d).nr_ranges;
+	assert_int_equal(ranges, 2 * MAG + 1);
+
+	/* `loaded` holds a pfn: popped at nothing, then the tree walks and fails */
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, false, &pfn, &tr), -ENOMEM);
+	assert_int_equal(pfn, 0xdeadbeef);
+	assert_int_equal(tr.rcache_hits, 0);
+	assert_int_equal(tr.rcache_misses, 1);
+	assert_int_equal(tr.mag_swaps + tr.depot_pops + tr.rcache_flush_retries, 0);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 1);
+	expect_rinfo(d, 0, 0, 1, MAG, 1);
+	assert_int_equal(get_info(d).nr_ranges, ranges);
+
+	/* `loaded` empty, `prev` full: swapped in, nothing fits, the tree fast-fails */
+	assert_int_equal(afast_ok(d, 0, 1, 0x1FFFFF, false, NULL), p[2 * MAG]);
+	expect_rinfo(d, 0, 0, 0, MAG, 1);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, false, &pfn, &tr), -ENOMEM);
+	assert_int_equal(tr.mag_swaps, 1);
+	assert_int_equal(tr.rcache_misses, 1);
+	expect_fast_fail(&tr);
+	expect_rinfo(d, 0, 0, MAG, 0, 1);
+
+	/* both empty: the depot's magazine replaces `loaded`, nothing fits */
+	for (i = 0; i < MAG; i++)
+		(void)afast_ok(d, 0, 1, 0x1FFFFF, false, NULL);
+	expect_rinfo(d, 0, 0, 0, 0, 1);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, false, &pfn, &tr), -ENOMEM);
+	assert_int_equal(tr.depot_pops, 1);
+	assert_int_equal(tr.mag_swaps, 0);
+	expect_fast_fail(&tr);
+	expect_rinfo(d, 0, 0, MAG, 0, 0);
+
+	/* nothing cached at all: just the fast fail */
+	for (i = 0; i < MAG; i++)
+		(void)afast_ok(d, 0, 1, 0x1FFFFF, false, NULL);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, false, &pfn, &tr), -ENOMEM);
+	assert_int_equal(tr.mag_swaps + tr.depot_pops, 0);
+	expect_fast_fail(&tr);
+	expect_rinfo(d, 0, 0, 0, 0, 0);
+	assert_int_equal(pfn, 0xdeadbeef);
+	/* the failed calls allocated nothing, freed nothing */
+	assert_int_equal(get_info(d).nr_ranges, ranges);
+	check_ok(d);
+	iommusim_iova_domain_destroy(d);
+}
+
+/*
+ * With flush_rcache, a limit below start_pfn still empties every online CPU's
+ * magazines and the depot into the tree before the retry, which fails too.
+ * Above 4 GiB the flush leaves max32_alloc_size alone, so the retry
+ * fast-fails; under 4 GiB it resets it, so the retry walks again.
+ */
+static void
+test_iova_fast_limit_below_start_flushes_then_fails(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, DMA32);
+	struct iommusim_iova_trace tr;
+	uint64_t pfn = 0xdeadbeef, i;
+	const uint64_t n1 = 2 * MAG + 1, n0 = 5;
+
+	(void)state;
+	init_rcaches(d, 2, IOMMUSIM_IOVA_DEPOT_LIST, NULL, 0);
+	for (i = 0; i < n1 + n0; i++)
+		assert_int_equal(afast_ok(d, 0, 1, 0x1FFFFF, false, NULL), 0x1FFFFF - i);
+	for (i = 0; i < n1; i++)
+		ffast_ok(d, 1, 0x1FFFFF - i, 1, NULL);
+	for (i = n1; i < n1 + n0; i++)
+		ffast_ok(d, 0, 0x1FFFFF - i, 1, NULL);
+	expect_rinfo(d, 0, 0, n0, 0, 1);
+	expect_rinfo(d, 0, 1, 1, MAG, 1);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, L32, true, &pfn, &tr), -ENOMEM);
+	assert_int_equal(pfn, 0xdeadbeef);
+	assert_int_equal(tr.rcache_hits, 0);
+	assert_int_equal(tr.rcache_misses, 1);
+	assert_int_equal(tr.rcache_flush_retries, 1);
+	assert_int_equal(tr.pfns_to_tree, n1 + n0);
+	assert_int_equal(tr.tree_erases, n1 + n0);
+	assert_int_equal(tr.mags_freed, 1);
+	/* first try: a walk of one node; the retry: a fast fail on the size it set */
+	assert_int_equal(tr.walk_passes, 1);
+	assert_int_equal(tr.walk_nodes, 1);
+	assert_int_equal(tr.fast_fails, 1);
+	assert_int_equal(tr.tree_inserts, 0);
+	assert_int_equal(get_max32(d), 1);
+	expect_rinfo(d, 0, 0, 0, 0, 0);
+	expect_rinfo(d, 0, 1, 0, 0, 0);
+	assert_int_equal(get_info(d).nr_ranges, 0);
+	expect_cached(d, ANCHOR, ANCHOR, ANCHOR, ANCHOR);
+	check_ok(d);
+	iommusim_iova_domain_destroy(d);
+
+	/* start_pfn under 4 GiB, cached pfns under 4 GiB: the flush resets
+	 * max32_alloc_size and the retry walks (and fails) once more */
+	d = new_domain(4096, 0xFF000);
+	init_rcaches(d, 2, IOMMUSIM_IOVA_DEPOT_LIST, NULL, 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(afast_ok(d, 0, 1, L32, false, NULL), L32 - i);
+	for (i = 0; i < 10; i++)
+		ffast_ok(d, 1, L32 - i, 1, NULL);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 2, 0xFEFFF, true, &pfn, &tr), -ENOMEM);
+	assert_int_equal(tr.rcache_flush_retries, 1);
+	assert_int_equal(tr.pfns_to_tree, 10);
+	expect_walk(&tr, 2, 2);
+	assert_int_equal(get_max32(d), 2);
+	expect_rinfo(d, 0, 1, 0, 0, 0);
+	assert_int_equal(get_info(d).nr_ranges, 0);
+	check_ok(d);
+	iommusim_iova_domain_destroy(d);
+}
+
+/*
+ * The magazine limit is limit_pfn + 1 - size, which wraps when the size
+ * exceeds limit_pfn + 1: then any cached pfn of the bin is taken, even far
+ * above the limit, as in the kernel. Without the wrap nothing fits.
+ */
+static void
+test_iova_fast_limit_below_start_wrapped_cache_limit_takes_any_cached_pfn(void **state)
+{
+	struct iommusim_iova_domain *d = new_domain(4096, 0x10);
+	struct iommusim_iova_trace tr;
+	uint64_t pfn = 0xdeadbeef;
+
+	(void)state;
+	init_rcaches(d, 1, IOMMUSIM_IOVA_DEPOT_LIST, NULL, 0);
+	assert_int_equal(afast_ok(d, 0, 2, L32, false, NULL), 0xFFFFE);
+	assert_int_equal(afast_ok(d, 0, 1, L32, false, NULL), 0xFFFFD);
+	ffast_ok(d, 0, 0xFFFFE, 2, NULL);
+	ffast_ok(d, 0, 0xFFFFD, 1, NULL);
+	/* size 2, limit 0: 0 + 1 - 2 wraps, the cached 0xFFFFE is handed out */
+	assert_int_equal(afast_ok(d, 0, 2, 0, false, &tr), 0xFFFFE);
+	assert_int_equal(tr.rcache_hits, 1);
+	assert_int_equal(tr.walk_passes, 0);
+	expect_rinfo(d, 1, 0, 0, 0, 0);
+	assert_int_equal(get_max32(d), DMA32);
+	/* size 1, limit 0: 0 + 1 - 1 = 0, nothing fits; the tree fails */
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(iommusim_iova_alloc_fast(d, 0, 1, 0, false, &pfn, &tr), -ENOMEM);
+	assert_int_equal(pfn, 0xdeadbeef);
+	assert_int_equal(tr.rcache_misses, 1);
+	expect_walk(&tr, 1, 1);
+	assert_int_equal(get_max32(d), 1);
+	expect_rinfo(d, 0, 0, 1, 0, 0);
+	expect_find(d, 0xFFFFD, 0xFFFFD, 0xFFFFD);
+	check_ok(d);
+	iommusim_iova_domain_destroy(d);
+}
+
 static void
 test_iova_cpu_offline(void **state)
 {
@@ -2633,6 +2894,9 @@ struct pstats {
 	uint64_t alloc_ok, alloc_fail, fast_fail, pass2, long_walks;
 	uint64_t hits, misses, flush_retries, resv, resv_extend, trims, overflow, flushed;
 	uint64_t max_depot;
+	uint64_t below_start; /* allocations whose limit lies below start_pfn */
+	uint64_t below_start_hits; /* ... served from a magazine (wrapped limit) */
+	uint64_t below_start_flushes; /* ... that flushed the caches and retried */
 };
 
 struct prop {
@@ -3121,12 +3385,22 @@ p_check(struct prop *p)
 
 /* --- operations --- */
 
+/*
+ * Mostly the top of the test window; sometimes a limit below start_pfn, as
+ * dma-iommu's 32-bit attempt makes when the aperture starts above 4 GiB
+ * (half of those just under start_pfn: for the window from 4 GiB that is the
+ * 32-bit limit itself).
+ */
 static uint64_t
 p_limit(struct prop *p)
 {
+	uint64_t start = p->cfg->start_pfn;
+
 	if (rnd_below(p, 4))
 		return p->cfg->limit;
-	return rnd_in(p, p->cfg->start_pfn + 64, p->cfg->limit);
+	if (start && !rnd_below(p, 32))
+		return rnd_below(p, 2) ? start - 1 : rnd_below(p, start);
+	return rnd_in(p, start + 64, p->cfg->limit);
 }
 
 static uint64_t
@@ -3194,6 +3468,10 @@ p_alloc(struct prop *p)
 	p->op = "alloc";
 	o = oracle_alloc(p, size, limit, aligned);
 	ret = iommusim_iova_alloc(p->d, size, limit, aligned, &pfn, &tr);
+	if (limit < p->cfg->start_pfn) {
+		PCHECK(p, o.ret == -ENOMEM, "the kernel allocated below start_pfn");
+		p->st.below_start++;
+	}
 	PCHECK(p, ret == o.ret && (ret || pfn == o.pfn),
 	       "alloc(%" PRIu64 ", %#" PRIx64 ", %d) = %d pfn %#" PRIx64
 	       ", kernel %d pfn %#" PRIx64,
@@ -3310,6 +3588,7 @@ p_alloc_fast(struct prop *p)
 	uint64_t limit = p_limit(p), pfn = 0xdeadbeef, rsize, hit = 0;
 	bool flush = !p->burst_left && !rnd_below(p, 6);
 	struct iommusim_iova_trace tr = { 0 };
+	bool below32;
 	unsigned bin;
 	int ret;
 
@@ -3338,6 +3617,13 @@ p_alloc_fast(struct prop *p)
 		p->m.v[i].kind = MK_FAST;
 		p->m.v[i].req = size;
 		p->st.hits++;
+		if (limit < p->cfg->start_pfn) {
+			/* only a wrapped magazine limit lets a cached pfn through */
+			PCHECK(p, rsize > limit + 1, "cached %#" PRIx64 " under limit %#" PRIx64,
+			       hit, limit);
+			p->st.below_start++;
+			p->st.below_start_hits++;
+		}
 		return;
 	}
 	{
@@ -3346,6 +3632,10 @@ p_alloc_fast(struct prop *p)
 		ret = iommusim_iova_alloc_fast(p->d, cpu, size, limit, flush, &pfn, &tr);
 		PCHECK(p, tr.rcache_hits == 0 && tr.rcache_misses >= 1, "expected a miss");
 		p->st.misses++;
+		if (limit < p->cfg->start_pfn) {
+			PCHECK(p, o.ret == -ENOMEM, "the kernel allocated below start_pfn");
+			p->st.below_start++;
+		}
 		if (o.ret == 0) {
 			PCHECK(p, ret == 0 && pfn == o.pfn && tr.rcache_flush_retries == 0,
 			       "alloc_fast(cpu %u, %" PRIu64 ", %#" PRIx64 ") = %d pfn %#" PRIx64
@@ -3364,11 +3654,15 @@ p_alloc_fast(struct prop *p)
 			p_expect_walk(p, &o, &tr);
 			return;
 		}
-		/* flushed everything and retried once: the retry is not predicted */
+		/* flushed everything and retried once: the retry is not predicted,
+		 * except that it fails where the first try could not succeed */
 		PCHECK(p, tr.rcache_flush_retries == 1, "no flush and retry (ret %d)", ret);
 		PCHECK(p, ret == 0 || ret == -ENOMEM, "alloc_fast() = %d", ret);
 		p->st.flush_retries++;
-		(void)reconcile(p, true, NULL);
+		(void)reconcile(p, true, &below32);
+		/* a flushed range under 4 GiB reset max32_alloc_size */
+		if (below32)
+			p->m.max32 = p->m.dma32;
 		for (unsigned c = 0; c < P_NCPUS; c++)
 			for (unsigned b = 0; b < NBINS; b++)
 				PCHECK(p,
@@ -3384,6 +3678,26 @@ p_alloc_fast(struct prop *p)
 			m_insert(p, pfn, pfn + rsize - 1, MK_FAST, size);
 		}
 		resync_cached(p);
+		if (limit < p->cfg->start_pfn) {
+			/* the retry found the tree as the flush left it (and changed
+			 * nothing in it): its fast fail or walk, and max32, are exact */
+			struct oracle o2 = oracle_alloc(p, rsize, limit, true);
+
+			PCHECK(p, ret == -ENOMEM && o2.ret == -ENOMEM && pfn == 0xdeadbeef,
+			       "alloc_fast(limit %#" PRIx64 " < start) = %d after the flush", limit,
+			       ret);
+			PCHECK(p,
+			       tr.fast_fails == (uint64_t)o.fast_fail + o2.fast_fail &&
+				       tr.walk_passes == o.passes + o2.passes &&
+				       tr.walk_nodes == o.nodes + o2.nodes,
+			       "two tries: trace fast_fails %" PRIu64 " passes %" PRIu64
+			       " nodes %" PRIu64,
+			       tr.fast_fails, tr.walk_passes, tr.walk_nodes);
+			PCHECK(p, get_max32(p->d) == p->m.max32,
+			       "max32 %" PRIu64 " after flush and retry, model %" PRIu64,
+			       get_max32(p->d), p->m.max32);
+			p->st.below_start_flushes++;
+		}
 		p->m.max32 = get_max32(p->d);
 	}
 }
@@ -3586,11 +3900,14 @@ p_bad(struct prop *p)
 		PCHECK(p, ret == -ENOENT, "free_fast(mid %#" PRIx64 ") = %d", p->m.v[i].lo + 1,
 		       ret);
 		break;
-	default: /* bad allocation arguments */
+	default: /* bad allocation arguments (a limit below start_pfn is none:
+		  * p_limit() makes those, and the model says what they do) */
 		ret = iommusim_iova_alloc(p->d, 0, p->cfg->limit, true, &pfn, NULL);
 		PCHECK(p, ret == -EINVAL && pfn == 0xdeadbeef, "alloc(0) = %d", ret);
-		ret = iommusim_iova_alloc(p->d, 1, start - 1, false, &pfn, NULL);
-		PCHECK(p, ret == -EINVAL && pfn == 0xdeadbeef, "alloc(limit < start) = %d", ret);
+		ret = iommusim_iova_alloc(p->d, 1, ANCHOR, false, &pfn, NULL);
+		PCHECK(p, ret == -EINVAL && pfn == 0xdeadbeef, "alloc(limit ANCHOR) = %d", ret);
+		ret = iommusim_iova_alloc_fast(p->d, 0, 0, p->cfg->limit, true, &pfn, NULL);
+		PCHECK(p, ret == -EINVAL && pfn == 0xdeadbeef, "alloc_fast(0) = %d", ret);
 		break;
 	}
 }
@@ -3706,11 +4023,14 @@ prop_run(const struct prop_cfg *cfg, struct pstats *total)
 		      " ok %" PRIu64 " failed (%" PRIu64 " fast) %" PRIu64 " pass-2 %" PRIu64
 		      " long walks; fast hits %" PRIu64 " misses %" PRIu64 " flush-retries %" PRIu64
 		      "; reserves %" PRIu64 " (%" PRIu64 " extensions); trims %" PRIu64
-		      " overflows %" PRIu64 " flushed pfns %" PRIu64 " max depot %" PRIu64 "\n",
+		      " overflows %" PRIu64 " flushed pfns %" PRIu64 " max depot %" PRIu64
+		      "; limits below start %" PRIu64 " (%" PRIu64 " cache hits, %" PRIu64
+		      " flush-retries)\n",
 		      cfg->seed, (uint64_t)p->m.n, p->st.alloc_ok, p->st.alloc_fail,
 		      p->st.fast_fail, p->st.pass2, p->st.long_walks, p->st.hits, p->st.misses,
 		      p->st.flush_retries, p->st.resv, p->st.resv_extend, p->st.trims,
-		      p->st.overflow, p->st.flushed, p->st.max_depot);
+		      p->st.overflow, p->st.flushed, p->st.max_depot, p->st.below_start,
+		      p->st.below_start_hits, p->st.below_start_flushes);
 	total->alloc_ok += p->st.alloc_ok;
 	total->alloc_fail += p->st.alloc_fail;
 	total->fast_fail += p->st.fast_fail;
@@ -3722,6 +4042,9 @@ prop_run(const struct prop_cfg *cfg, struct pstats *total)
 	total->resv_extend += p->st.resv_extend;
 	total->trims += p->st.trims;
 	total->overflow += p->st.overflow;
+	total->below_start += p->st.below_start;
+	total->below_start_hits += p->st.below_start_hits;
+	total->below_start_flushes += p->st.below_start_flushes;
 	iommusim_iova_domain_destroy(p->d);
 	free(p->m.v);
 	free(p->list.v);
@@ -3761,6 +4084,9 @@ test_iova_property_random_ops(void **state)
 	assert_true(total.resv_extend > 0);
 	assert_true(total.trims > 0);
 	assert_true(total.overflow > 0);
+	assert_true(total.below_start > 100);
+	assert_true(total.below_start_hits > 0);
+	assert_true(total.below_start_flushes > 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -3981,6 +4307,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_iova_free_cached32_update_rules),
 		cmocka_unit_test(test_iova_free_cached_node_update_rules),
 		cmocka_unit_test(test_iova_alloc_rejects_bad_args),
+		cmocka_unit_test(test_iova_alloc_limit_below_start_fails_like_the_kernel),
 		cmocka_unit_test(test_iova_alloc_enomem_changes_nothing),
 		cmocka_unit_test(test_iova_alloc_walk_length),
 		cmocka_unit_test(test_iova_find_ranges),
@@ -4004,6 +4331,10 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_iova_cpu_cache_flush_only_that_cpu),
 		cmocka_unit_test(test_iova_global_flush_empties_depots),
 		cmocka_unit_test(test_iova_fast_flush_rcache_retry),
+		cmocka_unit_test(test_iova_fast_limit_below_start_misses_and_keeps_caches),
+		cmocka_unit_test(test_iova_fast_limit_below_start_flushes_then_fails),
+		cmocka_unit_test(
+			test_iova_fast_limit_below_start_wrapped_cache_limit_takes_any_cached_pfn),
 		cmocka_unit_test(test_iova_cpu_offline),
 		cmocka_unit_test(test_iova_cpu_offline_unchecked_fast_paths),
 		cmocka_unit_test(test_iova_fast_paths_wait_for_a_held_cpu_lock),
