@@ -24,6 +24,10 @@ extern "C" {
 /** CPU page size in bytes. */
 #define IOMMUSIM_PAGE_SIZE (1u << IOMMUSIM_PAGE_SHIFT)
 
+/** The largest HZ (guest kernel ticks per second) any layer takes; the
+ *  kernel offers 100, 250, 300 and 1000 (iommusim/jiffies.h). */
+#define IOMMUSIM_HZ_MAX 100000u
+
 /**
  * The library version as "MAJOR.MINOR.PATCH".
  * @return a static string, never NULL.

@@ -70,6 +70,16 @@ struct iommusim_dma_iommu_cfg {
 	enum iommusim_fq_type fq_type; /**< queue layout */
 	uint32_t fq_size; /**< ring size, a power of two >= 2; 0 = the rule's */
 	uint32_t fq_timeout_ms; /**< flush timer; 0 = the rule's */
+	/**
+	 * The callers run on one host thread in simulated time whose work
+	 * items may interleave (the engine): the flush counters are then read
+	 * as of the caller's time, so a flush that started but has not yet
+	 * finished at that time is seen as in flight, as on a real machine.
+	 * Off: the counters are the atomics, for real threads and NULL contexts.
+	 */
+	bool timeline;
+	unsigned hz; /**< the kernel's HZ: the timer runs on ticks (iommusim/jiffies.h);
+		      *   0 = exactly fq_timeout_ms later; at most IOMMUSIM_HZ_MAX */
 	const struct iommusim_dma_timer_ops *fq_timer; /**< NULL: the timer never fires */
 	void *fq_timer_priv;
 	enum iommusim_iova_depot iova_depot; /**< rcache depot kind */

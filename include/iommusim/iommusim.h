@@ -13,6 +13,7 @@
 #include <iommusim/hist.h>
 #include <iommusim/iommu.h>
 #include <iommusim/iova.h>
+#include <iommusim/jiffies.h>
 #include <iommusim/ism.h>
 #include <iommusim/job.h>
 #include <iommusim/legacy_s390_dma.h>

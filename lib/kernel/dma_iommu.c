@@ -14,6 +14,7 @@
 #include <iommusim/dma_iommu.h>
 #include <iommusim/iommu.h>
 #include <iommusim/iova.h>
+#include <iommusim/jiffies.h>
 
 #include "base/ctx_int.h"
 #include "kernel/flush_queue_int.h"
@@ -44,6 +45,7 @@ struct iommusim_dma_iommu {
 	bool downgraded;
 	bool single_queue;
 	uint32_t fq_size, fq_timeout_ms;
+	unsigned hz;
 	unsigned shift;
 	uint64_t granule;
 	uint64_t start_pfn;
@@ -133,6 +135,8 @@ setup_fq(struct iommusim_dma_iommu *d, const struct iommusim_dma_iommu_cfg *cfg)
 		.single = d->single_queue,
 		.size = d->fq_size,
 		.timeout_ms = d->fq_timeout_ms,
+		.hz = d->hz,
+		.timeline = cfg->timeline,
 		.ncpus = d->ncpus,
 		.ops = &fq_ops,
 		.priv = d,
@@ -164,7 +168,7 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 	    iommusim_device_info_get(dev, &devi) ||
 	    (di.type != IOMMUSIM_DOMAIN_DMA && di.type != IOMMUSIM_DOMAIN_DMA_FQ) ||
 	    !di.pgsize_bitmap || cfg->ncpus > IOMMUSIM_IOVA_MAX_CPUS ||
-	    cfg->fq_type > IOMMUSIM_FQ_SINGLE ||
+	    cfg->fq_type > IOMMUSIM_FQ_SINGLE || cfg->hz > IOMMUSIM_HZ_MAX ||
 	    (cfg->fq_size && (!ims_is_pow2(cfg->fq_size) || cfg->fq_size < 2 ||
 			      cfg->fq_size > IOMMUSIM_FQ_MAX_SIZE)))
 		return -EINVAL;
@@ -212,6 +216,7 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 	d->fq_size = cfg->fq_size    ? cfg->fq_size :
 		     d->single_queue ? IOMMUSIM_IOVA_SINGLE_FQ_SIZE :
 				       IOMMUSIM_IOVA_DEFAULT_FQ_SIZE;
+	d->hz = cfg->hz;
 	d->fq_timeout_ms = cfg->fq_timeout_ms ? cfg->fq_timeout_ms :
 			   d->single_queue    ? IOMMUSIM_IOVA_SINGLE_FQ_TIMEOUT_MS :
 						IOMMUSIM_IOVA_DEFAULT_FQ_TIMEOUT_MS;

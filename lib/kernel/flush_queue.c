@@ -15,6 +15,7 @@
 
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
+#include <iommusim/jiffies.h>
 
 #include "base/ctx_int.h"
 #include "kernel/flush_queue_int.h"
@@ -62,6 +63,7 @@ struct ims_fq {
 	bool single;
 	uint32_t size;
 	uint32_t timeout_ms;
+	unsigned hz;
 	unsigned nrings;
 	const struct ims_fq_ops *ops;
 	void *priv;
@@ -78,6 +80,12 @@ struct ims_fq {
 	/* Written under times_lock before finish_cnt is released. */
 	struct ims_spinlock times_lock;
 	_Atomic(uint64_t *) times[TIMES_NSEGS];
+
+	/* Timeline mode: every flush's start and finish time, each array kept
+	 * sorted (work items run in host order, not in time order). */
+	bool timeline;
+	uint64_t *starts, *finishes;
+	size_t nflushes, cap;
 
 	/* Statistics (struct iommusim_fq_stats). */
 	_Alignas(IMS_CACHELINE) _Atomic uint64_t full_flushes;
@@ -148,6 +156,78 @@ time_get(const struct ims_fq *fq, uint64_t n)
 	return seg ? seg[off] : TIME_LOST;
 }
 
+/* ---- the timeline ------------------------------------------------------ */
+
+/*
+ * In the engine a CPU's work item runs whole before the next item starts,
+ * though its simulated time goes on inside it: a flush that runs from t0 to
+ * t1 in one item is already counted, in the atomics, when another CPU's item
+ * at t0 < t < t1 runs. Timeline mode reads the counters as a CPU at time t
+ * would see them (§2.4: start_cnt moves when a flush starts, finish_cnt when
+ * it has completed): the number of flushes started, or finished, by t. An
+ * entry's counter is likewise the number of flushes started by its queueing
+ * time, computed when it is examined, so a flush recorded later in host
+ * order but earlier in time still counts.
+ */
+
+/* How many of the sorted @a[0..n) are <= @t. */
+static size_t
+count_le(const uint64_t *a, size_t n, uint64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Insert @t into the sorted @a of @n (room for one more), from the end. */
+static void
+insert_sorted(uint64_t *a, size_t n, uint64_t t)
+{
+	size_t i = n;
+
+	for (; i > 0 && a[i - 1] > t; i--)
+		a[i] = a[i - 1];
+	a[i] = t;
+}
+
+/* Record a flush from @t0 to @t1; the caller holds times_lock. A record that
+ * cannot be stored (no memory) is lost: the flush then counts as never
+ * having finished for timeline readers, which free less, never more. */
+static void
+timeline_record(struct ims_fq *fq, uint64_t t0, uint64_t t1)
+{
+	if (fq->nflushes == fq->cap) {
+		size_t cap = fq->cap ? 2 * fq->cap : 64;
+		uint64_t *s = ims_zalloc(cap * sizeof(*s)), *f = ims_zalloc(cap * sizeof(*f));
+
+		if (!s || !f) {
+			ims_free(s);
+			ims_free(f);
+			return;
+		}
+		if (fq->nflushes) {
+			memcpy(s, fq->starts, fq->nflushes * sizeof(*s));
+			memcpy(f, fq->finishes, fq->nflushes * sizeof(*f));
+		}
+		ims_free(fq->starts);
+		ims_free(fq->finishes);
+		fq->starts = s;
+		fq->finishes = f;
+		fq->cap = cap;
+	}
+	insert_sorted(fq->starts, fq->nflushes, t0);
+	insert_sorted(fq->finishes, fq->nflushes, t1);
+	fq->nflushes++;
+}
+
 /* ---- rings (§2.3) ------------------------------------------------------ */
 
 static inline bool
@@ -168,15 +248,19 @@ ring_free_locked(struct ims_fq *fq, struct fq_ring *r, const struct iommusim_ctx
 	uint64_t finish = atomic_load_explicit(&fq->finish_cnt, memory_order_acquire);
 	uint64_t n = 0, pages = 0;
 
+	if (fq->timeline)
+		finish = count_le(fq->finishes, fq->nflushes, ims_ctx_now(ctx));
 	while (r->head != r->tail) {
 		const struct fq_entry *e = &r->entries[r->head];
-		uint64_t t;
+		uint64_t t, counter = e->counter;
 
-		if (e->counter >= finish)
+		if (fq->timeline)
+			counter = count_le(fq->starts, fq->nflushes, e->queued_ns);
+		if (counter >= finish)
 			break;
 		/* Exposure: from queueing to the end of flush counter + 1, the
 		 * first one whose finish frees the entry. */
-		t = time_get(fq, e->counter + 1);
+		t = fq->timeline ? fq->finishes[counter] : time_get(fq, counter + 1);
 		if (t != TIME_LOST)
 			iommusim_hist_record(fq->exposure, t > e->queued_ns ? t - e->queued_ns : 0);
 		fq->ops->free_iova(fq->priv, e->pfn, e->pages, ctx);
@@ -196,7 +280,7 @@ ring_free_locked(struct ims_fq *fq, struct fq_ring *r, const struct iommusim_ctx
 static void
 fq_flush(struct ims_fq *fq, const struct iommusim_ctx *ctx)
 {
-	uint64_t n, t;
+	uint64_t n, t, t0 = ims_ctx_now(ctx);
 
 	atomic_fetch_add_explicit(&fq->start_cnt, 1, memory_order_seq_cst);
 	fq->ops->flush_iotlb_all(fq->priv, ctx);
@@ -206,6 +290,8 @@ fq_flush(struct ims_fq *fq, const struct iommusim_ctx *ctx)
 	ims_spin_lock(&fq->times_lock);
 	n = atomic_load_explicit(&fq->finish_cnt, memory_order_relaxed) + 1;
 	time_set(fq, n, t);
+	if (fq->timeline)
+		timeline_record(fq, t0, t);
 	atomic_store_explicit(&fq->finish_cnt, n, memory_order_release);
 	ims_spin_unlock(&fq->times_lock);
 }
@@ -228,6 +314,8 @@ ims_fq_destroy(struct ims_fq *fq)
 	ims_free(fq->rings);
 	for (i = 0; i < TIMES_NSEGS; i++)
 		ims_free(atomic_load_explicit(&fq->times[i], memory_order_relaxed));
+	ims_free(fq->starts);
+	ims_free(fq->finishes);
 	iommusim_hist_destroy(fq->exposure);
 	ims_free(fq);
 }
@@ -243,7 +331,7 @@ ims_fq_create(const struct ims_fq_cfg *cfg, struct ims_fq **out)
 	/* §2.1: ring sizes are powers of two (the index wraps with a mask). */
 	if (!cfg || !out || !cfg->ops || !cfg->ops->flush_iotlb_all || !cfg->ops->free_iova ||
 	    cfg->size < 2 || cfg->size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(cfg->size) ||
-	    !cfg->ncpus || (cfg->timer && !cfg->timer->arm))
+	    !cfg->ncpus || cfg->hz > IOMMUSIM_HZ_MAX || (cfg->timer && !cfg->timer->arm))
 		return -EINVAL;
 	fq = ims_aligned_zalloc(sizeof(*fq), IMS_CACHELINE);
 	if (!fq)
@@ -251,6 +339,8 @@ ims_fq_create(const struct ims_fq_cfg *cfg, struct ims_fq **out)
 	fq->single = cfg->single;
 	fq->size = cfg->size;
 	fq->timeout_ms = cfg->timeout_ms;
+	fq->hz = cfg->hz;
+	fq->timeline = cfg->timeline;
 	fq->nrings = cfg->single ? 1 : cfg->ncpus;
 	fq->ops = cfg->ops;
 	fq->priv = cfg->priv;
@@ -351,14 +441,15 @@ ims_fq_queue_iova(struct ims_fq *fq, uint64_t pfn, uint64_t pages, const struct 
 	ims_spin_unlock(&r->lock);
 
 	/* Step 7: arm the timer unless it is on; an armed timer is not pushed
-	 * out. Counted even without timer ops (it then never fires). */
+	 * out. mod_timer(jiffies + msecs_to_jiffies(timeout)): on ticks, as the
+	 * timer wheel runs it. Counted even without timer ops (never fires). */
 	if (!atomic_load_explicit(&fq->timer_on, memory_order_seq_cst) &&
 	    !atomic_exchange_explicit(&fq->timer_on, 1, memory_order_seq_cst)) {
 		ims_stat_add(&fq->timer_arms, 1);
 		if (fq->timer) {
 			now = ims_ctx_now(ctx);
 			fq->timer->arm(fq->timer_priv,
-				       ims_add_sat(now, (uint64_t)fq->timeout_ms * 1000000u));
+				       iommusim_timer_expiry_ns(now, fq->timeout_ms, fq->hz));
 		}
 	}
 }

@@ -29,6 +29,8 @@ struct ims_fq_cfg {
 	bool single; /* one ring for all CPUs */
 	uint32_t size; /* ring size: a power of two >= 2 (holds size - 1) */
 	uint32_t timeout_ms; /* timer delay */
+	unsigned hz; /* ticks per second of the timer (0: exact ms) */
+	bool timeline; /* read the counters as of the caller's time (one host thread) */
 	unsigned ncpus; /* possible CPUs (per-CPU rings) */
 	const struct ims_fq_ops *ops;
 	void *priv; /* passed to the ops */

@@ -2,13 +2,15 @@
 /*
  * Tests of the dma-iommu flush queues (lib/flush_queue.c) against
  * KERNEL_SPEC.md §2.1-§2.5: TV-14, the free rule with flushes in progress,
- * the timer, exposure windows, statistics, a randomised comparison with a
+ * the timer on HZ ticks, timeline mode (the counters as of the caller's
+ * time), exposure windows, statistics, a randomised comparison with a
  * literal model of §2.3/§2.4, and a multi-threaded test.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -25,6 +27,7 @@
 
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
+#include <iommusim/jiffies.h>
 
 #include "kernel/flush_queue_int.h"
 #include "base/mem_int.h"
@@ -41,6 +44,7 @@ struct free_rec {
 	uint64_t pfn, pages;
 	const struct iommusim_ctx *ctx;
 	uint64_t finish_cnt; /* the queue's finish_cnt when freed */
+	uint64_t at_ns; /* the freeing context's time */
 };
 
 struct env {
@@ -48,12 +52,15 @@ struct env {
 	uint64_t now; /* the fake clock, shared by every CPU's ctx */
 	struct iommusim_ctx ctx[MAXCPU];
 	struct iommusim_ctx tctx; /* a separate context for timeouts */
+	uint64_t clock[MAXCPU]; /* per-CPU clocks, read by cctx[] */
+	struct iommusim_ctx cctx[MAXCPU]; /* CPU i on its own clock[i] */
 
 	/* flush_iotlb_all */
 	uint64_t flushes_begun, flushes_done;
 	uint64_t flush_delay; /* ns the clock advances inside each flush */
 	const struct iommusim_ctx *last_flush_ctx;
 	void (*in_flush)(struct env *e, uint64_t n, const struct iommusim_ctx *ctx);
+	uint64_t flush_at[16]; /* the flushing context's time as each flush begins */
 
 	/* free_iova */
 	struct free_rec *frees;
@@ -72,6 +79,22 @@ fake_now(void *priv)
 
 static const struct iommusim_ctx_ops fake_ctx_ops = { .now_ns = fake_now };
 
+/* A per-CPU clock: priv points at the CPU's own time. */
+static uint64_t
+clock_now(void *priv)
+{
+	return *(const uint64_t *)priv;
+}
+
+static const struct iommusim_ctx_ops clock_ctx_ops = { .now_ns = clock_now };
+
+/* The clock a context reads (the shared one, or its CPU's own). */
+static uint64_t *
+ctx_clock(struct env *e, const struct iommusim_ctx *ctx)
+{
+	return ctx && ctx->ops == &clock_ctx_ops ? (uint64_t *)ctx->priv : &e->now;
+}
+
 static void
 mock_flush(void *priv, const struct iommusim_ctx *ctx)
 {
@@ -79,9 +102,11 @@ mock_flush(void *priv, const struct iommusim_ctx *ctx)
 	uint64_t n = ++e->flushes_begun;
 
 	e->last_flush_ctx = ctx;
+	if (n <= sizeof(e->flush_at) / sizeof(e->flush_at[0]))
+		e->flush_at[n - 1] = *ctx_clock(e, ctx);
 	if (e->in_flush)
 		e->in_flush(e, n, ctx);
-	e->now += e->flush_delay;
+	*ctx_clock(e, ctx) += e->flush_delay; /* the flush takes time on its CPU */
 	e->flushes_done++;
 }
 
@@ -97,7 +122,8 @@ mock_free(void *priv, uint64_t pfn, uint64_t pages, const struct iommusim_ctx *c
 		assert_non_null(e->frees);
 	}
 	ims_fq_stats(e->fq, &st);
-	e->frees[e->nfrees++] = (struct free_rec){ pfn, pages, ctx, st.flush_finish_cnt };
+	e->frees[e->nfrees++] =
+		(struct free_rec){ pfn, pages, ctx, st.flush_finish_cnt, *ctx_clock(e, ctx) };
 }
 
 static const struct ims_fq_ops mock_ops = { .flush_iotlb_all = mock_flush, .free_iova = mock_free };
@@ -125,29 +151,39 @@ timer_cancel(void *priv)
 static const struct iommusim_dma_timer_ops fake_timer = { .arm = timer_arm,
 							  .cancel = timer_cancel };
 
+/* A queue as @cfg says, on the mock ops (and the fake timer if @timer). */
 static struct env *
-env_new(bool single, uint32_t size, unsigned ncpus, uint32_t timeout_ms, bool timer)
+env_create(struct ims_fq_cfg cfg, bool timer)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct ims_fq_cfg cfg = {
-		.single = single,
-		.size = size,
-		.timeout_ms = timeout_ms,
-		.ncpus = ncpus,
-		.ops = &mock_ops,
-		.timer = timer ? &fake_timer : NULL,
-	};
 	unsigned i;
 
 	assert_non_null(e);
+	cfg.ops = &mock_ops;
 	cfg.priv = e;
+	cfg.timer = timer ? &fake_timer : NULL;
 	cfg.timer_priv = e;
-	for (i = 0; i < MAXCPU; i++)
+	for (i = 0; i < MAXCPU; i++) {
 		e->ctx[i] = (struct iommusim_ctx){ &fake_ctx_ops, e, i };
+		e->cctx[i] = (struct iommusim_ctx){ &clock_ctx_ops, &e->clock[i], i };
+	}
 	e->tctx = (struct iommusim_ctx){ &fake_ctx_ops, e, 0 };
 	assert_int_equal(ims_fq_create(&cfg, &e->fq), 0);
 	assert_non_null(e->fq);
 	return e;
+}
+
+static struct env *
+env_new(bool single, uint32_t size, unsigned ncpus, uint32_t timeout_ms, bool timer)
+{
+	const struct ims_fq_cfg cfg = {
+		.single = single,
+		.size = size,
+		.timeout_ms = timeout_ms,
+		.ncpus = ncpus,
+	};
+
+	return env_create(cfg, timer);
 }
 
 static void
@@ -507,6 +543,97 @@ test_flush_queue_timer_single_default_timeout(void **state)
 	env_free(e);
 }
 
+/* The expiry a first queue_iova at @now_ns arms the timer with. */
+static uint64_t
+armed_expiry(unsigned hz, uint32_t timeout_ms, uint64_t now_ns)
+{
+	const struct ims_fq_cfg cfg = { .size = 4, .timeout_ms = timeout_ms, .hz = hz, .ncpus = 1 };
+	struct env *e = env_create(cfg, true);
+	uint64_t t;
+
+	e->now = now_ns;
+	queue(e, 0, 1, 1);
+	assert_int_equal(e->arms, 1);
+	t = e->last_expires;
+	env_free(e);
+	return t;
+}
+
+static void
+test_flush_queue_timer_hz100_fires_on_ticks(void **state)
+{
+	const struct ims_fq_cfg cfg = { .size = 4, .timeout_ms = 10, .hz = 100, .ncpus = 1 };
+	struct env *e;
+
+	/* 10 ms is 1 jiffy; armed during tick 0 it expires at 1 and its
+	 * level-0 bucket is tick 2: 20 ms. */
+	assert_int_equal(armed_expiry(100, 10, 3 * MS), 20 * MS);
+	assert_int_equal(armed_expiry(100, 10, 0), 20 * MS);
+	assert_int_equal(armed_expiry(100, 10, 10 * MS - 1), 20 * MS);
+	/* At 10 ms exactly jiffies is 1: expires 2, bucket 3. */
+	assert_int_equal(armed_expiry(100, 10, 10 * MS), 30 * MS);
+	/* Re-armed after firing, on ticks again: at 25 ms, jiffies 2, bucket 4. */
+	e = env_create(cfg, true);
+	e->now = 3 * MS;
+	queue(e, 0, 1, 1);
+	assert_int_equal(e->last_expires, 20 * MS);
+	e->now = 20 * MS;
+	fire(e);
+	e->now = 25 * MS;
+	queue(e, 0, 2, 1);
+	assert_int_equal(e->arms, 2);
+	assert_int_equal(e->last_expires, 40 * MS);
+	env_free(e);
+}
+
+static void
+test_flush_queue_timer_hz0_exact_ms(void **state)
+{
+	assert_int_equal(armed_expiry(0, 10, 3 * MS), 13 * MS);
+	assert_int_equal(armed_expiry(0, 10, 1234), 1234 + 10 * MS);
+	assert_int_equal(armed_expiry(0, 1000, 7), 7 + 1000 * MS);
+}
+
+static void
+test_flush_queue_timer_wheel_level_granularity(void **state)
+{
+	/* HZ=1000, 1000 ms: 1000 jiffies, level 2 (504 <= 1000 < 4032), 64
+	 * ticks a bucket: ((1000 >> 6) + 1) << 6 = 1024. */
+	assert_int_equal(armed_expiry(1000, 1000, 0), 1024 * MS);
+	/* HZ=100, 1000 ms: 100 jiffies, level 1 (63 <= 100 < 504), 8 ticks:
+	 * ((100 >> 3) + 1) << 3 = 104 ticks of 10 ms. */
+	assert_int_equal(armed_expiry(100, 1000, 0), 1040 * MS);
+	/* ... from 75 ms (jiffies 7): expires 107, ((107 >> 3) + 1) << 3 = 112. */
+	assert_int_equal(armed_expiry(100, 1000, 75 * MS), 1120 * MS);
+	/* Level 0 ends at 62 jiffies: 62 -> 63; 63 is level 1: (7 + 1) << 3 = 64. */
+	assert_int_equal(armed_expiry(1000, 62, 0), 63 * MS);
+	assert_int_equal(armed_expiry(1000, 63, 0), 64 * MS);
+	/* msecs_to_jiffies rounds up: 10 ms at HZ=250 is 2.5 -> 3 jiffies,
+	 * bucket 4, 16 ms; at HZ=300, 3 jiffies, bucket 4, ceil(4e9 / 300) ns. */
+	assert_int_equal(armed_expiry(250, 10, 0), 16 * MS);
+	assert_int_equal(armed_expiry(300, 10, 0), UINT64_C(13333334));
+	/* The largest HZ: 10 ms is 1000 jiffies of 10 us, level 2, 1024. */
+	assert_int_equal(armed_expiry(IOMMUSIM_HZ_MAX, 10, 0), UINT64_C(10240000));
+}
+
+static void
+test_flush_queue_create_rejects_hz_above_max(void **state)
+{
+	struct ims_fq_cfg cfg = { .size = 4, .timeout_ms = 10, .ncpus = 1, .ops = &mock_ops };
+	struct ims_fq *fq = (struct ims_fq *)&fq, *sentinel = (struct ims_fq *)&fq;
+
+	cfg.hz = IOMMUSIM_HZ_MAX + 1;
+	assert_int_equal(ims_fq_create(&cfg, &fq), -EINVAL);
+	assert_ptr_equal(fq, sentinel);
+	cfg.hz = UINT_MAX;
+	assert_int_equal(ims_fq_create(&cfg, &fq), -EINVAL);
+	assert_ptr_equal(fq, sentinel);
+	cfg.hz = IOMMUSIM_HZ_MAX;
+	assert_int_equal(ims_fq_create(&cfg, &fq), 0);
+	assert_ptr_not_equal(fq, sentinel);
+	ims_fq_destroy(fq);
+}
+
 static void
 test_flush_queue_timer_null_never_fires(void **state)
 {
@@ -747,6 +874,206 @@ test_flush_queue_exposure_time_lost_without_memory(void **state)
 	assert_int_equal(stats(e).freed_entries, 1026);
 	assert_int_equal(exposure(e).count, 1025);
 	env_free(e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timeline mode: the counters as of the caller's time */
+
+/* Per-CPU rings of 4 (3 entries each) on 2 CPUs, each CPU on its own clock;
+ * a flush takes 100 ns on the CPU that runs it. */
+static struct env *
+env_timeline(bool timeline)
+{
+	const struct ims_fq_cfg cfg = {
+		.size = 4,
+		.timeout_ms = 10,
+		.ncpus = 2,
+		.timeline = timeline,
+	};
+	struct env *e = env_create(cfg, false);
+
+	e->flush_delay = 100;
+	return e;
+}
+
+/* CPU @cpu, its clock at @t, queues the one page @pfn. */
+static void
+queue_at(struct env *e, unsigned cpu, uint64_t t, uint64_t pfn)
+{
+	e->clock[cpu] = t;
+	ims_fq_queue_iova(e->fq, pfn, 1, &e->cctx[cpu]);
+}
+
+/*
+ * CPU 1 fills its ring at 10, 11, 12 and CPU 0 its own at 20, 21, 22; CPU 0's
+ * 4th entry (at 100) finds its ring full and flushes from 100 to 200, which
+ * frees 20, 21, 22 at 200. Then CPU 1, at 150 (inside that flush, which the
+ * host has already run to its end), queues 13.
+ */
+static void
+flush_in_flight_while_ring_fills(struct env *e)
+{
+	queue_at(e, 1, 10, 10);
+	queue_at(e, 1, 11, 11);
+	queue_at(e, 1, 12, 12);
+	queue_at(e, 0, 20, 20);
+	queue_at(e, 0, 21, 21);
+	queue_at(e, 0, 22, 22);
+	queue_at(e, 0, 100, 23);
+	assert_int_equal(e->flushes_begun, 1);
+	assert_int_equal(e->flush_at[0], 100);
+	assert_int_equal(e->clock[0], 200);
+	assert_int_equal(e->nfrees, 3);
+	assert_int_equal(free_of(e, 20)->at_ns, 200);
+	assert_int_equal(free_of(e, 22)->at_ns, 200);
+	assert_false(was_freed(e, 10));
+	queue_at(e, 1, 150, 13);
+}
+
+static void
+test_flush_queue_timeline_unfinished_flush_frees_nothing(void **state)
+{
+	struct env *e = env_timeline(true);
+	struct iommusim_fq_stats st;
+	unsigned i;
+
+	flush_in_flight_while_ring_fills(e);
+	/* At 150 CPU 0's flush has not finished: CPU 1 frees nothing, finds
+	 * its ring full and flushes itself, from 150 to 250. */
+	st = stats(e);
+	assert_int_equal(st.full_flushes, 2);
+	assert_int_equal(st.flush_start_cnt, 2);
+	assert_int_equal(st.flush_finish_cnt, 2);
+	assert_int_equal(e->flushes_begun, 2);
+	assert_int_equal(e->flush_at[1], 150);
+	assert_ptr_equal(e->last_flush_ctx, &e->cctx[1]);
+	assert_int_equal(e->clock[1], 250);
+	/* Then its entries go, at 250 on CPU 1, after the two flushes. */
+	assert_int_equal(e->nfrees, 6);
+	for (i = 0; i < 3; i++) {
+		const struct free_rec *r = &e->frees[3 + i];
+
+		assert_int_equal(r->pfn, 10 + i);
+		assert_int_equal(r->at_ns, 250);
+		assert_ptr_equal(r->ctx, &e->cctx[1]);
+		assert_int_equal(r->finish_cnt, 2);
+	}
+	assert_false(was_freed(e, 13));
+	assert_int_equal(st.entries_now, 2); /* 23 and 13 */
+	assert_int_equal(st.freed_entries, 6);
+	/* Exposure ends when a flush started after the unmap has finished:
+	 * CPU 0's, at 200, for every entry (CPU 1's were queued before it
+	 * started), although CPU 1 frees its own only at 250. */
+	{
+		const uint64_t want[] = {
+			200 - 20, 200 - 21, 200 - 22, 200 - 10, 200 - 11, 200 - 12
+		};
+
+		expect_exposures(e, want, 6);
+	}
+	env_free(e);
+}
+
+static void
+test_flush_queue_no_timeline_frees_at_once_without_second_flush(void **state)
+{
+	struct env *e = env_timeline(false);
+	struct iommusim_fq_stats st;
+	unsigned i;
+
+	flush_in_flight_while_ring_fills(e);
+	/* The atomics already count CPU 0's flush: CPU 1 frees at 150, before
+	 * that flush's finish at 200, and has room without a flush of its own. */
+	st = stats(e);
+	assert_int_equal(st.full_flushes, 1);
+	assert_int_equal(st.flush_start_cnt, 1);
+	assert_int_equal(st.flush_finish_cnt, 1);
+	assert_int_equal(e->flushes_begun, 1);
+	assert_int_equal(e->clock[1], 150);
+	assert_int_equal(e->nfrees, 6);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(e->frees[3 + i].pfn, 10 + i);
+		assert_int_equal(e->frees[3 + i].at_ns, 150);
+		assert_ptr_equal(e->frees[3 + i].ctx, &e->cctx[1]);
+	}
+	assert_int_equal(st.entries_now, 2);
+	env_free(e);
+}
+
+static void
+test_flush_queue_timeline_entry_after_flush_start_waits_for_next(void **state)
+{
+	struct env *e = env_timeline(true);
+	struct iommusim_fq_stats st;
+
+	queue_at(e, 0, 1, 1);
+	queue_at(e, 0, 2, 2);
+	queue_at(e, 0, 3, 3);
+	queue_at(e, 0, 100, 4); /* flush 1: 100..200, frees 1, 2, 3; 4 at 200 */
+	assert_int_equal(e->nfrees, 3);
+	/* Queued at 150: one flush had started by then, so its counter is 1. */
+	queue_at(e, 1, 150, 50);
+	/* At 300 flush 1 has finished (finish count 1), which is not above 1. */
+	queue_at(e, 1, 300, 51);
+	assert_false(was_freed(e, 50));
+	assert_true(ims_fq_holds(e->fq, 50));
+	assert_int_equal(stats(e).flush_start_cnt, 1);
+	/* The next flush, a timeout on CPU 1 from 400 to 500, frees it. */
+	e->clock[1] = 400;
+	ims_fq_timeout(e->fq, &e->cctx[1]);
+	assert_int_equal(e->flush_at[1], 400);
+	assert_int_equal(free_of(e, 50)->at_ns, 500);
+	assert_int_equal(free_of(e, 50)->finish_cnt, 2);
+	assert_int_equal(free_of(e, 51)->at_ns, 500);
+	assert_int_equal(free_of(e, 4)->at_ns, 500);
+	st = stats(e);
+	assert_int_equal(st.entries_now, 0);
+	assert_int_equal(st.timer_flushes, 1);
+	assert_int_equal(st.full_flushes, 1);
+	{
+		/* 1..3 to 200; 4 (at 200), 50 (150), 51 (300) to 500 */
+		const uint64_t want[] = { 199, 198, 197, 500 - 200, 500 - 150, 500 - 300 };
+
+		expect_exposures(e, want, 6);
+	}
+	env_free(e);
+}
+
+static void
+test_flush_queue_timeline_counts_flushes_by_time_not_host_order(void **state)
+{
+	int timeline;
+
+	for (timeline = 0; timeline < 2; timeline++) {
+		struct env *e = env_timeline(timeline);
+
+		queue_at(e, 0, 1, 1);
+		queue_at(e, 0, 2, 2);
+		queue_at(e, 0, 3, 3);
+		queue_at(e, 0, 100, 4); /* flush 1: 100..200 */
+		/* CPU 1 runs after that flush in host order, but at 50: the
+		 * flush started after this unmap. */
+		queue_at(e, 1, 50, 60);
+		assert_false(was_freed(e, 60));
+		queue_at(e, 1, 300, 61);
+		if (timeline) {
+			/* counter 0 (no flush started by 50), finish count 1 at 300 */
+			assert_int_equal(free_of(e, 60)->at_ns, 300);
+			assert_int_equal(stats(e).entries_now, 2); /* 4 and 61 */
+			{
+				const uint64_t want[] = { 199, 198, 197, 200 - 50 };
+
+				expect_exposures(e, want, 4);
+			}
+		} else {
+			/* counter = start_cnt = 1 when it was queued: waits */
+			assert_false(was_freed(e, 60));
+			assert_int_equal(stats(e).entries_now, 3);
+		}
+		assert_false(was_freed(e, 61));
+		assert_int_equal(stats(e).flush_start_cnt, 1);
+		env_free(e);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1630,12 +1957,20 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_flush_queue_full_ring_during_slower_flush),
 		cmocka_unit_test(test_flush_queue_timer_armed_once_not_pushed_out),
 		cmocka_unit_test(test_flush_queue_timer_single_default_timeout),
+		cmocka_unit_test(test_flush_queue_timer_hz100_fires_on_ticks),
+		cmocka_unit_test(test_flush_queue_timer_hz0_exact_ms),
+		cmocka_unit_test(test_flush_queue_timer_wheel_level_granularity),
+		cmocka_unit_test(test_flush_queue_create_rejects_hz_above_max),
 		cmocka_unit_test(test_flush_queue_timer_null_never_fires),
 		cmocka_unit_test(test_flush_queue_timeout_drains_every_cpu),
 		cmocka_unit_test(test_flush_queue_timeout_drains_single_ring),
 		cmocka_unit_test(test_flush_queue_exposure_exact),
 		cmocka_unit_test(test_flush_queue_exposure_across_many_flushes),
 		cmocka_unit_test(test_flush_queue_exposure_time_lost_without_memory),
+		cmocka_unit_test(test_flush_queue_timeline_unfinished_flush_frees_nothing),
+		cmocka_unit_test(test_flush_queue_no_timeline_frees_at_once_without_second_flush),
+		cmocka_unit_test(test_flush_queue_timeline_entry_after_flush_start_waits_for_next),
+		cmocka_unit_test(test_flush_queue_timeline_counts_flushes_by_time_not_host_order),
 		cmocka_unit_test(test_flush_queue_occupancy_and_high_water),
 		cmocka_unit_test(test_flush_queue_holds),
 		cmocka_unit_test(test_flush_queue_destroy_keeps_queued_iovas),
