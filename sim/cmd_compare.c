@@ -83,7 +83,7 @@ usage(FILE *f)
 		"4 jobs of iodepth 32, 2 s simulated. This is what a bare 'iommusim' runs.\n"
 		"\n"
 		"      --platforms=LIST  comma-separated platforms, or 'all' (default: the file's\n"
-		"                        platform=, else lpar,zvm,kvm)\n"
+		"                        platform=, else lpar,zvm,kvm,kvm-qemu7.1)\n"
 		"      --policies=LIST   comma-separated policies (default:\n"
 		"                        legacy,lazy-percpu,lazy-single,strict)\n"
 		"  -s, --seed=N          the seed of every run, 0 to 2^63-1 (default: the file's\n"
@@ -454,7 +454,7 @@ cmd_compare(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static char prog[] = "iommusim compare";
-	static char default_platforms[] = "lpar,zvm,kvm";
+	static char default_platforms[] = "lpar,zvm,kvm,kvm-qemu7.1";
 	static char default_policies[] = "legacy,lazy-percpu,lazy-single,strict";
 	struct compare cmp = { .ism = true };
 	struct iommusim_jobfile *jf = NULL;

@@ -33,9 +33,9 @@ usage(FILE *f)
 		   "Simulate the Linux IOMMU DMA flush machinery (dma-iommu, s390 RPCIT,\n"
 		   "flush queues) on LPAR, z/VM, KVM and x86 platform models.\n"
 		   "\n"
-		   "With no command, run the default comparison: for LPAR, z/VM and KVM, the\n"
-		   "pre-6.7 s390 DMA API against per-CPU and single flush queues and strict\n"
-		   "mode, plus the ISM check.\n"
+		   "With no command, run the default comparison: for LPAR, z/VM and KVM (QEMU\n"
+		   "8.0 and 7.1), the pre-6.7 s390 DMA API against per-CPU and single flush\n"
+		   "queues and strict mode, plus the ISM check.\n"
 		   "\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

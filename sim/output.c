@@ -34,7 +34,9 @@ static const struct {
 } platforms[] = {
 	{ "lpar", "LPAR", "IBM Z logical partition: firmware answers RPCITs, no shadow tables" },
 	{ "zvm", "z/VM", "z/VM guest: CP shadows the DMA tables; map-time and global RPCITs" },
-	{ "kvm", "KVM", "KVM guest (QEMU + vfio): userspace shadow with dma_entry_limit" },
+	{ "kvm", "KVM", "KVM guest, QEMU 8.0+ and vfio: shadow, dma_entry_limit, window bound" },
+	{ "kvm-qemu7.1", "KVM, QEMU 7.1",
+	  "KVM guest, QEMU up to 7.1: full window, an unmap per page, no second pass" },
 	{ "x86-vtd", "x86 VT-d", "x86 bare metal with Intel VT-d (comparison)" },
 	{ "x86-virtio", "x86 virtio-iommu", "x86 guest with virtio-iommu (comparison)" },
 };
@@ -328,6 +330,11 @@ output_run_text(FILE *f, const struct output_run *run)
 	counter(f, "Global refresh recoveries", r->enomem_recoveries);
 	counter(f, "DMA map errors", r->map_errors);
 	counter(f, "Peak shadow entries", r->max_shadow_entries);
+	counter(f, "Hypervisor walk steps", r->hv_steps);
+	counter(f, "Hypervisor table loads", r->hv_loads);
+	counter(f, "Hypervisor shadow lookups", r->hv_lookups);
+	counter(f, "Host map calls", r->hv_host_maps);
+	counter(f, "Host unmap calls", r->hv_host_unmaps);
 	counter(f, "Flush queue peak entries", r->fq_max_entries);
 	counter(f, "Flush queue peak pages", r->fq_max_pages);
 	counter(f, "ISM exposures", r->ism_events);
@@ -401,6 +408,8 @@ job_json(const struct iommusim_job *j)
 	put(o, "sg_segments", ju64(j->sg_segments), &ok);
 	put(o, "ism_dmbs", ju64(j->ism_dmbs), &ok);
 	put(o, "ism_dmb_size", ju64(j->ism_dmb_size), &ok);
+	put(o, "memory", ju64(j->memory), &ok);
+	put(o, "s390_iommu_aperture", ju64(j->s390_iommu_aperture), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -460,9 +469,16 @@ profile_json(const struct iommusim_profile *p)
 		return NULL;
 	put(o, "name", json_string(p->name), &ok);
 	put(o, "clock_ghz", jreal(p->clock_ghz), &ok);
+	put(o, "hz", ju64(p->hz), &ok);
+	put(o, "irq", json_string(iommusim_irq_delivery_name(p->irq)), &ok);
+	put(o, "irq_cpu", ju64(p->irq_cpu), &ok);
 	put(o, "tlb_refresh", json_boolean(p->tlb_refresh), &ok);
 	put(o, "serialised", json_boolean(p->serialised), &ok);
 	put(o, "shadow_limit", ju64(p->shadow_limit), &ok);
+	put(o, "aperture_bound", json_boolean(p->aperture_bound), &ok);
+	put(o, "second_pass", json_boolean(p->second_pass), &ok);
+	put(o, "coalesce_unmaps", json_boolean(p->coalesce_unmaps), &ok);
+	put(o, "page_lookups", json_boolean(p->page_lookups), &ok);
 	put(o, "iova_alloc_hit", ju64(p->iova_alloc_hit), &ok);
 	put(o, "iova_free_hit", ju64(p->iova_free_hit), &ok);
 	put(o, "iova_alloc_tree", ju64(p->iova_alloc_tree), &ok);
@@ -473,7 +489,10 @@ profile_json(const struct iommusim_profile *p)
 	put(o, "map_sync_base", ju64(p->map_sync_base), &ok);
 	put(o, "sync_base", ju64(p->sync_base), &ok);
 	put(o, "global_base", ju64(p->global_base), &ok);
-	put(o, "walk_per_slot", ju64(p->walk_per_slot), &ok);
+	put(o, "walk_per_load", ju64(p->walk_per_load), &ok);
+	put(o, "walk_per_lookup", ju64(p->walk_per_lookup), &ok);
+	put(o, "shadow_insert", ju64(p->shadow_insert), &ok);
+	put(o, "shadow_remove", ju64(p->shadow_remove), &ok);
 	put(o, "per_host_map", ju64(p->per_host_map), &ok);
 	put(o, "per_host_unmap", ju64(p->per_host_unmap), &ok);
 	put(o, "fq_enqueue", ju64(p->fq_enqueue), &ok);
@@ -535,6 +554,11 @@ output_run_json(const struct output_run *run)
 	put(o, "fq_max_entries", ju64(r->fq_max_entries), &ok);
 	put(o, "fq_max_pages", ju64(r->fq_max_pages), &ok);
 	put(o, "hv_busy_ns", ju64(r->hv_busy_ns), &ok);
+	put(o, "hv_steps", ju64(r->hv_steps), &ok);
+	put(o, "hv_loads", ju64(r->hv_loads), &ok);
+	put(o, "hv_lookups", ju64(r->hv_lookups), &ok);
+	put(o, "hv_host_maps", ju64(r->hv_host_maps), &ok);
+	put(o, "hv_host_unmaps", ju64(r->hv_host_unmaps), &ok);
 	put(o, "ism_events", ju64(r->ism_events), &ok);
 	put(o, "ism_first_event_ns", ju64(r->ism_first_event_ns), &ok);
 	put(o, "ism_first_iova", ju64(r->ism_first_iova), &ok);
@@ -602,7 +626,7 @@ output_csv_header(FILE *f)
 	      "legacy_global_rpcits,rpcits,status16,enomem_recoveries,map_errors,"
 	      "max_shadow_entries,fq_max_entries,fq_max_pages,hv_busy_ns,ism_events,"
 	      "ism_first_event_ns,ism_first_iova,ism_first_rpcit_addr,ism_first_rpcit_len,"
-	      "ism_first_reason\n",
+	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps\n",
 	      f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -650,7 +674,8 @@ output_csv_row(FILE *f, const struct output_run *run)
 		r->fq_max_pages, r->hv_busy_ns, r->ism_events, r->ism_first_event_ns,
 		r->ism_first_iova, r->ism_first_rpcit_addr, r->ism_first_rpcit_len);
 	csv_str(f, r->ism_first_reason);
-	fputc('\n', f);
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", r->hv_steps,
+		r->hv_loads, r->hv_lookups, r->hv_host_maps, r->hv_host_unmaps);
 	return ferror(f) ? -EIO : 0;
 }
 

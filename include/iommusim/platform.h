@@ -40,20 +40,37 @@ enum iommusim_platform_kind {
 	IOMMUSIM_PLATFORM_X86_VIRTIO, /**< x86 guest with virtio-iommu (comparison) */
 };
 
+/** Which CPU takes a device's completion interrupt. */
+enum iommusim_irq_delivery {
+	IOMMUSIM_IRQ_SUBMITTING = 0, /**< the submitting CPU (a vector per CPU queue) */
+	IOMMUSIM_IRQ_FLOATING, /**< any CPU: s390 floating interrupts, a seeded uniform pick */
+	IOMMUSIM_IRQ_DIRECTED, /**< one CPU, irq_cpu (a single vector directed there) */
+};
+
 /**
- * A platform profile: every number of COST_MODEL §2, in cycles unless named
- * otherwise. A refresh (RPCIT, or an invalidation request) costs its base
- * (map-time, ranged or global) plus what its walk did: per 4 KiB slot
- * walked, per host map (a page newly shadowed and pinned) and per coalesced
- * host unmap. LPAR firmware walks nothing, so only the bases count there.
+ * A platform profile: every number of the cost model (docs/calibration.md
+ * says where each comes from), in cycles unless named otherwise, and the
+ * switches of the hypervisor's mechanisms. A refresh (RPCIT, or an
+ * invalidation request) costs its base (map-time, ranged or global) plus
+ * what its walk did (iommusim/shadow.h): per guest-table load, per shadow
+ * lookup (one per 4 KiB of the range), per insert and removal, per host map
+ * (a page newly shadowed and pinned) and per host unmap call. LPAR firmware
+ * walks nothing, so only the bases count there.
  */
 struct iommusim_profile {
-	char name[16]; /**< "lpar", "zvm", "kvm", "x86-vtd", "x86-virtio" */
+	char name[16]; /**< "lpar", "zvm", "kvm", "kvm-qemu7.1", "x86-vtd", "x86-virtio" */
 	enum iommusim_platform_kind kind;
 	double clock_ghz; /**< 5.2 for IBM Z, 3.0 for x86 */
+	uint64_t hz; /**< the guest kernel's HZ (timers run on ticks); 0 = exact ms */
+	enum iommusim_irq_delivery irq; /**< where completions run */
+	uint64_t irq_cpu; /**< the CPU of IOMMUSIM_IRQ_DIRECTED (mod the run's CPUs) */
 	bool tlb_refresh; /**< functions must announce new mappings */
 	bool serialised; /**< one hypervisor server handles all refreshes */
 	uint64_t shadow_limit; /**< shadow entries (vfio dma_entry_limit); 0 = none */
+	bool aperture_bound; /**< DMA window cut to shadow_limit pages (QEMU 8.0, df202e3ff3) */
+	bool second_pass; /**< a refresh that ran out repeats while room appears (QEMU 7.2) */
+	bool coalesce_unmaps; /**< host unmaps per power-of-two run, not per page (QEMU 8.0) */
+	bool page_lookups; /**< a lookup per 4 KiB even under invalid entries (QEMU) */
 	uint64_t iova_alloc_hit; /**< IOVA alloc from a magazine */
 	uint64_t iova_free_hit; /**< IOVA free to a magazine */
 	uint64_t iova_alloc_tree; /**< IOVA alloc from the rbtree, plus ... */
@@ -64,9 +81,12 @@ struct iommusim_profile {
 	uint64_t map_sync_base; /**< map-time refresh: intercept or exit */
 	uint64_t sync_base; /**< ranged refresh of a strict unmap */
 	uint64_t global_base; /**< global refresh */
-	uint64_t walk_per_slot; /**< per 4 KiB slot a refresh walks */
+	uint64_t walk_per_load; /**< per 8-byte guest-table load of a walk */
+	uint64_t walk_per_lookup; /**< per shadow lookup: one per 4 KiB of the range */
+	uint64_t shadow_insert; /**< per entry inserted, beyond its lookup */
+	uint64_t shadow_remove; /**< per entry removed, beyond its lookup */
 	uint64_t per_host_map; /**< per page newly shadowed (vfio map, pin) */
-	uint64_t per_host_unmap; /**< per coalesced host unmap call */
+	uint64_t per_host_unmap; /**< per host unmap call */
 	uint64_t fq_enqueue; /**< flush-queue enqueue */
 	uint64_t bounce_base; /**< bounce copy: base ... */
 	double bounce_per_byte; /**< ... per byte */
@@ -76,20 +96,34 @@ struct iommusim_profile {
 IOMMUSIM_API size_t iommusim_profile_count(void);
 /** Built-in profile @p i (0-based), or NULL. */
 IOMMUSIM_API const struct iommusim_profile *iommusim_profile_at(size_t i);
-/** A built-in profile by name ("lpar", "zvm", "kvm", "x86-vtd", "x86-virtio"), or NULL. */
+/** A built-in profile by name (see struct iommusim_profile's name), or NULL. */
 IOMMUSIM_API const struct iommusim_profile *iommusim_profile_find(const char *name);
+
+/** The name of an irq delivery ("submitting", ...), or NULL. */
+IOMMUSIM_API const char *iommusim_irq_delivery_name(enum iommusim_irq_delivery d);
 
 /**
  * Override one key from text, as `--set key=value` does: @p key is a field
  * name of struct iommusim_profile ("global_base", "shadow_limit",
  * "clock_ghz", "serialised"...); @p value in the grammar of
- * iommusim/units.h: a count for cycles and shadow_limit, a real for
+ * iommusim/units.h: a count for cycles and shadow_limit, a count up to
+ * IOMMUSIM_HZ_MAX for hz, submitting, floating or directed for irq, a real for
  * clock_ghz (IOMMUSIM_SIM_CLOCK_GHZ_MIN to _MAX, what the engine takes) and
  * bounce_per_byte, a boolean for tlb_refresh and serialised.
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (nothing changed)
  */
 IOMMUSIM_API int iommusim_profile_set(struct iommusim_profile *p, const char *key,
 				      const char *value);
+
+/**
+ * The DMA window the hypervisor advertises for a function (CLP Query PCI
+ * Function's sdma/edma), given the host's [@p start, *@p end]: with
+ * aperture_bound and a shadow_limit, QEMU cuts it to start + shadow_limit
+ * pages (df202e3ff3; only when vfio reports a limit, 8011b508cf); otherwise
+ * it is the host's. @p end is updated in place.
+ */
+IOMMUSIM_API void iommusim_profile_dma_window(const struct iommusim_profile *p, uint64_t start,
+					      uint64_t *end);
 
 /** Key @p i (0-based) in `profile show` order, or NULL past the last. */
 IOMMUSIM_API const char *iommusim_profile_key_at(size_t i);
@@ -107,8 +141,10 @@ struct iommusim_platform_stats {
 	uint64_t global; /**< ... of which covered the whole window */
 	uint64_t status16; /**< answered cc 1 / status 16 */
 	uint64_t host_maps; /**< shadow inserts (vfio maps, pins) */
-	uint64_t host_unmap_calls; /**< coalesced host unmaps */
-	uint64_t walked_slots; /**< 4 KiB slots walked */
+	uint64_t host_unmap_calls; /**< host unmap calls */
+	uint64_t steps; /**< table walks (steps of the RPCIT loop) */
+	uint64_t loads; /**< guest-table loads */
+	uint64_t lookups; /**< shadow lookups (4 KiB pages processed) */
 	uint64_t busy_cycles; /**< cycles of hypervisor work charged */
 	uint64_t shadow_entries; /**< entries shadowed now (all functions) */
 	uint64_t max_shadow_entries; /**< ... at most */

@@ -59,6 +59,9 @@ struct iommusim_job {
 	uint32_t sg_segments; /**< physically discontiguous segments per I/O (default 1) */
 	unsigned ism_dmbs; /**< ISM: DMBs registered for the whole run (default 4) */
 	uint32_t ism_dmb_size; /**< ISM: bytes per DMB (default 1 MiB) */
+	uint64_t memory; /**< guest memory in bytes (high_memory; default 16 GiB) */
+	uint32_t
+		s390_iommu_aperture; /**< the kernel's s390_iommu_aperture= factor (default 1; 0 = no limit) */
 };
 
 /** Fill @p job with the defaults above (name "job"). */
@@ -130,6 +133,9 @@ struct iommusim_run_result {
 	uint64_t max_shadow_entries;
 	uint64_t fq_max_entries, fq_max_pages; /**< queue occupancy peaks */
 	uint64_t hv_busy_ns; /**< hypervisor work */
+	uint64_t hv_steps, hv_loads,
+		hv_lookups; /**< the shadow walks: steps, table loads, lookups */
+	uint64_t hv_host_maps, hv_host_unmaps; /**< host map and unmap calls */
 	/* ISM */
 	uint64_t ism_events;
 	uint64_t ism_first_event_ns; /**< time of the first one (0 if none) */

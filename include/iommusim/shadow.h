@@ -1,27 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * A paging hypervisor's shadow of a guest's s390 translation tables
- * (COST_MODEL.md §1.1; QEMU's RPCIT emulation for vfio-pci passthrough,
- * described in our own words, and z/VM's CP by analogy, §1.2).
+ * A paging hypervisor's shadow of a guest's s390 translation tables, as
+ * QEMU's RPCIT emulation for vfio-pci passthrough keeps it
+ * (hw/s390x/s390-pci-inst.c: rpcit_service_call, s390_pci_update_iotlb;
+ * described in our own words, docs/model.md), and z/VM's CP by analogy.
  *
- * On every RPCIT the hypervisor walks the guest's tables over the range, one
- * 8-byte load per level, skipping a whole 2 GiB frame at an invalid region
- * entry and a whole 1 MiB at an invalid segment entry. Each 4 KiB result is
- * compared with the shadow (a hash keyed by IOVA): a valid entry that is new
- * or changed is inserted (one host map, pinning the page; a changed entry is
- * unmapped first), consuming one entry of a limited pool; an invalid entry
- * that is shadowed is removed, returning its entry, and its unmap is
- * coalesced with its neighbours into power-of-two aligned runs (one host
- * unmap call per run). When the pool is empty new mappings are skipped but
- * the walk goes on; if something was skipped and room appeared later in the
- * walk, the range is walked a second time; mappings still unsatisfied make
- * the RPCIT answer cc 1 with status 16 (insufficient resources).
+ * One RPCIT over [addr, addr + range) loops over the range one *step* at a
+ * time. A step walks the guest table from its root for the step's address,
+ * one 8-byte load per level, and stops at the first invalid entry: 1 load at
+ * an invalid region entry (the step covers 2 GiB), 2 at an invalid segment
+ * entry (1 MiB), 3 at a page entry (4 KiB). The next step starts that many
+ * bytes further on, from the step's own (possibly unaligned) address. Within
+ * a step the shadow IOTLB (a hash keyed by IOVA) is consulted once per 4 KiB
+ * page, so skipping a frame saves table loads but not lookups: a refresh
+ * costs lookups in proportion to the length of its range, populated or not.
+ *
+ * Per page: a valid entry that is new or changed is inserted (a host map
+ * that pins the page; a changed one is unmapped first), taking one entry of
+ * the container's pool; an invalid entry that is shadowed is removed,
+ * returning its entry. When the pool is empty, a valid page is skipped
+ * before any lookup (shadowed or not) and the rest of its step with it;
+ * invalid pages are still processed. Host unmaps are issued per removed page
+ * (QEMU before 8.0) or, with coalescing (QEMU 8.0, ef536007c3), once per
+ * naturally aligned power-of-two piece of each run of consecutive invalid
+ * page entries, shadowed or not (a valid page, an invalid segment or region
+ * entry, or the end of a pass ends a run; pages removed under an invalid
+ * segment or region entry then get no host unmap at all). With a second pass
+ * (QEMU 7.2, 4a8d21ba50), a pass that skipped something is repeated over the
+ * whole range while entries are free. The RPCIT answers cc 1 with status 16
+ * (insufficient resources) whenever a limited pool is empty at the end, even
+ * if nothing was skipped; otherwise cc 0, even if something was (QEMU 7.1).
  *
  * So lazily unmapped guest IOVAs hold pool entries until a refresh covers
- * them, and the cost of a global refresh grows with the populated part of the
- * tables, not with the number of queued IOVAs. The module only counts what it
- * does; the platform model turns the counts into cycles.
+ * them, and a global refresh costs what the length of the window, the
+ * populated tables and the runs of invalid entries make it cost. The module
+ * only counts what it does; the platform model turns the counts into cycles.
  */
 #ifndef IOMMUSIM_SHADOW_H
 #define IOMMUSIM_SHADOW_H
@@ -44,20 +58,32 @@ struct iommusim_shadow;
 /** QEMU/vfio's default dma_entry_limit. */
 #define IOMMUSIM_SHADOW_VFIO_DEFAULT_LIMIT 65535u
 
-/** What one refresh did. */
+/** Which QEMU behaviours a shadow has (the defaults: QEMU 8.0 and later). */
+struct iommusim_shadow_cfg {
+	bool no_second_pass; /**< QEMU before 7.2: a pass is never repeated */
+	bool no_coalesce; /**< QEMU before 8.0: one host unmap per removed page */
+	/** Not QEMU: nothing is looked up under an invalid region or segment
+	 *  entry; the entries shadowed there are found and dropped one by one
+	 *  (one lookup each), as a shadow kept as tables can (z/VM, assumed). */
+	bool skip_invalid_frames;
+};
+
+/** What one refresh did, over all its passes. */
 struct iommusim_shadow_result {
 	unsigned cc; /**< 0, or 1 (status 16 on exhaustion, 8 on a bad range or no IOTA) */
 	uint8_t status;
-	uint64_t loads; /**< 8-byte table loads (region, segment and page entries) */
-	uint64_t walked_slots; /**< 4 KiB slots whose PTE was read (both passes) */
-	uint64_t region_skips; /**< invalid region entries that skipped a 2 GiB frame */
-	uint64_t segment_skips; /**< invalid segment entries that skipped 1 MiB */
+	unsigned passes; /**< passes over the range (0 when refused) */
+	uint64_t steps; /**< table walks, one per step */
+	uint64_t loads; /**< 8-byte guest-table loads (1, 2 or 3 per step) */
+	uint64_t region_skips; /**< steps that stopped at an invalid region entry */
+	uint64_t segment_skips; /**< steps that stopped at an invalid segment entry */
+	uint64_t lookups; /**< shadow-IOTLB lookups, one per 4 KiB page processed */
 	uint64_t maps; /**< entries inserted (host maps, pins) */
 	uint64_t remaps; /**< ... of which replaced a changed entry (unmapped first) */
 	uint64_t unmaps; /**< stale entries removed */
-	uint64_t unmap_runs; /**< coalesced host unmap calls */
-	uint64_t skipped; /**< mappings skipped for want of entries (after both passes) */
-	bool second_pass; /**< the range was walked twice */
+	uint64_t silent_unmaps; /**< ... of which got no host unmap (coalescing, under a skip) */
+	uint64_t unmap_calls; /**< host unmap calls (per page, or per coalesced piece) */
+	uint64_t skipped; /**< valid pages skipped for want of entries, in the last pass */
 };
 
 /**
@@ -71,8 +97,12 @@ IOMMUSIM_API void iommusim_shadow_pool_destroy(struct iommusim_shadow_pool *pool
 /** Entries left in the pool (UINT64_MAX when unlimited). */
 IOMMUSIM_API uint64_t iommusim_shadow_pool_available(const struct iommusim_shadow_pool *pool);
 
-/** @return 0; -EINVAL on NULL; -ENOMEM */
+/**
+ * @param cfg the QEMU behaviours; NULL = the defaults (QEMU 8.0 and later)
+ * @return 0; -EINVAL on NULL @p pool or @p out; -ENOMEM
+ */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_shadow_create(struct iommusim_shadow_pool *pool,
+							   const struct iommusim_shadow_cfg *cfg,
 							   struct iommusim_shadow **out);
 /** Drop every entry (returning them to the pool) and free. NULL is a no-op. */
 IOMMUSIM_API void iommusim_shadow_destroy(struct iommusim_shadow *s);
@@ -80,8 +110,10 @@ IOMMUSIM_API void iommusim_shadow_destroy(struct iommusim_shadow *s);
 /**
  * Handle one RPCIT over [addr, addr + range) against the guest tables whose
  * root is at @p table_origin (an IOTA registered with pba/pal bounds):
- * fails (cc 1, status 8) when no table is given or the range is not inside
- * [pba, pal]; otherwise walks, updates the shadow and answers as described
+ * fails (cc 1, status 8) when no table is given, the range lies wholly
+ * outside [pba, pal] (QEMU refuses only that; a range that overlaps is
+ * walked whole) or reaches beyond the 4 TiB a region-third table
+ * translates; otherwise walks, updates the shadow and answers as described
  * in the file comment.
  * @return 0 (the answer is in @p res); -EINVAL on NULL or range 0; -ENOMEM
  *         if a shadow entry could not be allocated (the walk stops there,

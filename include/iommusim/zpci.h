@@ -116,6 +116,10 @@ struct iommusim_zpci_observer_ops {
 	void (*rpcit)(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r);
 };
 
+/** QEMU's default DMA window of a zPCI function (ZPCI_SDMA_ADDR, ZPCI_EDMA_ADDR). */
+#define IOMMUSIM_ZPCI_QEMU_SDMA UINT64_C(0x100000000)
+#define IOMMUSIM_ZPCI_QEMU_EDMA UINT64_C(0x1ffffffffffffff)
+
 /** A zPCI function as CLP Query PCI Function (Group) describes it. */
 struct iommusim_zpci_fn_cfg {
 	const char *name; /**< e.g. "0001:00:00.0" (copied); NULL = derived from fid */

@@ -24,7 +24,6 @@
 #include "hw/zpci_int.h"
 
 #define SZ_4G (UINT64_C(1) << 32)
-#define QEMU_EDMA UINT64_C(0x1ffffffffffffff) /* ZPCI_EDMA_ADDR (§3.3) */
 #define RPCIT_BUSY_DELAY_NS (IOMMUSIM_ZPCI_INSN_BUSY_DELAY_US * UINT64_C(1000))
 #define MPCIFC_BUSY_DELAY_NS UINT64_C(1000000) /* msleep(1) */
 #define ISM_PAL_EXTRA UINT64_C(4096)
@@ -93,7 +92,7 @@ iommusim_zpci_fn_create(const struct iommusim_zpci_fn_cfg *cfg, struct iommusim_
 		return -EINVAL;
 	/* CLP defaults: QEMU's sdma/edma (§3.3), a 64-bit mask */
 	start = cfg->start_dma ? cfg->start_dma : SZ_4G;
-	end = cfg->end_dma ? cfg->end_dma : QEMU_EDMA;
+	end = cfg->end_dma ? cfg->end_dma : IOMMUSIM_ZPCI_QEMU_EDMA;
 	if (start > end)
 		return -EINVAL;
 	fn = ims_zalloc(sizeof(*fn));

@@ -4,45 +4,38 @@
  * by RPCIT (COST_MODEL.md §1.1), with the shared entry pool of a vfio
  * container (dma_entry_limit) and the status-16 answer on exhaustion.
  *
- * Data structure. QEMU keeps its shadow IOTLB in a hash keyed by IOVA; here
- * it is an ordered red-black tree (libbsd's tree.h), which gives the same
- * observable behaviour and suits the walk better:
- *  - the walk visits pages in ascending IOVA order, so it carries a cursor
- *    to the next shadowed page: whether a page is shadowed is one comparison,
- *    with no lookup per PTE, valid or invalid (a hash needs one per valid PTE
- *    and a second structure to avoid one per invalid PTE);
+ * Data structure. QEMU keeps its shadow IOTLB in a GLib hash keyed by IOVA
+ * (s390_pci_get_iommu: g_int64_hash); here it is an ordered red-black tree
+ * (libbsd's tree.h), which gives the same observable behaviour and lets the
+ * simulator skip work QEMU does not skip, while still counting it:
+ *  - QEMU looks every page of a step up, even under an invalid region entry
+ *    (524,288 lookups for 2 GiB). We count those lookups, but find the
+ *    shadowed pages of the span by walking the tree from a cursor, so a
+ *    global refresh of a 16 GiB window costs the simulator the populated
+ *    pages, not 4 M hash probes. The platform charges the lookups.
  *  - refreshes of one shadow are serialised by contract (the hypervisor
- *    handles one RPCIT at a time), so a lock-free table (cds_lfht) would buy
- *    nothing; lookups from other threads take the shadow's mutex, and removed
- *    nodes can be freed at once instead of after an RCU grace period;
- *  - liburcu-cds is not among the library's link dependencies.
+ *    handles one RPCIT at a time), so a lock-free table would buy nothing;
+ *    lookups from other threads take the shadow's mutex.
  * Only the pool is shared between threads, and it is a single atomic counter.
  *
- * Modelling choices (not fixed by any source):
- *  - The walker keeps the region and segment entry it is in: each entry it
- *    visits is loaded once (one RTE per 2 GiB frame, one STE per 1 MiB, one
- *    PTE per 4 KiB slot of a valid segment), not re-walked from the root for
- *    every page. A skipped region or segment entry was itself loaded; the
- *    pages under it were not.
- *  - Shadowed pages under an invalid region or segment entry are not visited
- *    and so stay shadowed (Linux never frees its tables while in use, so this
- *    does not arise with a guest that follows the kernel).
- *  - A changed entry (other frame or protection) is replaced in place: its
- *    entry goes back to the pool and is taken again at once, so the counter
- *    never moves and a remap succeeds even on an exhausted pool (another
- *    shadow cannot steal the entry in between). It counts as a map and a remap
- *    (so its host unmap shows in `remaps`), not as a stale unmap or an unmap
- *    run, and it interrupts a run of stale pages.
- *  - Stale pages are coalesced per pass: a run is a maximal sequence of
- *    consecutively visited pages that were dropped; a page that is not dropped
- *    or a skipped region/segment closes it.
- *  - The second pass applies the same rules to the whole range. Mappings made
- *    by the first pass are then unchanged, so it retries what was skipped, and
- *    it can skip again when the room found is smaller than what was skipped or
- *    another shadow of the pool took it meanwhile. There is no third pass:
- *    `skipped` is what the last pass could not map.
- *  - A range reaching beyond 4 TiB, which a region-third table cannot
- *    translate, is answered like one outside [pba, pal]: cc 1, status 8.
+ * What QEMU does that is kept (read in hw/s390x/s390-pci-inst.c, current
+ * master and the history of 4a8d21ba50 and ef536007c3; docs/model.md):
+ *  - every step walks from the root (no walk cache) and advances by the
+ *    frame size where its walk stopped, from its own address;
+ *  - the empty-pool check comes before the lookup, so with no entry left a
+ *    valid page is skipped even when it is shadowed and unchanged;
+ *  - a changed entry takes a new pool entry without returning the old one
+ *    (QEMU's counter drifts down by one per remap; rare with Linux, which
+ *    reuses an IOVA only after a global flush has removed the old entry);
+ *  - status 16 whenever a limited pool is empty at the end.
+ * What is not modelled, each unreachable by a Linux guest (whose RPCITs start
+ * on a page boundary and whose tables only ever hold valid or invalid
+ * entries): a range that starts inside a page is walked from its page (QEMU
+ * would process the page after it twice), an all-zero table
+ * entry (QEMU reports an error; Linux writes the invalid bits), 1 MiB
+ * frame-format segments (Linux never sets FC), and the drift of QEMU's
+ * counter when an IOAT is deregistered (QEMU empties its table without
+ * returning entries; here destroying a shadow returns them).
  */
 #include "config.h"
 
@@ -164,7 +157,8 @@ pool_has_room(const struct iommusim_shadow_pool *pool)
 /* ---- shadows ----------------------------------------------------------- */
 
 int
-iommusim_shadow_create(struct iommusim_shadow_pool *pool, struct iommusim_shadow **out)
+iommusim_shadow_create(struct iommusim_shadow_pool *pool, const struct iommusim_shadow_cfg *cfg,
+		       struct iommusim_shadow **out)
 {
 	struct iommusim_shadow *s;
 
@@ -178,6 +172,8 @@ iommusim_shadow_create(struct iommusim_shadow_pool *pool, struct iommusim_shadow
 		return -ENOMEM;
 	}
 	s->pool = pool;
+	if (cfg)
+		s->cfg = *cfg;
 	RB_INIT(&s->tree);
 	atomic_init(&s->nentries, 0);
 	*out = s;
@@ -261,79 +257,140 @@ ims_shadow_unmap_chunks(uint64_t pfn, uint64_t npages)
 	return chunks;
 }
 
-/* State of one pass over the range. */
+/* State of one refresh. */
 struct walk {
 	struct iommusim_shadow *s;
 	struct iommusim_shadow_result *res;
 	struct ims_shadow_node *cur; /* first node at or after the page being visited */
-	uint64_t run_pfn, run_len; /* the open run of stale pages (run_len 0: none) */
-	uint64_t skipped; /* new mappings this pass could not make */
+	uint64_t run_pfn, run_len; /* the open run of invalid PTEs (run_len 0: none) */
+	bool again; /* this pass skipped a valid page for want of entries */
 };
 
+/* The budget QEMU checks before each page: a limited pool's free entries. */
+static bool
+budget_left(const struct walk *w)
+{
+	return pool_has_room(w->s->pool);
+}
+
+/* Issue the open run's host unmaps (s390_pci_batch_unmap). */
 static void
-run_close(struct walk *w)
+run_flush(struct walk *w)
 {
 	if (w->run_len) {
-		w->res->unmap_runs += ims_shadow_unmap_chunks(w->run_pfn, w->run_len);
+		w->res->unmap_calls += ims_shadow_unmap_chunks(w->run_pfn, w->run_len);
 		w->run_len = 0;
 	}
 }
 
-static void
-run_extend(struct walk *w, uint64_t iova)
+/* The cursor to the first node at or after @iova. */
+static struct ims_shadow_node *
+seek(struct walk *w, uint64_t iova)
 {
-	uint64_t pfn = iova >> IOMMUSIM_PAGE_SHIFT;
-
-	if (w->run_len && w->run_pfn + w->run_len == pfn) {
-		w->run_len++;
-		return;
-	}
-	run_close(w);
-	w->run_pfn = pfn;
-	w->run_len = 1;
+	while (w->cur && w->cur->iova < iova)
+		w->cur = RB_NEXT(ims_shadow_tree, &w->s->tree, w->cur);
+	return w->cur;
 }
 
-/* Compare one visited PTE with the shadow and act. @return 0; -ENOMEM */
+/* How a dropped page's host mapping goes. */
+enum drop_unmap {
+	UNMAP_NOW, /* one host unmap for the page (QEMU before 8.0) */
+	UNMAP_IN_RUN, /* the open run's pieces unmap it (8.0, at an invalid PTE) */
+	UNMAP_NEVER, /* none (8.0, under an invalid region or segment entry) */
+};
+
+/* Drop shadowed page @n (the cursor's node): its entry goes back to the pool. */
+static void
+drop(struct walk *w, struct ims_shadow_node *n, enum drop_unmap how)
+{
+	struct iommusim_shadow *s = w->s;
+
+	w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
+	RB_REMOVE(ims_shadow_tree, &s->tree, n);
+	ims_free(n);
+	atomic_fetch_sub_explicit(&s->nentries, 1, memory_order_relaxed);
+	pool_put(s->pool, 1);
+	w->res->unmaps++;
+	if (how == UNMAP_NOW)
+		w->res->unmap_calls++;
+	else if (how == UNMAP_NEVER)
+		w->res->silent_unmaps++;
+}
+
+/*
+ * A step that stopped at an invalid region or segment entry: every page of
+ * [first, end) is an unmap, looked up and dropped if shadowed. Before
+ * coalescing each drop is one host unmap; with it, none (such pages never
+ * join a run).
+ */
+static void
+step_invalid_frame(struct walk *w, uint64_t first, uint64_t end)
+{
+	struct ims_shadow_node *n;
+
+	if (!w->s->cfg.skip_invalid_frames)
+		w->res->lookups += (end - first) / PG;
+	while ((n = seek(w, first)) && n->iova < end) {
+		w->res->lookups += w->s->cfg.skip_invalid_frames;
+		drop(w, n, w->s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_NEVER);
+	}
+}
+
+/* A step that reached page entry @pte of page @iova. @return 0; -ENOMEM */
 static int
-visit_page(struct walk *w, uint64_t iova, uint64_t pte)
+step_page(struct walk *w, uint64_t iova, uint64_t pte)
 {
 	struct iommusim_shadow *s = w->s;
 	struct ims_shadow_node *n, *dup;
+	bool valid = iommusim_zpci_pte_is_valid(pte);
 
-	/* Nodes below iova lie under skipped region or segment entries. */
-	while (w->cur && w->cur->iova < iova)
-		w->cur = RB_NEXT(ims_shadow_tree, &s->tree, w->cur);
-	n = w->cur && w->cur->iova == iova ? w->cur : NULL;
-
-	if (!iommusim_zpci_pte_is_valid(pte)) {
-		if (!n) {
-			run_close(w);
-			return 0;
+	/* The coalescing state moves before the page is looked at. */
+	if (!s->cfg.no_coalesce) {
+		if (valid) {
+			run_flush(w);
+		} else if (w->run_len) {
+			w->run_len++;
+		} else {
+			w->run_pfn = iova >> IOMMUSIM_PAGE_SHIFT;
+			w->run_len = 1;
 		}
-		/* Stale: drop it, return its entry, queue its unmap. */
-		w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
-		RB_REMOVE(ims_shadow_tree, &s->tree, n);
-		ims_free(n);
-		atomic_fetch_sub_explicit(&s->nentries, 1, memory_order_relaxed);
-		pool_put(s->pool, 1);
-		w->res->unmaps++;
-		run_extend(w, iova);
+	}
+	if (valid && !budget_left(w)) {
+		/* No entry left: skipped before any lookup, shadowed or not. */
+		w->again = true;
+		w->res->skipped++;
 		return 0;
 	}
-
-	run_close(w);
+	w->res->lookups++;
+	n = seek(w, iova);
+	if (n && n->iova != iova)
+		n = NULL;
+	if (!valid) {
+		if (n)
+			drop(w, n, s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_IN_RUN);
+		return 0;
+	}
 	if (n) {
 		w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
-		if (n->val != (pte & PTE_KEEP)) {
-			/* Changed: unmapped and mapped again with the same entry. */
-			n->val = pte & PTE_KEEP;
-			w->res->remaps++;
-			w->res->maps++;
+		if (n->val == (pte & PTE_KEEP))
+			return 0;
+		/* Changed: a host unmap, then a map that takes a new entry; the
+		 * old one is not given back (QEMU's counter drifts). */
+		if (!pool_take(s->pool)) {
+			w->again = true;
+			w->res->skipped++;
+			return 0;
 		}
+		n->val = pte & PTE_KEEP;
+		w->res->unmap_calls++;
+		w->res->remaps++;
+		w->res->maps++;
 		return 0;
 	}
 	if (!pool_take(s->pool)) {
-		w->skipped++;
+		/* Another shadow of the pool took the last entry meanwhile. */
+		w->again = true;
+		w->res->skipped++;
 		return 0;
 	}
 	n = ims_zalloc(sizeof(*n));
@@ -352,59 +409,58 @@ visit_page(struct walk *w, uint64_t iova, uint64_t pte)
 }
 
 /*
- * One pass over the pages [first, last] (page addresses, last < 4 TiB) of the
- * tables rooted at @rto. @return 0; -ENOMEM (the shadow stays consistent).
+ * One pass over [start, end) (end exclusive, at most 4 TiB) of the tables
+ * rooted at @rto, step by step. @return 0; -ENOMEM (the shadow stays
+ * consistent).
  */
 static int
-walk_pass(struct walk *w, uint64_t rto, uint64_t first, uint64_t last)
+walk_pass(struct walk *w, uint64_t rto, uint64_t start, uint64_t end)
 {
 	struct iommusim_shadow_result *res = w->res;
-	struct ims_shadow_node key = { .iova = first };
-	uint64_t iova = first;
+	struct ims_shadow_node key = { .iova = start & PAGE_MASK };
 	int ret = 0;
 
 	w->cur = RB_NFIND(ims_shadow_tree, &w->s->tree, &key);
 	w->run_len = 0;
-	w->skipped = 0;
+	w->again = false;
+	res->passes++;
 	/* The tables are read as a device would, inside a read-side section. */
 	ims_rcu_read_lock();
-	while (iova <= last) {
-		uint64_t region_end = (iova | (REGION_SIZE - 1)) + 1;
-		uint64_t sto = iommusim_zpci_rte_sto(
-			iommusim_zpci_entry_load(rto, iommusim_zpci_rtx(iova)));
+	while (start < end) {
+		uint64_t page = start & PAGE_MASK, sto, pto, len, stop;
 
+		res->steps++;
 		res->loads++;
-		if (!sto) {
-			res->region_skips++;
-			run_close(w);
-			iova = region_end;
-			continue;
-		}
-		while (iova <= last && iova < region_end) {
-			uint64_t seg_end = (iova | (SEG_SIZE - 1)) + 1;
-			uint64_t pto = iommusim_zpci_ste_pto(
-				iommusim_zpci_entry_load(sto, iommusim_zpci_sx(iova)));
-
+		sto = iommusim_zpci_rte_sto(
+			iommusim_zpci_entry_load(rto, iommusim_zpci_rtx(start)));
+		if (sto) {
 			res->loads++;
-			if (!pto) {
-				res->segment_skips++;
-				run_close(w);
-				iova = seg_end;
-				continue;
-			}
-			for (; iova <= last && iova < seg_end; iova += PG) {
-				uint64_t pte =
-					iommusim_zpci_entry_load(pto, iommusim_zpci_px(iova));
-
+			pto = iommusim_zpci_ste_pto(
+				iommusim_zpci_entry_load(sto, iommusim_zpci_sx(start)));
+			if (pto) {
 				res->loads++;
-				res->walked_slots++;
-				ret = visit_page(w, iova, pte);
+				ret = step_page(
+					w, page,
+					iommusim_zpci_entry_load(pto, iommusim_zpci_px(start)));
 				if (ret < 0)
 					goto out;
+				start = ims_add_sat(start, PG);
+				continue;
 			}
+			res->segment_skips++;
+			len = SEG_SIZE;
+		} else {
+			res->region_skips++;
+			len = REGION_SIZE;
 		}
+		/* An invalid segment or region entry ends any run first, then
+		 * the step covers the pages from its own page up to start + len. */
+		run_flush(w);
+		stop = IMS_MIN(ims_add_sat(start, len), end);
+		step_invalid_frame(w, page, ((stop - 1) & PAGE_MASK) + PG);
+		start = stop;
 	}
-	run_close(w);
+	run_flush(w);
 out:
 	ims_rcu_read_unlock();
 	return ret;
@@ -417,34 +473,35 @@ iommusim_shadow_refresh(struct iommusim_shadow *s, uint64_t table_origin, uint64
 {
 	struct iommusim_shadow_result r = { 0 };
 	struct walk w = { .s = s, .res = &r };
-	uint64_t last, first_pg, last_pg;
+	uint64_t last, end;
 	int ret;
 
 	if (!s || !res || !range)
 		return -EINVAL;
 	last = addr + (range - 1);
-	if (!table_origin || last < addr || addr < pba || last > pal ||
-	    last >= IOMMUSIM_ZPCI_TABLE_SIZE_RT) {
+	/* QEMU refuses a range only when it lies wholly outside [pba, pal],
+	 * comparing its exclusive end with pba: a range ending just below pba
+	 * is still walked. */
+	if (!table_origin || last < addr || last >= IOMMUSIM_ZPCI_TABLE_SIZE_RT || last + 1 < pba ||
+	    addr > pal) {
 		r.cc = IOMMUSIM_ZPCI_CC_ERR;
 		r.status = IOMMUSIM_ZPCI_ST_FUNC_IN_ERR;
 		*res = r;
 		return 0;
 	}
-	first_pg = addr & PAGE_MASK;
-	last_pg = last & PAGE_MASK;
+	end = last + 1;
 
 	pthread_mutex_lock(&s->lock);
-	ret = walk_pass(&w, table_origin, first_pg, last_pg);
-	if (ret == 0 && w.skipped && pool_has_room(s->pool)) {
-		r.second_pass = true;
-		ret = walk_pass(&w, table_origin, first_pg, last_pg);
-	}
+	do {
+		r.skipped = 0;
+		ret = walk_pass(&w, table_origin, addr & PAGE_MASK, end);
+	} while (ret == 0 && w.again && !s->cfg.no_second_pass && budget_left(&w));
 	pthread_mutex_unlock(&s->lock);
 	if (ret < 0)
 		return ret;
 
-	r.skipped = w.skipped;
-	if (r.skipped) {
+	/* Status 16 whenever a limited pool is empty at the end. */
+	if (s->pool->limit && !budget_left(&w)) {
 		r.cc = IOMMUSIM_ZPCI_CC_ERR;
 		r.status = IOMMUSIM_ZPCI_ST_INSUF_RES;
 	}

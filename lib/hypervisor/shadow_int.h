@@ -34,6 +34,7 @@ RB_HEAD(ims_shadow_tree, ims_shadow_node);
 
 struct iommusim_shadow {
 	struct iommusim_shadow_pool *pool; /* borrowed */
+	struct iommusim_shadow_cfg cfg; /* which QEMU */
 	pthread_mutex_t lock; /* the tree; held by a refresh and by lookups */
 	struct ims_shadow_tree tree; /* ordered by iova */
 	_Atomic uint64_t nentries; /* nodes in the tree, readable without the lock */
@@ -47,8 +48,9 @@ struct iommusim_shadow {
 int ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t *frame_out,
 			    bool *prot_out);
 
-/* Split @npages stale pages from @pfn into naturally aligned power-of-two
- * chunks, largest first from the run's start; @return the number of chunks. */
+/* Split a run of @npages pages from @pfn into the pieces QEMU unmaps it in:
+ * from the low end, each the smaller of the start's natural alignment and
+ * the largest power of two that fits what remains. @return the pieces. */
 uint64_t ims_shadow_unmap_chunks(uint64_t pfn, uint64_t npages);
 
 #endif /* IMS_SHADOW_INT_H */

@@ -41,6 +41,7 @@
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
+#define TIB (UINT64_C(1) << 40)
 #define NS_PER_US IOMMUSIM_NS_PER_US
 #define NS_PER_MS IOMMUSIM_NS_PER_MS
 #define NS_PER_S IOMMUSIM_NS_PER_S
@@ -175,6 +176,8 @@ enum jid {
 	J_SG_SEGMENTS,
 	J_ISM_DMBS,
 	J_ISM_DMB_SIZE,
+	J_MEMORY,
+	J_APERTURE,
 };
 
 /* Every number is read by iommusim/units.h, the grammar of docs/cli.md. */
@@ -244,6 +247,10 @@ static const struct jkey {
 	{ "ism_dmbs", J_ISM_DMBS, V_COUNT, 1, 0, 64, "a number from 0 to 64", NULL },
 	{ "ism_dmb_size", J_ISM_DMB_SIZE, V_SIZE, 1, 1, 128 * MIB, "a size from 1 to 128m: 64k, 1m",
 	  NULL },
+	{ "memory", J_MEMORY, V_SIZE, 1, 64 * MIB, 4 * TIB, "a size from 64m to 4t: 16g, 2g",
+	  NULL },
+	{ "s390_iommu_aperture", J_APERTURE, V_COUNT, 1, 0, 1024,
+	  "a factor of memory from 0 (no limit) to 1024", NULL },
 };
 
 static void
@@ -302,6 +309,12 @@ store(struct iommusim_job *job, enum jid id, uint64_t v)
 	case J_ISM_DMB_SIZE:
 		job->ism_dmb_size = (uint32_t)v;
 		break;
+	case J_MEMORY:
+		job->memory = v;
+		break;
+	case J_APERTURE:
+		job->s390_iommu_aperture = (uint32_t)v;
+		break;
 	}
 }
 
@@ -329,6 +342,8 @@ iommusim_job_defaults(struct iommusim_job *job)
 	job->sg_segments = 1;
 	job->ism_dmbs = 4;
 	job->ism_dmb_size = (uint32_t)MIB;
+	job->memory = 16 * GIB;
+	job->s390_iommu_aperture = 1; /* §3.3: s390_iommu_aperture_factor's default */
 }
 
 int

@@ -36,8 +36,6 @@
 #include "base/util_int.h"
 
 #define PG UINT64_C(4096)
-/* The guest's memory: the aperture, and where buffers come from. */
-#define MEMORY (UINT64_C(16) << 30)
 /* net: pages in each job's rx/tx buffer ring. */
 #define NET_RING_PAGES UINT64_C(1024)
 /* A failed map is retried after this long (the driver would requeue). */
@@ -86,7 +84,9 @@ struct run {
 	struct iommusim_legacy_dma *legacy;
 	struct iommusim_ism *ism;
 	struct iommusim_dma dma;
-	struct iommusim_server *device;
+	struct iommusim_server *device; /* command slots: the latency */
+	struct iommusim_server *link; /* the device's bandwidth, shared by its slots */
+	struct iommusim_rng irq_rng; /* floating interrupts */
 	struct job_state *jobs;
 	struct io *ios;
 	struct iommusim_hist *latency;
@@ -246,6 +246,7 @@ static const struct iommusim_iova_timer_ops depot_timer_ops = { .schedule = depo
 /* ---- the workload --------------------------------------------------------- */
 
 static void io_complete(struct iommusim_sim *sim, void *priv);
+static void io_transfer(struct iommusim_sim *sim, void *priv);
 static void io_submit_event(struct iommusim_sim *sim, void *priv);
 
 static bool
@@ -270,14 +271,15 @@ is_read(struct run *r, struct job_state *js)
 static uint64_t
 buffer_phys(struct run *r, struct job_state *js, uint64_t len)
 {
-	uint64_t pages = MEMORY / PG - 1 - (len + PG - 1) / PG;
+	uint64_t pages = r->job->memory / PG - 1 - (len + PG - 1) / PG;
 	bool random = r->job->rw == IOMMUSIM_RW_RANDREAD || r->job->rw == IOMMUSIM_RW_RANDWRITE ||
 		      r->job->rw == IOMMUSIM_RW_RANDRW;
 
 	/* net: packets come from a ring of recycled pages (a page pool). */
 	if (r->job->workload == IOMMUSIM_WL_NET) {
 		js->seq = (js->seq + 1) % NET_RING_PAGES;
-		return (MEMORY / 4) + ((uint64_t)(js - r->jobs) * NET_RING_PAGES + js->seq) * PG;
+		return (r->job->memory / 4) +
+		       ((uint64_t)(js - r->jobs) * NET_RING_PAGES + js->seq) * PG;
 	}
 	if (random)
 		return iommusim_rng_below(&js->rng, pages) * PG;
@@ -362,14 +364,41 @@ io_start(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *
 		return;
 	}
 	t = iommusim_sim_cpu_time(r->sim, cpu);
-	/* ISM: the DMB stays in use for the device's latency. */
-	service = cyc(r, r->job->dev_latency_ns) +
-		  cyc(r, r->job->dev_bandwidth ?
-				 r->job->bs * UINT64_C(1000000000) / r->job->dev_bandwidth :
-				 0);
+	/* The command's latency in one of the device's slots (ISM: the DMB
+	 * stays in use that long), then its data over the device's one link,
+	 * whose bandwidth all slots share. */
+	service = cyc(r, r->job->dev_latency_ns);
 	finish = iommusim_server_serve(r->device, t, service);
 	js->bytes += r->job->bs;
-	(void)iommusim_sim_schedule(r->sim, finish, io_complete, io, NULL);
+	(void)iommusim_sim_schedule(r->sim, finish, r->link ? io_transfer : io_complete, io, NULL);
+}
+
+/* The data of an I/O crosses the link (bs / dev_bandwidth), in arrival order. */
+static void
+io_transfer(struct iommusim_sim *sim, void *priv)
+{
+	struct io *io = priv;
+	struct run *r = io->r;
+	/* bs <= 1 GiB, so bs * 10^9 fits 64 bits. */
+	uint64_t xfer = cyc(r, (uint64_t)r->job->bs * UINT64_C(1000000000) / r->job->dev_bandwidth);
+
+	(void)iommusim_sim_schedule(sim,
+				    iommusim_server_serve(r->link, iommusim_sim_now(sim), xfer),
+				    io_complete, io, NULL);
+}
+
+/* Which CPU takes the completion interrupt of an I/O of @job. */
+static unsigned
+irq_cpu(struct run *r, unsigned job)
+{
+	switch (r->profile.irq) {
+	case IOMMUSIM_IRQ_FLOATING:
+		return (unsigned)iommusim_rng_below(&r->irq_rng, r->ncpus);
+	case IOMMUSIM_IRQ_DIRECTED:
+		return (unsigned)(r->profile.irq_cpu % r->ncpus);
+	default:
+		return job % r->ncpus;
+	}
 }
 
 static bool
@@ -404,7 +433,7 @@ io_complete(struct iommusim_sim *sim, void *priv)
 {
 	struct io *io = priv;
 	struct run *r = io->r;
-	unsigned cpu = io->job % r->ncpus;
+	unsigned cpu = irq_cpu(r, io->job);
 	struct iommusim_ctx ctx;
 	uint64_t t;
 
@@ -420,8 +449,14 @@ io_complete(struct iommusim_sim *sim, void *priv)
 		r->bytes += r->job->bs;
 		iommusim_hist_record(r->latency, ns(r, t) - io->submit_ns);
 	}
-	if (job_continues(r, &r->jobs[io->job], t))
-		io_start(r, io, cpu, &ctx);
+	/* The job goes on: on this CPU when it is the job's, else the
+	 * interrupt wakes the job on its own CPU for the next submission. */
+	if (job_continues(r, &r->jobs[io->job], t)) {
+		if (cpu == io->job % r->ncpus)
+			io_start(r, io, cpu, &ctx);
+		else
+			(void)iommusim_sim_schedule(sim, t, io_submit_event, io, NULL);
+	}
 	iommusim_sim_cpu_end(sim, cpu);
 }
 
@@ -447,6 +482,8 @@ setup_stack(struct run *r, char *err, size_t err_len)
 	const bool ism = r->job->workload == IOMMUSIM_WL_ISM;
 	struct iommusim_zpci_fn_cfg fcfg = {
 		.fid = 1,
+		.start_dma = IOMMUSIM_ZPCI_QEMU_SDMA,
+		.end_dma = IOMMUSIM_ZPCI_QEMU_EDMA,
 		.pft = ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0,
 		.tlb_refresh = r->profile.tlb_refresh,
 		.platform = &iommusim_platform_zpci_ops,
@@ -454,11 +491,15 @@ setup_stack(struct run *r, char *err, size_t err_len)
 	enum iommusim_policy_kind k = r->policy.kind;
 	int ret;
 
+	/* The window the hypervisor advertises (QEMU may bound it). */
+	iommusim_profile_dma_window(&r->profile, fcfg.start_dma, &fcfg.end_dma);
 	ret = iommusim_sim_create(&scfg, &r->sim);
 	if (!ret)
 		ret = iommusim_platform_create(&r->profile, r->sim, &r->pl);
 	if (!ret)
 		ret = iommusim_server_create(r->sim, "device", r->job->dev_slots, &r->device);
+	if (!ret && r->job->dev_bandwidth)
+		ret = iommusim_server_create(r->sim, "link", 1, &r->link);
 	if (!ret) {
 		fcfg.platform_priv = r->pl;
 		ret = iommusim_zpci_fn_create(&fcfg, &r->fn);
@@ -466,21 +507,29 @@ setup_stack(struct run *r, char *err, size_t err_len)
 	if (ret)
 		return ret;
 	if (k == IOMMUSIM_POLICY_LEGACY || k == IOMMUSIM_POLICY_LEGACY_STRICT) {
-		struct iommusim_legacy_dma_cfg lcfg = { .strict =
-								k == IOMMUSIM_POLICY_LEGACY_STRICT,
-							.aperture = MEMORY };
+		struct iommusim_legacy_dma_cfg lcfg = {
+			.strict = k == IOMMUSIM_POLICY_LEGACY_STRICT,
+			.aperture = iommusim_s390_iommu_aperture(r->job->memory,
+								 r->job->s390_iommu_aperture)
+		};
 
 		ret = iommusim_legacy_dma_create(r->fn, &lcfg, NULL, &r->legacy, &r->dma);
 		r->lazy = false;
 	} else {
 		struct iommusim_iommu_policy pol = { 0 };
-		struct iommusim_s390_iommu_cfg icfg = { .memory_bytes = MEMORY };
+		struct iommusim_s390_iommu_cfg icfg = {
+			.memory_bytes = r->job->memory,
+			.aperture_factor = r->job->s390_iommu_aperture,
+			.aperture_factor_set = true,
+		};
 		struct iommusim_device_cfg dcfg = { .name = "0000:00:00.0", .is_pci = true };
 		struct iommusim_domain_decision dd;
 		struct iommusim_dma_iommu_cfg dcf = {
 			.ncpus = r->ncpus,
 			.fq_size = r->policy.fq_size,
 			.fq_timeout_ms = r->policy.fq_timeout_ms,
+			.hz = (unsigned)r->profile.hz,
+			.timeline = true, /* flushes take the time the platform charges */
 			.fq_timer = &fq_timer_ops,
 			.fq_timer_priv = r,
 			.iova_timer = &depot_timer_ops,
@@ -549,7 +598,7 @@ setup_dmbs(struct run *r)
 		return -EINVAL;
 	for (i = 0; i < n && !ret; i++) {
 		ret = iommusim_dma_map_page(
-			&r->dma, (MEMORY / 2) + (uint64_t)i * r->job->ism_dmb_size,
+			&r->dma, (r->job->memory / 2) + (uint64_t)i * r->job->ism_dmb_size,
 			r->job->ism_dmb_size, IOMMUSIM_DMA_BIDIRECTIONAL, 0, &ctx, &r->dmb_dma[i]);
 		if (!ret)
 			ret = iommusim_ism_dmb_register(r->ism, r->dmb_dma[i], r->job->ism_dmb_size,
@@ -651,6 +700,11 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	out->status16 = ps.status16;
 	out->max_shadow_entries = ps.max_shadow_entries;
 	out->hv_busy_ns = ns(r, ps.busy_cycles);
+	out->hv_steps = ps.steps;
+	out->hv_loads = ps.loads;
+	out->hv_lookups = ps.lookups;
+	out->hv_host_maps = ps.host_maps;
+	out->hv_host_unmaps = ps.host_unmap_calls;
 	if (r->ism) {
 		struct iommusim_ism_stats is;
 		struct iommusim_ism_event ev;
@@ -687,6 +741,25 @@ check_job(const struct iommusim_job *job, char *err, size_t err_len)
 		errf(err, err_len, "numjobs x iodepth is too large (at most 4M I/Os in flight)");
 		return -EINVAL;
 	}
+	/* Buffers: random pages of all of memory; net's page rings from a
+	 * quarter of it, ISM's DMBs from the half (buffer_phys, setup_dmbs). */
+	if (job->memory < 64 * (UINT64_C(1) << 20) || job->memory % PG ||
+	    job->bs > job->memory / 4) {
+		errf(err, err_len, "memory must be a multiple of 4 KiB, at least 64m and 4 x bs");
+		return -EINVAL;
+	}
+	if (job->workload == IOMMUSIM_WL_NET &&
+	    (uint64_t)job->numjobs * NET_RING_PAGES * PG > job->memory / 4) {
+		errf(err, err_len, "memory too small for %u jobs' page rings (%llu bytes each)",
+		     job->numjobs, (unsigned long long)(NET_RING_PAGES * PG));
+		return -EINVAL;
+	}
+	if (job->workload == IOMMUSIM_WL_ISM &&
+	    (uint64_t)job->ism_dmbs * job->ism_dmb_size > job->memory / 2) {
+		errf(err, err_len, "memory too small for %u DMBs of %u bytes", job->ism_dmbs,
+		     job->ism_dmb_size);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -713,7 +786,10 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	r.policy = *policy;
 	r.ncpus = job->cpus ? job->cpus : job->numjobs;
 	r.progress = progress && progress->report ? progress : NULL;
+	/* Floating interrupts: a stream of their own, after the jobs'. */
 	ret = setup_stack(&r, err, err_len);
+	if (!ret)
+		iommusim_sim_rng(r.sim, job->numjobs, &r.irq_rng);
 	if (!ret)
 		ret = iommusim_hist_create(0, &r.latency);
 	if (ret)

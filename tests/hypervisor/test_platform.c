@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of the platform profiles and models: profiles as data, and each
- * mechanism in isolation (COST_MODEL.md §1-§3): the shadow's entry limit,
- * global-refresh cost from the populated tables, serialisation.
+ * mechanism in isolation (docs/model.md): the advertised window, the
+ * shadow's entry limit and QEMU's status-16 rule, the global refresh's cost
+ * from the window's length and the populated tables, unmap coalescing,
+ * serialisation.
  */
 #include "config.h"
 
@@ -113,30 +115,81 @@ profile(const char *name)
 static void
 test_platform_builtin_profiles(void **state)
 {
-	static const char *const names[] = { "lpar", "zvm", "kvm", "x86-vtd", "x86-virtio" };
+	static const char *const names[] = { "lpar",	    "zvm",     "kvm",
+					     "kvm-qemu7.1", "x86-vtd", "x86-virtio" };
+	const struct iommusim_profile *kvm = iommusim_profile_find("kvm"),
+				      *old = iommusim_profile_find("kvm-qemu7.1");
 	size_t i;
 
-	assert_int_equal(iommusim_profile_count(), 5);
-	for (i = 0; i < 5; i++) {
+	assert_int_equal(iommusim_profile_count(), 6);
+	for (i = 0; i < 6; i++) {
 		assert_string_equal(iommusim_profile_at(i)->name, names[i]);
 		assert_ptr_equal(iommusim_profile_find(names[i]), iommusim_profile_at(i));
 	}
-	assert_null(iommusim_profile_at(5));
+	assert_null(iommusim_profile_at(6));
 	assert_null(iommusim_profile_find("nope"));
 	assert_null(iommusim_profile_find(NULL));
-	/* COST_MODEL §1-§2: who shadows, who serialises, the vfio limit. */
+	/* Who shadows, who serialises, the vfio limit. */
 	assert_false(iommusim_profile_find("lpar")->tlb_refresh);
 	assert_false(iommusim_profile_find("lpar")->serialised);
 	assert_true(iommusim_profile_find("zvm")->tlb_refresh);
 	assert_int_equal(iommusim_profile_find("zvm")->shadow_limit, 0);
-	assert_true(iommusim_profile_find("kvm")->serialised);
-	assert_int_equal(iommusim_profile_find("kvm")->shadow_limit, 65535);
-	assert_int_equal(iommusim_profile_find("kvm")->map_sync_base, 80000);
-	assert_int_equal(iommusim_profile_find("kvm")->per_host_map, 20000);
-	assert_int_equal(iommusim_profile_find("zvm")->walk_per_slot, 500);
+	assert_true(kvm->serialised);
+	assert_int_equal(kvm->shadow_limit, 65535);
+	assert_int_equal(kvm->map_sync_base, 80000);
+	assert_int_equal(kvm->per_host_map, 20000);
 	assert_int_equal(iommusim_profile_find("lpar")->global_base, 50000);
 	assert_int_equal(iommusim_profile_find("x86-vtd")->sync_base, 2130);
 	assert_true(iommusim_profile_find("x86-vtd")->clock_ghz == 3.0);
+	/* The two QEMU generations: 8.0's bound, coalescing and second pass
+	 * (the second pass is 7.2's); 7.1 has none; the same costs. */
+	assert_true(kvm->aperture_bound && kvm->coalesce_unmaps && kvm->second_pass);
+	assert_false(old->aperture_bound || old->coalesce_unmaps || old->second_pass);
+	assert_int_equal(old->shadow_limit, kvm->shadow_limit);
+	assert_int_equal(old->walk_per_lookup, kvm->walk_per_lookup);
+	assert_int_equal(old->per_host_unmap, kvm->per_host_unmap);
+	/* s390's defconfig has HZ=100; s390 guests' interrupts float. */
+	assert_int_equal(kvm->hz, 100);
+	assert_int_equal(iommusim_profile_find("x86-vtd")->hz, 250);
+	assert_int_equal(kvm->irq, IOMMUSIM_IRQ_FLOATING);
+	assert_int_equal(iommusim_profile_find("lpar")->irq, IOMMUSIM_IRQ_SUBMITTING);
+}
+
+/* QEMU 8.0 advertises a window of at most shadow_limit pages (df202e3ff3),
+ * and only when there is a limit (8011b508cf); 7.1 the host's. */
+static void
+test_platform_dma_window_bound_to_the_vfio_limit(void **state)
+{
+	struct iommusim_profile p = profile("kvm");
+	uint64_t end = IOMMUSIM_ZPCI_QEMU_EDMA;
+
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, BASE + 65535 * PG - 1);
+	assert_int_equal(end, UINT64_C(0x10fffefff));
+	/* A host window already smaller stays. */
+	end = BASE + 100 * PG - 1;
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, BASE + 100 * PG - 1);
+	/* Exactly the limit stays too. */
+	end = BASE + 65535 * PG - 1;
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, BASE + 65535 * PG - 1);
+	/* No limit reported: no bound. */
+	assert_int_equal(iommusim_profile_set(&p, "shadow_limit", "0"), 0);
+	end = IOMMUSIM_ZPCI_QEMU_EDMA;
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, IOMMUSIM_ZPCI_QEMU_EDMA);
+	/* QEMU 7.1: the host's window. */
+	p = profile("kvm-qemu7.1");
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, IOMMUSIM_ZPCI_QEMU_EDMA);
+	/* A bound of 2^52 pages or more cannot shrink a 64-bit window. */
+	p = profile("kvm");
+	assert_int_equal(iommusim_profile_set(&p, "shadow_limit", "0x10000000000000"), 0);
+	iommusim_profile_dma_window(&p, BASE, &end);
+	assert_int_equal(end, IOMMUSIM_ZPCI_QEMU_EDMA);
+	iommusim_profile_dma_window(NULL, BASE, &end);
+	iommusim_profile_dma_window(&p, BASE, NULL);
 }
 
 static void
@@ -165,6 +218,17 @@ test_platform_profile_set_keys(void **state)
 	assert_int_equal(iommusim_profile_set(&p, "clock_ghz", "0"), -EINVAL);
 	assert_int_equal(iommusim_profile_set(&p, "clock_ghz", "nan"), -EINVAL);
 	assert_int_equal(iommusim_profile_set(&p, "serialised", "maybe"), -EINVAL);
+	/* HZ: what dma-iommu takes; irq: its three names. */
+	assert_int_equal(iommusim_profile_set(&p, "hz", "100001"), -EINVAL);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "1"), -EINVAL);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "Floating"), -EINVAL);
+	assert_int_equal(p.irq, IOMMUSIM_IRQ_FLOATING);
+	assert_int_equal(iommusim_profile_set(&p, "hz", "1000"), 0);
+	assert_int_equal(p.hz, 1000);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "directed"), 0);
+	assert_int_equal(p.irq, IOMMUSIM_IRQ_DIRECTED);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "submitting"), 0);
+	assert_int_equal(p.irq, IOMMUSIM_IRQ_SUBMITTING);
 	assert_int_equal(p.shadow_limit, 100);
 	assert_true(p.clock_ghz == 4.5);
 	{
@@ -193,9 +257,13 @@ test_platform_profile_set_keys(void **state)
 		assert_int_equal(iommusim_profile_set(&q, "bounce_per_byte", "-0.5"), -EINVAL);
 	}
 	/* every key can be set */
-	for (i = 0; iommusim_profile_key_at(i); i++)
-		assert_int_equal(iommusim_profile_set(&p, iommusim_profile_key_at(i), "1"), 0);
-	assert_int_equal(i, 20);
+	for (i = 0; iommusim_profile_key_at(i); i++) {
+		const char *k = iommusim_profile_key_at(i);
+
+		assert_int_equal(iommusim_profile_set(&p, k, strcmp(k, "irq") ? "1" : "floating"),
+				 0);
+	}
+	assert_int_equal(i, 30);
 }
 
 static void
@@ -211,7 +279,9 @@ test_platform_profile_print(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, "# profile zvm\n"));
 	assert_non_null(
-		strstr(buf, "walk_per_slot    = 500        # cycles per 4 KiB slot walked\n"));
+		strstr(buf, "walk_per_lookup  = 36         # cycles per shadow lookup (4 KiB)\n"));
+	assert_non_null(
+		strstr(buf, "irq              = floating   # submitting, floating or directed\n"));
 	assert_non_null(strstr(buf, "clock_ghz        = 5.2 "));
 	assert_non_null(strstr(buf, "serialised       = 1 "));
 	for (i = 0; iommusim_profile_key_at(i); i++)
@@ -239,7 +309,9 @@ test_platform_lpar_costs_fixed(void **state)
 	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
 	assert_int_equal(s.rpcits, 2);
 	assert_int_equal(s.global, 1);
-	assert_int_equal(s.walked_slots, 0);
+	assert_int_equal(s.steps, 0);
+	assert_int_equal(s.loads, 0);
+	assert_int_equal(s.lookups, 0);
 	assert_int_equal(iommusim_sim_cpu_stats_get(f.sim, 0, &cs), 0);
 	assert_int_equal(cs.by_cost[IOMMUSIM_COST_UNMAP_SYNC], 8000);
 	assert_int_equal(cs.by_cost[IOMMUSIM_COST_FLUSH], 50000);
@@ -257,19 +329,21 @@ test_platform_kvm_map_sync_cost_from_host_maps(void **state)
 	fix_start(&f, &p);
 	for (i = 0; i < 4; i++)
 		map(&f, BASE + i * PG, true);
-	/* exit + 4 host maps + 4 slots walked */
+	/* exit + 4 steps of 3 loads + 4 lookups + 4 inserts with their host maps */
 	assert_int_equal(refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret),
-			 80000 + 4 * 20000 + 4 * 800);
+			 p.map_sync_base + 12 * p.walk_per_load + 4 * p.walk_per_lookup +
+				 4 * (p.shadow_insert + p.per_host_map));
 	assert_int_equal(ret, 0);
-	/* the same range again: nothing new to map */
+	/* the same range again: nothing new to map, the walk is paid again */
 	assert_int_equal(refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret),
-			 80000 + 4 * 800);
+			 p.map_sync_base + 12 * p.walk_per_load + 4 * p.walk_per_lookup);
 	fix_stop(&f);
 }
 
 /*
- * COST_MODEL §3 row 7: status 16 exactly when live plus lazily unmapped but
- * unflushed pages reach the limit; the global refresh then frees enough.
+ * COST_MODEL §3 row 7 with QEMU's rule: status 16 whenever the pool is empty
+ * at the end of a refresh, i.e. as soon as live plus lazily unmapped but
+ * unflushed pages reach the limit; the global refresh then frees the stale.
  */
 static void
 test_platform_kvm_status16_when_live_plus_stale_reach_limit(void **state)
@@ -282,8 +356,8 @@ test_platform_kvm_status16_when_live_plus_stale_reach_limit(void **state)
 
 	assert_int_equal(iommusim_profile_set(&p, "shadow_limit", "8"), 0);
 	fix_start(&f, &p);
-	/* 8 pages mapped and announced: the pool is full */
-	for (i = 0; i < 8; i++) {
+	/* 5 pages mapped and announced */
+	for (i = 0; i < 5; i++) {
 		map(&f, BASE + i * PG, true);
 		(void)refresh(&f, 0, BASE + i * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 		assert_int_equal(ret, 0);
@@ -291,33 +365,59 @@ test_platform_kvm_status16_when_live_plus_stale_reach_limit(void **state)
 	/* 3 of them unmapped lazily: PTEs invalid, no refresh yet */
 	for (i = 0; i < 3; i++)
 		map(&f, BASE + i * PG, false);
-	/* a 9th mapping: live 5 + stale 3 = 8 = limit -> status 16 */
-	map(&f, BASE + 100 * PG, true);
-	(void)refresh(&f, 0, BASE + 100 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	/* two more: live 4 + stale 3 = 7 < 8 */
+	for (i = 100; i < 102; i++) {
+		map(&f, BASE + i * PG, true);
+		(void)refresh(&f, 0, BASE + i * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+		assert_int_equal(ret, 0);
+	}
+	/* a third: live 5 + stale 3 = 8 = limit -> status 16, though mapped */
+	map(&f, BASE + 102 * PG, true);
+	(void)refresh(&f, 0, BASE + 102 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 	assert_int_equal(ret, -ENOMEM);
 	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
 	assert_int_equal(s.status16, 1);
-	/* the kernel's recovery: a global refresh reclaims the stale entries
-	 * and maps the new page in the same walk */
+	assert_int_equal(s.shadow_entries, 8);
+	/* the kernel's recovery: a global refresh reclaims the 3 stale entries */
 	(void)refresh(&f, 0, BASE, WINDOW, IOMMUSIM_RPCIT_ENOMEM_RECOVERY, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
-	assert_int_equal(s.shadow_entries, 6);
+	assert_int_equal(s.shadow_entries, 5);
 	assert_int_equal(s.status16, 1);
-	/* below the limit (live 6 + stale 0 + new 1 = 7): no status 16 */
-	map(&f, BASE + 101 * PG, true);
-	(void)refresh(&f, 0, BASE + 101 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	/* below the limit again (live 6 + stale 0 = 6): no status 16 */
+	map(&f, BASE + 103 * PG, true);
+	(void)refresh(&f, 0, BASE + 103 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 	assert_int_equal(ret, 0);
+	/* live only up to the limit: the recovery frees nothing and answers
+	 * status 16 again; a mapping beyond is skipped, never shadowed */
+	map(&f, BASE + 104 * PG, true);
+	(void)refresh(&f, 0, BASE + 104 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	map(&f, BASE + 105 * PG, true);
+	(void)refresh(&f, 0, BASE + 105 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	assert_int_equal(ret, -ENOMEM);
+	map(&f, BASE + 106 * PG, true);
+	(void)refresh(&f, 0, BASE + 106 * PG, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	assert_int_equal(ret, -ENOMEM);
+	(void)refresh(&f, 0, BASE, WINDOW, IOMMUSIM_RPCIT_ENOMEM_RECOVERY, &ret);
+	assert_int_equal(ret, -ENOMEM);
+	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
+	assert_int_equal(s.shadow_entries, 8);
+	assert_int_equal(s.status16, 4);
 	fix_stop(&f);
 }
 
-/* The cost of a global refresh grows with the populated part of the tables
- * (segments walked), not with how many IOVAs are waiting for it. */
+/*
+ * A global refresh costs a lookup per 4 KiB of the window whatever is
+ * populated, plus the table loads of each step: each populated segment
+ * turns one step of 2 loads into 256 of 3 (766 loads more).
+ */
 static void
-test_platform_global_cost_grows_with_populated_segments(void **state)
+test_platform_global_cost_grows_with_window_and_populated_segments(void **state)
 {
-	const struct iommusim_profile p = profile("zvm");
+	const struct iommusim_profile p = profile("kvm-qemu7.1");
+	const uint64_t lookups = WINDOW / PG;
 	uint64_t cost[3], stale_cost;
+	struct iommusim_platform_stats s;
 	struct fix f;
 	unsigned k;
 	int ret;
@@ -331,15 +431,28 @@ test_platform_global_cost_grows_with_populated_segments(void **state)
 			map(&f, BASE + seg * MiB, true);
 			(void)refresh(&f, 0, BASE + seg * MiB, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 		}
+		assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
 		cost[k] = refresh(&f, 0, BASE, WINDOW, IOMMUSIM_RPCIT_GLOBAL_FLUSH, &ret);
 		assert_int_equal(ret, 0);
+		{
+			struct iommusim_platform_stats s2;
+			uint64_t n = UINT64_C(1) << k;
+
+			assert_int_equal(iommusim_platform_stats_get(f.pl, &s2), 0);
+			assert_int_equal(s2.lookups - s.lookups, lookups);
+			/* 7 empty 2 GiB regions (1 load), 2048 - n invalid
+			 * segments (2), 256 n pages (3) */
+			assert_int_equal(s2.loads - s.loads, 7 + 2 * (2048 - n) + 3 * 256 * n);
+			assert_int_equal(s2.steps - s.steps, 7 + (2048 - n) + 256 * n);
+		}
 		fix_stop(&f);
 	}
-	/* each populated segment adds its 256 walked slots */
-	assert_int_equal(cost[1] - cost[0], 256 * 500);
-	assert_int_equal(cost[2] - cost[1], 2 * 256 * 500);
-	/* one segment with 200 lazily unmapped pages waiting: the walk is the
-	 * same; only the stale entries' coalesced host unmaps add */
+	assert_int_equal(cost[0], p.global_base + (7 + 2 * 2047 + 3 * 256) * p.walk_per_load +
+					  lookups * p.walk_per_lookup);
+	assert_int_equal(cost[1] - cost[0], 766 * p.walk_per_load);
+	assert_int_equal(cost[2] - cost[1], 2 * 766 * p.walk_per_load);
+	/* 200 lazily unmapped pages in one segment: the walk is the same; QEMU
+	 * 7.1 unmaps page by page, so each stale entry adds a host unmap */
 	fix_start(&f, &p);
 	for (k = 0; k < 200; k++) {
 		map(&f, BASE + k * PG, true);
@@ -348,9 +461,75 @@ test_platform_global_cost_grows_with_populated_segments(void **state)
 	for (k = 0; k < 200; k++)
 		map(&f, BASE + k * PG, false);
 	stale_cost = refresh(&f, 0, BASE, WINDOW, IOMMUSIM_RPCIT_GLOBAL_FLUSH, &ret);
-	/* 200 = 128 + 64 + 8: three aligned runs */
-	assert_int_equal(stale_cost, cost[0] + 3 * 10000);
+	assert_int_equal(stale_cost, cost[0] + 200 * (p.shadow_remove + p.per_host_unmap));
 	fix_stop(&f);
+}
+
+/* z/VM (page_lookups off): no lookups under invalid entries, so a global
+ * refresh costs the populated tables, not the window's length. */
+static void
+test_platform_zvm_global_cost_from_populated_tables_only(void **state)
+{
+	const struct iommusim_profile p = profile("zvm");
+	struct iommusim_platform_stats s0, s1;
+	uint64_t cost;
+	struct fix f;
+	int ret;
+
+	assert_false(p.page_lookups);
+	fix_start(&f, &p);
+	map(&f, BASE, true);
+	(void)refresh(&f, 0, BASE, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	assert_int_equal(iommusim_platform_stats_get(f.pl, &s0), 0);
+	cost = refresh(&f, 0, BASE, WINDOW, IOMMUSIM_RPCIT_GLOBAL_FLUSH, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(iommusim_platform_stats_get(f.pl, &s1), 0);
+	assert_int_equal(s1.lookups - s0.lookups, 256);
+	assert_int_equal(cost, p.global_base + (7 + 2 * 2047 + 3 * 256) * p.walk_per_load +
+				       256 * p.walk_per_lookup);
+	fix_stop(&f);
+}
+
+/*
+ * QEMU 8.0 coalesces the unmaps of every run of invalid page entries, mapped
+ * or not, into aligned power-of-two pieces: even a refresh that drops
+ * nothing issues host unmaps for the never-mapped pages of a populated
+ * segment. 7.1 issues one per dropped page and none otherwise.
+ */
+static void
+test_platform_kvm_unmap_calls_per_run_of_invalid_ptes(void **state)
+{
+	const char *const names[] = { "kvm", "kvm-qemu7.1" };
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		const struct iommusim_profile p = profile(names[k]);
+		struct iommusim_platform_stats s0, s1, s2;
+		struct fix f;
+		int ret;
+
+		fix_start(&f, &p);
+		/* pages 0 and 9 of the segment at 4 GiB (pfn 0x100000) */
+		map(&f, BASE, true);
+		map(&f, BASE + 9 * PG, true);
+		(void)refresh(&f, 0, BASE, 10 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+		assert_int_equal(iommusim_platform_stats_get(f.pl, &s0), 0);
+		/* a refresh of the segment: runs 1..8 (pieces 1+2+4+1) and
+		 * 10..255 (2+4+16+32+64+128): 10 calls with coalescing */
+		(void)refresh(&f, 0, BASE, MiB, IOMMUSIM_RPCIT_SYNC, &ret);
+		assert_int_equal(ret, 0);
+		assert_int_equal(iommusim_platform_stats_get(f.pl, &s1), 0);
+		assert_int_equal(s1.host_unmap_calls - s0.host_unmap_calls,
+				 p.coalesce_unmaps ? 10 : 0);
+		/* page 9 unmapped: one run 1..255 (1+2+4+8+16+32+64+128) */
+		map(&f, BASE + 9 * PG, false);
+		(void)refresh(&f, 0, BASE, MiB, IOMMUSIM_RPCIT_SYNC, &ret);
+		assert_int_equal(iommusim_platform_stats_get(f.pl, &s2), 0);
+		assert_int_equal(s2.host_unmap_calls - s1.host_unmap_calls,
+				 p.coalesce_unmaps ? 8 : 1);
+		assert_int_equal(s2.shadow_entries, 1);
+		fix_stop(&f);
+	}
 }
 
 /* A serialising hypervisor is a one-slot server: a second CPU's refresh
@@ -409,12 +588,16 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_platform_builtin_profiles),
+		cmocka_unit_test(test_platform_dma_window_bound_to_the_vfio_limit),
 		cmocka_unit_test(test_platform_profile_set_keys),
 		cmocka_unit_test(test_platform_profile_print),
 		cmocka_unit_test(test_platform_lpar_costs_fixed),
 		cmocka_unit_test(test_platform_kvm_map_sync_cost_from_host_maps),
 		cmocka_unit_test(test_platform_kvm_status16_when_live_plus_stale_reach_limit),
-		cmocka_unit_test(test_platform_global_cost_grows_with_populated_segments),
+		cmocka_unit_test(
+			test_platform_global_cost_grows_with_window_and_populated_segments),
+		cmocka_unit_test(test_platform_kvm_unmap_calls_per_run_of_invalid_ptes),
+		cmocka_unit_test(test_platform_zvm_global_cost_from_populated_tables_only),
 		cmocka_unit_test(test_platform_serialised_hypervisor_queues_cpus),
 		cmocka_unit_test(test_platform_bad_args),
 	};

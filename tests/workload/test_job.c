@@ -31,6 +31,7 @@
 #define KIB UINT64_C(1024)
 #define MIB (KIB * 1024)
 #define GIB (MIB * 1024)
+#define TIB (GIB * 1024)
 #define U64MAX "18446744073709551615"
 
 /* ------------------------------------------------------------------------ */
@@ -74,14 +75,34 @@ field(const struct iommusim_job *j, const char *key)
 		return j->ism_dmbs;
 	if (!strcmp(key, "ism_dmb_size"))
 		return j->ism_dmb_size;
+	if (!strcmp(key, "memory"))
+		return j->memory;
+	if (!strcmp(key, "s390_iommu_aperture"))
+		return j->s390_iommu_aperture;
 	fail_msg("no field for key '%s'", key);
 	return 0;
 }
 
 static const char *const all_keys[] = {
-	"rw",	     "rwmixread",      "bs",	      "iodepth",  "numjobs",	  "cpus",
-	"runtime",   "size",	       "randseed",    "workload", "dev_latency",  "dev_bandwidth",
-	"dev_slots", "io_base_cycles", "sg_segments", "ism_dmbs", "ism_dmb_size",
+	"rw",
+	"rwmixread",
+	"bs",
+	"iodepth",
+	"numjobs",
+	"cpus",
+	"runtime",
+	"size",
+	"randseed",
+	"workload",
+	"dev_latency",
+	"dev_bandwidth",
+	"dev_slots",
+	"io_base_cycles",
+	"sg_segments",
+	"ism_dmbs",
+	"ism_dmb_size",
+	"memory",
+	"s390_iommu_aperture",
 };
 
 static int
@@ -172,6 +193,8 @@ test_job_defaults(void **state)
 	assert_int_equal(j.sg_segments, 1);
 	assert_int_equal(j.ism_dmbs, 4);
 	assert_int_equal(j.ism_dmb_size, MIB);
+	assert_int_equal(j.memory, 16 * GIB);
+	assert_int_equal(j.s390_iommu_aperture, 1);
 	iommusim_job_defaults(NULL); /* no crash */
 }
 
@@ -320,6 +343,17 @@ static const struct good {
 	{ "ism_dmb_size", "64k", 64 * KIB },
 	{ "ism_dmb_size", "1m", MIB },
 	{ "ism_dmb_size", "128m", 128 * MIB },
+	{ "memory", "64m", 64 * MIB },
+	{ "memory", "65536k", 64 * MIB },
+	{ "memory", "2g", 2 * GIB },
+	{ "memory", "1.5g", 3 * GIB / 2 },
+	{ "memory", "16g", 16 * GIB },
+	{ "memory", "4t", 4 * TIB },
+	{ "memory", "4096g", 4 * TIB },
+	{ "s390_iommu_aperture", "0", 0 },
+	{ "s390_iommu_aperture", "1", 1 },
+	{ "s390_iommu_aperture", "2", 2 },
+	{ "s390_iommu_aperture", "1024", 1024 },
 };
 
 static void
@@ -442,6 +476,23 @@ static const struct bad {
 	{ "ism_dmb_size", "0", "bad value '0' for ism_dmb_size (a size from 1 to 128m: 64k, 1m)" },
 	{ "ism_dmb_size", "129m",
 	  "bad value '129m' for ism_dmb_size (a size from 1 to 128m: 64k, 1m)" },
+	{ "memory", "63m", "bad value '63m' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "67108863",
+	  "bad value '67108863' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "0", "bad value '0' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "4097g", "bad value '4097g' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "4398046511105",
+	  "bad value '4398046511105' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "-2g", "bad value '-2g' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "lots", "bad value 'lots' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "s390_iommu_aperture", "1025",
+	  "bad value '1025' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	{ "s390_iommu_aperture", "-1",
+	  "bad value '-1' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	{ "s390_iommu_aperture", "1k",
+	  "bad value '1k' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	{ "s390_iommu_aperture", "1.5",
+	  "bad value '1.5' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
 	/* what messages show of a value */
 	{ "bs", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	  "bad value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' for bs (a size from 1 to 1g: 512, "
@@ -657,6 +708,8 @@ test_jobfile_every_key_in_a_file(void **state)
 			v = "randrw";
 		else if (!strcmp(all_keys[i], "workload"))
 			v = "net";
+		else if (!strcmp(all_keys[i], "memory"))
+			v = "7g"; /* at least 64m */
 		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s=%s\n", all_keys[i], v);
 	}
 	parse_ok(text, &jf);
@@ -664,10 +717,36 @@ test_jobfile_every_key_in_a_file(void **state)
 	assert_int_equal(jf.job.workload, IOMMUSIM_WL_NET);
 	assert_int_equal(jf.job.runtime_ns, UINT64_C(7000000000));
 	assert_int_equal(jf.job.dev_latency_ns, 7);
+	assert_int_equal(jf.job.memory, 7 * GIB);
 	for (i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++)
 		if (strcmp(all_keys[i], "rw") && strcmp(all_keys[i], "workload") &&
-		    strcmp(all_keys[i], "runtime"))
+		    strcmp(all_keys[i], "runtime") && strcmp(all_keys[i], "memory"))
 			assert_int_equal(field(&jf.job, all_keys[i]), 7);
+}
+
+static void
+test_jobfile_memory_and_aperture(void **state)
+{
+	struct iommusim_jobfile jf;
+
+	(void)state;
+	parse_ok("[global]\nmemory=2g\n[j]\ns390_iommu_aperture=0\n", &jf);
+	assert_int_equal(jf.job.memory, 2 * GIB);
+	assert_int_equal(jf.job.s390_iommu_aperture, 0);
+	parse_ok("[global]\nmemory=2g\ns390_iommu_aperture=4\n[j]\nmemory=64m\nmemory=8g\n", &jf);
+	assert_int_equal(jf.job.memory, 8 * GIB); /* the job's, the last */
+	assert_int_equal(jf.job.s390_iommu_aperture, 4);
+	/* not given: 16 GiB and factor 1 */
+	parse_ok("[j]\nbs=8k\n", &jf);
+	assert_int_equal(jf.job.memory, 16 * GIB);
+	assert_int_equal(jf.job.s390_iommu_aperture, 1);
+	expect_error("[j]\n\nmemory=32m\n",
+		     "t.fio:3: bad value '32m' for memory (a size from 64m to 4t: 16g, 2g)");
+	expect_error("[global]\nmemory=5t\n[j]\n",
+		     "t.fio:2: bad value '5t' for memory (a size from 64m to 4t: 16g, 2g)");
+	expect_error("[global]\ns390_iommu_aperture=2048\n[j]\n",
+		     "t.fio:2: bad value '2048' for s390_iommu_aperture (a factor of memory from 0 "
+		     "(no limit) to 1024)");
 }
 
 static void
@@ -819,7 +898,8 @@ test_jobfile_error_messages(void **state)
 		{ "[j]\nbs=\n",
 		  "t.fio:2: bad value '' for bs (a size from 1 to 1g: 512, 4k, 64KiB, 1m)" },
 		{ "[j]\nplatform=s390\n",
-		  "t.fio:2: bad value 's390' for platform (lpar, zvm, kvm, x86-vtd or x86-virtio)" },
+		  "t.fio:2: bad value 's390' for platform (lpar, zvm, kvm, kvm-qemu7.1, x86-vtd or "
+		  "x86-virtio)" },
 		{ "[j]\npolicy=lazy\n", "t.fio:2: bad value 'lazy' for policy (kernel, strict, "
 					"lazy-percpu, lazy-single, legacy or legacy-strict)" },
 		{ "[j]\nfq_size=3\n",
@@ -984,6 +1064,22 @@ test_jobfile_long_lines(void **state)
 	expect_error(text, "t.fio:2: syntax error");
 }
 
+/* A good value for a profile key: a number (7) if it takes one, else a
+ * boolean (1), else the irq delivery by name (keys come and go: ask). */
+static const char *
+profile_key_value(const char *key)
+{
+	static const char *const tries[] = { "7", "1", "directed" };
+	struct iommusim_profile p = *iommusim_profile_find("kvm");
+	size_t i;
+
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++)
+		if (!iommusim_profile_set(&p, key, tries[i]))
+			return tries[i];
+	fail_msg("no value for profile key '%s'", key);
+	return NULL;
+}
+
 static void
 test_jobfile_platform_overrides(void **state)
 {
@@ -1035,17 +1131,23 @@ test_jobfile_platform_overrides(void **state)
 		     "t.fio:2: bad value '0000000000000000000000000000000000000000...' for "
 		     "shadow_limit in [platform]");
 
-	/* every profile key */
+	/* every profile key, with a value of its kind */
 	off = (size_t)snprintf(text, sizeof(text), "[j]\n[platform]\n");
 	for (i = 0; iommusim_profile_key_at(i); i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s=%s\n",
-					iommusim_profile_key_at(i), i < 3 ? "1" : "7");
+					iommusim_profile_key_at(i),
+					profile_key_value(iommusim_profile_key_at(i)));
 	parse_ok(text, &jf);
 	assert_int_equal(jf.noverrides, i);
 	p = *kvm;
 	assert_int_equal(iommusim_jobfile_apply_overrides(&jf, "t.fio", &p, err, sizeof(err)), 0);
 	assert_int_equal(p.per_host_unmap, 7);
+	assert_int_equal(p.hz, 7);
+	assert_int_equal(p.irq, IOMMUSIM_IRQ_DIRECTED);
+	assert_int_equal(p.irq_cpu, 7);
+	assert_true(p.clock_ghz == 7.0);
 	assert_true(p.serialised);
+	assert_true(p.aperture_bound);
 	/* all 32 slots, in a struct made by hand */
 	memset(&jf, 0, sizeof(jf));
 	iommusim_job_defaults(&jf.job);
@@ -1245,6 +1347,7 @@ check_answer(int ret, const char *name, const struct iommusim_jobfile *jf, const
 		    j->cpus > 4096 || j->rwmixread > 100 || j->rw > IOMMUSIM_RW_RANDRW ||
 		    j->workload > IOMMUSIM_WL_ISM || !j->runtime_ns || !j->dev_slots ||
 		    !j->sg_segments || j->sg_segments > 1024 || j->ism_dmbs > 64 ||
+		    j->memory < 64 * MIB || j->memory > 4 * TIB || j->s390_iommu_aperture > 1024 ||
 		    !j->ism_dmb_size || !j->dev_bandwidth || jf->noverrides > 32 ||
 		    (jf->platform[0] && !iommusim_profile_find(jf->platform)) ||
 		    jf->policy.kind > IOMMUSIM_POLICY_LEGACY_STRICT)
@@ -1328,6 +1431,8 @@ static const char fuzz_base[] = "; base file\n"
 				"sg_segments=2\n"
 				"ism_dmbs=4\n"
 				"ism_dmb_size=1m\n"
+				"memory=16g\n"
+				"s390_iommu_aperture=1\n"
 				"[platform]\n"
 				"shadow_limit=65535\n"
 				"clock_ghz=5.2\n"
@@ -1486,6 +1591,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_jobfile_header_example),
 		cmocka_unit_test(test_jobfile_minimal_is_defaults),
 		cmocka_unit_test(test_jobfile_every_key_in_a_file),
+		cmocka_unit_test(test_jobfile_memory_and_aperture),
 		cmocka_unit_test(test_jobfile_global_inherited_and_overridden),
 		cmocka_unit_test(test_jobfile_policy_and_fq_keys),
 		cmocka_unit_test(test_jobfile_error_messages),

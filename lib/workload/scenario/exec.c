@@ -272,8 +272,12 @@ do_function(struct script *s, const struct op *op)
 	cfg.fid = f->fid;
 	cfg.pft = f->is_ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0;
 	cfg.tlb_refresh = f->tlb_refresh;
-	cfg.start_dma = op->start_dma;
-	cfg.end_dma = op->end_dma;
+	cfg.start_dma = op->start_dma ? op->start_dma : IOMMUSIM_ZPCI_QEMU_SDMA;
+	cfg.end_dma = op->end_dma ? op->end_dma : IOMMUSIM_ZPCI_QEMU_EDMA;
+	/* The window the hypervisor advertises (QEMU may bound it), as in a run;
+	 * a window that is already empty is left for the set-up to refuse. */
+	if (cfg.start_dma <= cfg.end_dma)
+		iommusim_profile_dma_window(&s->profile, cfg.start_dma, &cfg.end_dma);
 	cfg.platform = &iommusim_platform_zpci_ops;
 	cfg.platform_priv = s->pl;
 	ret = iommusim_zpci_fn_create(&cfg, &f->fn);
@@ -417,6 +421,8 @@ do_domain(struct script *s, const struct op *op)
 							 IOMMUSIM_FQ_AUTO;
 		cfg.fq_size = op->fq_size;
 		cfg.fq_timeout_ms = op->fq_timeout_ms;
+		/* The timer runs on the profile's ticks, as in a run. */
+		cfg.hz = (unsigned)s->profile.hz;
 		cfg.fq_timer = &timer_ops;
 		cfg.fq_timer_priv = sd;
 		cfg.check_lazy_reuse = true;

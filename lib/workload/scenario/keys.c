@@ -129,7 +129,9 @@ enum key_id {
 	K_P_GLOBAL,
 	K_P_HOST_MAPS,
 	K_P_HOST_UNMAP_CALLS,
-	K_P_WALKED_SLOTS,
+	K_P_STEPS,
+	K_P_LOADS,
+	K_P_LOOKUPS,
 	K_P_BUSY,
 	/* the clock */
 	K_TIME,
@@ -259,7 +261,9 @@ static const struct keydef keydefs[] = {
 	PK("global", V_COUNT, K_P_GLOBAL),
 	PK("host_maps", V_COUNT, K_P_HOST_MAPS),
 	PK("host_unmap_calls", V_COUNT, K_P_HOST_UNMAP_CALLS),
-	PK("walked_slots", V_COUNT, K_P_WALKED_SLOTS),
+	PK("steps", V_COUNT, K_P_STEPS),
+	PK("loads", V_COUNT, K_P_LOADS),
+	PK("lookups", V_COUNT, K_P_LOOKUPS),
 	PK("busy", V_TIME, K_P_BUSY),
 #undef PK
 };
@@ -662,8 +666,14 @@ read_platform_key(struct script *s, const struct keydef *k, struct val *v)
 	case K_P_HOST_UNMAP_CALLS:
 		v->n = ps.host_unmap_calls;
 		break;
-	case K_P_WALKED_SLOTS:
-		v->n = ps.walked_slots;
+	case K_P_STEPS:
+		v->n = ps.steps;
+		break;
+	case K_P_LOADS:
+		v->n = ps.loads;
+		break;
+	case K_P_LOOKUPS:
+		v->n = ps.lookups;
 		break;
 	default:
 		v->n = s->sim ? iommusim_sim_cycles_to_ns(s->sim, ps.busy_cycles) : 0;

@@ -188,7 +188,8 @@ parse_operand(struct script *s, const struct tok *t, struct operand *o)
 		o->key = NULL;
 		return RC_OK;
 	}
-	dot = strchr(t->s, '.');
+	/* A platform's name is a word, dot and all ("kvm-qemu7.1"). */
+	dot = iommusim_profile_find(t->s) ? NULL : strchr(t->s, '.');
 	if (!dot) {
 		bool b;
 
@@ -422,8 +423,9 @@ ims_script_parse_stmt(struct script *s, const struct tok *t, unsigned n, struct 
 
 		/* Scripts drive the s390 stack: the x86 profiles do not apply. */
 		if (!p || t[1].quoted || p->kind > IOMMUSIM_PLATFORM_KVM)
-			return ims_script_error(s, "unknown platform '%s' (lpar, zvm or kvm)",
-						ims_script_safe(s, t[1].s));
+			return ims_script_error(
+				s, "unknown platform '%s' (lpar, zvm, kvm or kvm-qemu7.1)",
+				ims_script_safe(s, t[1].s));
 		op->profile = *p;
 	}
 	/* positional tokens, then options */

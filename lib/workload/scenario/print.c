@@ -111,9 +111,10 @@ print_platform(struct script *s)
 	fprintf(s->out, "# platform %s at %s\n", s->profile.name, t);
 	fprintf(s->out,
 		"rpcits %" PRIu64 " global %" PRIu64 " status16 %" PRIu64 " shadow_entries %" PRIu64
-		" max_shadow_entries %" PRIu64 " host_maps %" PRIu64 " walked_slots %" PRIu64 "\n",
+		" max_shadow_entries %" PRIu64 " host_maps %" PRIu64 " host_unmap_calls %" PRIu64
+		" steps %" PRIu64 " loads %" PRIu64 " lookups %" PRIu64 "\n",
 		ps.rpcits, ps.global, ps.status16, ps.shadow_entries, ps.max_shadow_entries,
-		ps.host_maps, ps.walked_slots);
+		ps.host_maps, ps.host_unmap_calls, ps.steps, ps.loads, ps.lookups);
 }
 
 int

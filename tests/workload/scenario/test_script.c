@@ -75,6 +75,29 @@ expect_run(const char *text, int rc, const char *msg)
 
 /* ---- the kernel's behaviours ---------------------------------------------- */
 
+/* The old-QEMU profile in a script: its name (with its dot) is a word, and
+ * its window is the kernel's aperture (16 GiB from 4 GiB), not cut to the
+ * vfio limit as kvm's is. */
+static void
+test_script_platform_kvm_qemu71_by_name(void **state)
+{
+	(void)state;
+	expect_run("platform kvm-qemu7.1\n"
+		   "function f1\n"
+		   "domain d1 policy=kernel devices=f1\n"
+		   "map a d1\n"
+		   "expect platform.name == kvm-qemu7.1\n"
+		   "expect platform.name != kvm\n"
+		   "expect f1.end_dma == 0x4ffffffff\n",
+		   0, NULL);
+	expect_run("platform kvm\n"
+		   "function f1\n"
+		   "domain d1 policy=kernel devices=f1\n"
+		   "expect f1.end_dma == 0x10fffefff\n"
+		   "expect platform.name == kvm-qemu7.1\n",
+		   1, "t.sim:5: expected platform.name == kvm-qemu7.1, got kvm");
+}
+
 static void
 test_script_tv14_per_cpu_flush_counts(void **state)
 {
@@ -94,16 +117,25 @@ test_script_tv14_per_cpu_flush_counts(void **state)
 		      "expect d1.fq.queued == 1000\n"
 		      "expect \"d1.Mapped pages\" == 1000\n"
 		      "expect d1.iova_pages_live == 235\n"
+		      /* 3 global RPCITs of 50000 cycles: still in tick 0 */
+		      "expect time == 28846ns\n"
+		      /* HZ=100: the 10 ms timer armed in tick 0 is due at tick 1
+		       * and runs at tick 2, 20 ms: not yet at 10 ms */
+		      "advance 10ms\n"
+		      "expect d1.global_rpcits == 3\n"
+		      "expect d1.fq.timer_flushes == 0\n"
+		      "expect d1.fq.armed == 1\n"
 		      "advance 10ms\n"
 		      "expect d1.global_rpcits == 4\n"
+		      "expect d1.fq.timer_flushes == 1\n"
 		      "expect d1.fq.entries == 0\n"
 		      "expect d1.iova_pages_live == 0\n");
 	assert_string_equal(c.err, "");
 	assert_int_equal(c.rc, IOMMUSIM_SCRIPT_OK);
-	assert_int_equal(c.sum.expectations, 12);
+	assert_int_equal(c.sum.expectations, 17);
 	assert_int_equal(c.sum.failed, 0);
-	/* 3 declarations, the repeat and 2000 in its body, 13 more */
-	assert_int_equal(c.sum.statements, 3 + 1 + 2000 + 13);
+	/* 3 declarations, the repeat and 2000 in its body, 19 more */
+	assert_int_equal(c.sum.statements, 3 + 1 + 2000 + 19);
 	cap_free(&c);
 }
 
@@ -115,13 +147,27 @@ test_script_single_queue_under_kvm(void **state)
 		   "domain d1 policy=kernel devices=f1\n"
 		   "expect d1.fq.single == 1\nexpect d1.fq.size == 32k\n"
 		   "expect d1.fq.timeout == 1000ms\n"
+		   /* aperture_bound: the window is cut to 65535 pages */
+		   "expect f1.start_dma == 0x100000000\nexpect f1.end_dma == 0x10fffefff\n"
 		   "repeat 10\n  map b d1 cpu={i%2}\n  unmap b\nend\n"
 		   "expect d1.sync_map_rpcits == 10\nexpect d1.fq.entries == 10\n"
 		   "expect platform.shadow_entries == 10\nexpect d1.fq.armed == 1\n"
+		   /* 10 ranged RPCITs of 80000 + 3 loads x 200 + 1 lookup x 36 +
+		    * 1 insert x 100 + 1 host map x 20000 cycles: still tick 0 */
+		   "expect time == 193723ns\n"
+		   /* HZ=100: due at tick 100, a level-1 timer (8-tick granules)
+		    * runs at tick 104, 1.04 s, not at 1 s */
 		   "advance 999ms\nexpect d1.global_rpcits == 0\n"
+		   "advance 1ms\nexpect d1.global_rpcits == 0\n"
+		   "advance 39ms\nexpect d1.global_rpcits == 0\n"
 		   "advance 1ms\nexpect d1.global_rpcits == 1\n"
 		   "expect d1.fq.timer_flushes == 1\nexpect platform.shadow_entries == 0\n"
-		   "expect d1.fq.armed == 0\n",
+		   "expect d1.fq.armed == 0\n"
+		   /* the global RPCIT looks up every 4 KiB of the 65535-page window;
+		    * it steps over 255 empty segments (2 loads) and the 255 pages
+		    * of the last one (3 loads), after 10 one-page steps */
+		   "expect platform.global == 1\nexpect platform.lookups == 65545\n"
+		   "expect platform.steps == 520\nexpect platform.loads == 1305\n",
 		   IOMMUSIM_SCRIPT_OK, NULL);
 }
 
@@ -170,44 +216,88 @@ test_script_strict_unmap_ranged_rpcit(void **state)
 static void
 test_script_ism_policy_and_forced_fq(void **state)
 {
+	struct cap c;
+
 	(void)state;
-	expect_run("platform lpar\nfunction i1 ism\nfunction i2 ism\n"
-		   "domain d1 policy=kernel devices=i1\n"
-		   "domain d2 policy=kernel force_fq=yes devices=i2\n"
-		   "expect d1.type == DMA\nexpect d1.downgraded == 1\n"
-		   "expect d2.type == DMA-FQ\nexpect i1.ism == 1\n"
-		   "map m1 d1 size=64k\ndmb i1 m1 register\n"
-		   "map m2 d2 size=64k\ndmb i2 m2 register\n"
-		   "repeat 5 map t{i} d1\nrepeat 5 unmap t{i}\n"
-		   "repeat 5 map u{i} d2\nrepeat 5 unmap u{i}\n"
-		   "expect i1.ism.events == 0\nexpect i2.ism.events == 0\n"
-		   "expect i1.ism.dmbs == 1\nexpect i1.ism.dmb_bytes == 64k\n"
-		   "expect i2.ism.first.iova == 0\n" /* no event: fails */
-		   "advance 10ms\n"
-		   "expect i2.ism.error == 1\nexpect i2.ism.first.reason == global_flush\n"
-		   "expect i2.ism.first.iova == m2.iova\nexpect i2.ism.first.time >= 10ms\n"
-		   "expect i2.ism.first.cpu == 0\nexpect i2.ism.first.len == 16G\n"
-		   "expect i1.ism.error == 0\nflush d1\nexpect i1.ism.error == 1\n"
-		   "dmb i1 m1 unregister\nunmap m1\n",
-		   IOMMUSIM_SCRIPT_FAILED,
-		   "t.sim:22: expected i2.ism.first.iova == 0, got nothing (no ISM event)");
+	run(&c, "platform lpar\nfunction i1 ism\nfunction i2 ism\n"
+		"domain d1 policy=kernel devices=i1\n"
+		"domain d2 policy=kernel force_fq=yes devices=i2\n"
+		"expect d1.type == DMA\nexpect d1.downgraded == 1\n"
+		"expect d2.type == DMA-FQ\nexpect i1.ism == 1\n"
+		"map m1 d1 size=64k\ndmb i1 m1 register\n"
+		"map m2 d2 size=64k\ndmb i2 m2 register\n"
+		"repeat 5 map t{i} d1\nrepeat 5 unmap t{i}\n"
+		"repeat 5 map u{i} d2\nrepeat 5 unmap u{i}\n"
+		"expect i1.ism.events == 0\nexpect i2.ism.events == 0\n"
+		"expect i1.ism.dmbs == 1\nexpect i1.ism.dmb_bytes == 64k\n"
+		"expect i2.ism.first.iova == 0\n" /* no event: fails */
+		/* HZ=100: the timer armed in tick 0 runs at tick 2, 20 ms */
+		"advance 10ms\nexpect i2.ism.error == 0\nadvance 10ms\n"
+		"expect i2.ism.error == 1\nexpect i2.ism.first.reason == global_flush\n"
+		"expect i2.ism.first.iova == m2.iova\nexpect i2.ism.first.time == 20ms\n"
+		"expect i2.ism.first.cpu == 0\nexpect i2.ism.first.len == 16G\n"
+		"expect i1.ism.error == 0\nflush d1\nexpect i1.ism.error == 1\n"
+		"dmb i1 m1 unregister\nunmap m1\n");
+	assert_int_equal(c.rc, IOMMUSIM_SCRIPT_FAILED);
+	/* the one failure, and no other */
+	assert_string_equal(
+		c.err, "t.sim:22: expected i2.ism.first.iova == 0, got nothing (no ISM event)\n");
+	assert_int_equal(c.sum.failed, 1);
+	cap_free(&c);
 }
 
 static void
 test_script_kvm_status16_and_recovery(void **state)
 {
 	(void)state;
-	expect_run("platform kvm shadow_limit=4\nfunction f1\n"
+	/*
+	 * QEMU answers status 16 whenever the pool is empty at the end of an
+	 * RPCIT: the 4th outstanding page (t1: l0, l1, stale t0, t1) already
+	 * gets it, and the recovery drops t0. The full window (no
+	 * aperture_bound) lets stale entries outlive the 4-page limit.
+	 */
+	expect_run("platform kvm shadow_limit=4 aperture_bound=0\nfunction f1\n"
 		   "domain d1 policy=kernel devices=f1\n"
 		   "repeat 2 map l{i} d1\n"
 		   "repeat 2\n  map t{i} d1\n  unmap t{i}\nend\n"
-		   "expect platform.shadow_entries == 4\n"
-		   "map x d1\nexpect platform.status16 == 1\n"
-		   "expect d1.enomem_recoveries == 1\nexpect d1.global_rpcits == 0\n"
+		   "expect t1.error == none\nexpect platform.shadow_entries == 3\n"
+		   "expect platform.status16 == 1\nexpect d1.enomem_recoveries == 1\n"
+		   "expect d1.global_rpcits == 0\n"
+		   /* x: l0, l1, stale t1, x; the recovery drops t1 */
+		   "map x d1\nexpect x.mapped == 1\nexpect platform.status16 == 2\n"
+		   "expect d1.enomem_recoveries == 2\nexpect platform.shadow_entries == 3\n"
+		   /* z: live pages alone empty the pool; the recovery frees
+		    * nothing, answers status 16 too and the map fails; its undo
+		    * drops z again (at most limit - 1 pages stay mapped) */
+		   "map z d1 fails=1\nexpect z.mapped == 0\nexpect z.error == EIO\n"
+		   "expect d1.enomem_recoveries == 3\n"
+		   "expect d1.enomem_recovery_failures == 1\nexpect platform.status16 == 4\n"
+		   "expect f1.enomem == 4\nexpect f1.rpcits.enomem_recovery == 3\n"
+		   "expect d1.sync_map_rpcits == 6\nexpect d1.sync_rpcits == 1\n"
+		   "expect d1.map_errors == 1\nexpect d1.fq.entries == 2\n"
 		   "expect platform.shadow_entries == 3\n"
-		   "map y d1\nmap z d1 fails=1\nexpect z.mapped == 0\nexpect z.error != none\n"
-		   "expect d1.enomem_recovery_failures == 1\nexpect platform.status16 == 3\n"
 		   "expect platform.max_shadow_entries == 4\nexpect platform.name == kvm\n",
+		   IOMMUSIM_SCRIPT_OK, NULL);
+	/*
+	 * The profile's aperture_bound cuts the window to shadow_limit pages:
+	 * 4 IOVAs, all taken by 2 live and 2 queued pages, so x finds no IOVA
+	 * (ENOMEM, no RPCIT) until the 1000 ms timer (tick 104) frees them.
+	 */
+	expect_run("platform kvm shadow_limit=4\nfunction f1\n"
+		   "domain d1 policy=kernel devices=f1\n"
+		   "expect f1.start_dma == 0x100000000\nexpect f1.end_dma == 0x100003fff\n"
+		   "repeat 2 map l{i} d1\n"
+		   "repeat 2\n  map t{i} d1\n  unmap t{i}\nend\n"
+		   "expect t1.iova == 0x100000000\nexpect platform.shadow_entries == 3\n"
+		   "expect platform.status16 == 1\nexpect d1.enomem_recoveries == 1\n"
+		   "map x d1 fails=1\nexpect x.error == ENOMEM\n"
+		   "expect platform.rpcits == 5\nexpect platform.status16 == 1\n"
+		   "advance 1040ms\nexpect d1.fq.timer_flushes == 1\n"
+		   "expect platform.shadow_entries == 2\n"
+		   "map x d1\nexpect platform.status16 == 1\nexpect platform.shadow_entries == 3\n"
+		   "map y d1 fails=1\nexpect y.error == EIO\nexpect platform.status16 == 3\n"
+		   "expect d1.enomem_recovery_failures == 1\n"
+		   "expect platform.shadow_entries == 3\n",
 		   IOMMUSIM_SCRIPT_OK, NULL);
 	/* fails=1 is an expectation: a map that works fails it */
 	expect_run(LPAR1 "map a d1 fails=1\n", IOMMUSIM_SCRIPT_FAILED,
@@ -258,6 +348,8 @@ test_script_print_debugfs_format(void **state)
 	assert_non_null(strstr(c.out, "rpcits 1 global_flush=1\n"));
 	assert_non_null(strstr(c.out, "ism in error, 1 DMBs (4096 bytes), 1 events\n"));
 	assert_non_null(strstr(c.out, "# platform lpar at "));
+	assert_non_null(
+		strstr(c.out, " host_maps 0 host_unmap_calls 0 steps 0 loads 0 lookups 0\n"));
 	cap_free(&c);
 	/* without an output stream nothing is written, and nothing breaks */
 	assert_int_equal(iommusim_script_run_string(LPAR1 "print d1\nprint platform\necho x\n",
@@ -361,7 +453,8 @@ test_script_error_messages(void **state)
 		int rc;
 		const char *msg;
 	} cases[] = {
-		{ "platform foo\n", 2, "t.sim:1: unknown platform 'foo' (lpar, zvm or kvm)" },
+		{ "platform foo\n", 2,
+		  "t.sim:1: unknown platform 'foo' (lpar, zvm, kvm or kvm-qemu7.1)" },
 		{ "platform x86-vtd\n", 2, "unknown platform 'x86-vtd'" },
 		{ "platform kvm nokey=1\n", 2, "unknown platform key 'nokey'" },
 		{ "platform kvm shadow_limit=-1\n", 2, "bad value '-1' for platform key" },
@@ -455,6 +548,7 @@ test_script_error_messages(void **state)
 		{ "expect 1d.global_rpcits == 1\n", 2, "bad number" },
 		{ "expect x-.y.z == 1\n", 2, "unknown key" },
 		{ "expect platform.global_rpcits == 1\n", 2, "unknown key" },
+		{ "expect platform.walked_slots == 0\n", 2, "unknown key" },
 		{ "expect d1.status16 == 1\n", 2, "unknown key" },
 		{ "expect d1.global_rpcits == 1\n", 2, "t.sim:1: unknown name 'd1'" },
 		{ LPAR1 "expect f1.fq.entries == 0\n", 2, "'f1' is a function, which has no" },
@@ -595,7 +689,7 @@ test_script_allocation_failures(void **state)
 		"domain d1 policy=kernel devices=f1\n"
 		"domain d2 policy=kernel force_fq=1 devices=i\n"
 		"repeat 3\n  map b{i} d1 cpu={i%2}\n  unmap b{i}\nend\n"
-		"map m d2\ndmb i m register\nmap t d2\nunmap t\nadvance 1s\n"
+		"map m d2\ndmb i m register\nmap t d2\nunmap t\nadvance 1040ms\n"
 		"expect i.ism.error == 1\nprint d1\n";
 	uint64_t nth, total;
 	int rc;
@@ -627,10 +721,11 @@ pick(uint64_t *rng, const char *const *v, size_t n)
 /* Small valid scripts to mutate. */
 static const char *const corpus[] = {
 	LPAR1 "repeat 5\n  map b d1 cpu=0\n  unmap b\nend\nexpect d1.fq.entries == 5\n"
-	      "advance 10ms\nexpect \"d1.Global RPCITs\" == 1\nprint d1\n",
-	"platform kvm shadow_limit=3\ncpus 2\nfunction f1\ndomain d1 policy=kernel devices=f1\n"
+	      "advance 20ms\nexpect \"d1.Global RPCITs\" == 1\nprint d1\n",
+	"platform kvm shadow_limit=4 aperture_bound=0\ncpus 2\nfunction f1\n"
+	"domain d1 policy=kernel devices=f1\n"
 	"repeat 2 map l{i} d1 cpu={i%2}\nmap t d1\nunmap t\nmap x d1\nmap y d1 fails=1\n"
-	"expect platform.status16 >= 1\nprint platform\n",
+	"expect platform.status16 == 3\nprint platform\n",
 	"platform lpar memory=32k\nfunction f1\ndomain d1 policy=legacy devices=f1\n"
 	"repeat 9\n map p d1 size=4k\n unmap p\nend\nexpect d1.wraps == 1\n",
 	"function i ism\nfunction g\ndomain d policy=kernel force_fq=1 devices=i,g\n"
@@ -1153,6 +1248,7 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_script_platform_kvm_qemu71_by_name),
 		cmocka_unit_test(test_script_tv14_per_cpu_flush_counts),
 		cmocka_unit_test(test_script_single_queue_under_kvm),
 		cmocka_unit_test(test_script_policies_and_overrides),
