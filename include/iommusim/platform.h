@@ -148,6 +148,7 @@ struct iommusim_platform_stats {
 	uint64_t busy_cycles; /**< cycles of hypervisor work charged */
 	uint64_t shadow_entries; /**< entries shadowed now (all functions) */
 	uint64_t max_shadow_entries; /**< ... at most */
+	uint64_t shadow_alloc_failures; /**< refreshes failed for want of host memory */
 };
 
 /** A platform model bound to an engine. Opaque. */

@@ -508,9 +508,26 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 		if (!s || iommusim_zpci_fn_ioat(fn, &ioat) || !ioat.registered) {
 			cc = IOMMUSIM_ZPCI_CC_ERR;
 			*status = IOMMUSIM_ZPCI_ST_FUNC_IN_ERR;
+		} else if (iommusim_shadow_refresh(s, ioat.iota & IOMMUSIM_ZPCI_RTE_ADDR_MASK,
+						   ioat.pba, ioat.pal, r->addr, r->range,
+						   &res) < 0) {
+			/* No host memory for a shadow entry (QEMU's g_new would
+			 * abort): the refresh did not complete, so the function is
+			 * in error, which the kernel sees as -EIO; what was walked
+			 * is not charged. */
+			struct fn_shadow *f;
+
+			cc = IOMMUSIM_ZPCI_CC_ERR;
+			*status = IOMMUSIM_ZPCI_ST_FUNC_IN_ERR;
+			pl->stats.shadow_alloc_failures++;
+			/* The walk stopped with the shadow consistent but its
+			 * changes uncounted: take the count from the shadows. */
+			pl->stats.shadow_entries = 0;
+			for (f = pl->shadows; f; f = f->next)
+				pl->stats.shadow_entries += iommusim_shadow_entries(f->shadow);
+			pl->stats.max_shadow_entries =
+				IMS_MAX(pl->stats.max_shadow_entries, pl->stats.shadow_entries);
 		} else {
-			(void)iommusim_shadow_refresh(s, ioat.iota & IOMMUSIM_ZPCI_RTE_ADDR_MASK,
-						      ioat.pba, ioat.pal, r->addr, r->range, &res);
 			cc = res.cc;
 			*status = res.status;
 			service += res.loads * p->walk_per_load + res.lookups * p->walk_per_lookup +

@@ -23,6 +23,8 @@
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
 
+#include "base/mem_int.h"
+
 #define PG UINT64_C(4096)
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
@@ -532,6 +534,40 @@ test_platform_kvm_unmap_calls_per_run_of_invalid_ptes(void **state)
 	}
 }
 
+/* No host memory for a shadow entry: the refresh fails as a function error
+ * (-EIO to the kernel), counted, and the entry count stays exact. */
+static void
+test_platform_shadow_alloc_failure_is_a_function_error(void **state)
+{
+	const struct iommusim_profile p = profile("kvm");
+	struct iommusim_platform_stats s;
+	struct fix f;
+	uint64_t i;
+	int ret;
+
+	fix_start(&f, &p);
+	map(&f, BASE, true);
+	(void)refresh(&f, 0, BASE, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	assert_int_equal(ret, 0);
+	for (i = 1; i < 4; i++)
+		map(&f, BASE + i * PG, true);
+	/* the second new entry's allocation fails: one was made before it */
+	ims_mem_fault_inject(2, 1);
+	(void)refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	ims_mem_fault_inject(0, 0);
+	assert_int_equal(ret, -EIO);
+	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
+	assert_int_equal(s.shadow_alloc_failures, 1);
+	assert_int_equal(s.shadow_entries, 2);
+	/* with memory again, the next refresh maps the rest */
+	(void)refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
+	assert_int_equal(s.shadow_entries, 4);
+	assert_int_equal(s.shadow_alloc_failures, 1);
+	fix_stop(&f);
+}
+
 /* A serialising hypervisor is a one-slot server: a second CPU's refresh
  * waits behind the first; firmware runs them in parallel. */
 static void
@@ -598,6 +634,7 @@ main(int argc, char **argv)
 			test_platform_global_cost_grows_with_window_and_populated_segments),
 		cmocka_unit_test(test_platform_kvm_unmap_calls_per_run_of_invalid_ptes),
 		cmocka_unit_test(test_platform_zvm_global_cost_from_populated_tables_only),
+		cmocka_unit_test(test_platform_shadow_alloc_failure_is_a_function_error),
 		cmocka_unit_test(test_platform_serialised_hypervisor_queues_cpus),
 		cmocka_unit_test(test_platform_bad_args),
 	};
