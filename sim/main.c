@@ -3,6 +3,7 @@
  * iommusim: the command-line front end. Dispatches to the subcommands; with
  * no subcommand it runs the default comparison (the seeds' results).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,22 +49,35 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	int rc = -1;
 	size_t i;
 
-	if (argc < 2)
-		return cmd_compare(1, argv);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+	if (argc < 2) {
+		rc = cmd_compare(1, argv);
+	} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
-		return EXIT_SUCCESS;
-	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		rc = EXIT_SUCCESS;
+	} else if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("iommusim %s\n", iommusim_version());
-		return EXIT_SUCCESS;
+		rc = EXIT_SUCCESS;
+	} else {
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && rc < 0; i++)
+			if (!strcmp(argv[1], cmds[i].name))
+				rc = cmds[i].fn(argc - 1, argv + 1);
+		if (rc < 0) {
+			fprintf(stderr, "iommusim: unknown command '%s'\n", argv[1]);
+			usage(stderr);
+			return 2;
+		}
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "iommusim: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	/* Whatever the command, output that could not be written is an error:
+	 * a full disk or a closed pipe must not look like a result. (A command
+	 * that failed has said why; its exit status stands.) */
+	errno = 0;
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_SUCCESS) {
+		fprintf(stderr, "iommusim: writing the output: %s\n",
+			errno ? strerror(errno) : "write error");
+		rc = EXIT_FAILURE;
+	}
+	return rc;
 }

@@ -298,5 +298,25 @@ fi
 check_out "compare with a job file" 0 "$sim" compare "$tmp/job.ini" --policies legacy,lazy-single --no-ism --json
 expect_py "compare: the file's platform" '[r["platform"] for r in d["runs"]] == ["kvm", "kvm"] and d["ism_checks"] == []'
 
+# Output that cannot be written is an error, whatever the command (a full
+# disk must not look like a result): exit 1 and a message on stderr.
+if [ -w /dev/full ]; then
+	for cmdline in "--version" "--help" "demo" "profile list" "profile show kvm" \
+		"script $(dirname "$0")/../docs/examples/strict_ranged_rpcit.sim" \
+		"compare --platforms lpar --policies legacy --no-ism --quiet $short"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		"$sim" $cmdline >/dev/full 2>"$tmp/stderr"
+		got=$?
+		if [ "$got" -eq 1 ] && grep -q "writing the" "$tmp/stderr"; then
+			echo "ok $n - $cmdline > /dev/full fails with a message"
+		else
+			echo "not ok $n - $cmdline > /dev/full (exit $got)"
+			sed 's/^/# /' "$tmp/stderr" | head -5
+			fails=$((fails + 1))
+		fi
+	done
+fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
