@@ -362,6 +362,12 @@ print_text(FILE *f, const struct compare *cmp)
 				iommusim_policy_name(cmp->policies[j]), r->iops, rel,
 				r->cpu_cycles_per_io, glob, smap, r->status16, exp, q);
 		}
+		/* A lazy policy that ran strict is not what the row's name says. */
+		for (j = 0; j < cmp->npolicies; j++)
+			if (rows[j].res.downgrade[0])
+				fprintf(f, "note: %s ran strict (a DMA domain): %s\n",
+					iommusim_policy_name(cmp->policies[j]),
+					rows[j].res.downgrade);
 		if (cmp->ism) {
 			ism_line(f, "kernel policy", &rows[cmp->npolicies].res);
 			ism_line(f, "forced flush queue", &rows[cmp->npolicies + 1].res);

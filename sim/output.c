@@ -290,6 +290,8 @@ output_run_text(FILE *f, const struct output_run *run)
 	if (strcmp(r->policy, iommusim_policy_name(run->policy->kind)))
 		fprintf(f, " (in effect: %s)", r->policy);
 	fprintf(f, ", seed %" PRIu64 "\n", r->seed);
+	if (r->downgrade[0])
+		fprintf(f, "  note: the domain ran strict (DMA): %s\n", r->downgrade);
 	fprintf(f, "  %s\n\n", output_job_summary(buf, sizeof(buf), run->job));
 
 	fprintf(f, "  %-12s %.0f IOPS, %.1f MiB/s; %" PRIu64 " I/Os, %" PRIu64 " bytes in %s\n",
@@ -553,6 +555,8 @@ output_run_json(const struct output_run *run)
 	put(o, "max_shadow_entries", ju64(r->max_shadow_entries), &ok);
 	put(o, "fq_max_entries", ju64(r->fq_max_entries), &ok);
 	put(o, "fq_max_pages", ju64(r->fq_max_pages), &ok);
+	put(o, "domain", json_string(r->domain), &ok);
+	put(o, "downgrade", json_string(r->downgrade), &ok);
 	put(o, "hv_busy_ns", ju64(r->hv_busy_ns), &ok);
 	put(o, "hv_steps", ju64(r->hv_steps), &ok);
 	put(o, "hv_loads", ju64(r->hv_loads), &ok);
@@ -626,7 +630,8 @@ output_csv_header(FILE *f)
 	      "legacy_global_rpcits,rpcits,status16,enomem_recoveries,map_errors,"
 	      "max_shadow_entries,fq_max_entries,fq_max_pages,hv_busy_ns,ism_events,"
 	      "ism_first_event_ns,ism_first_iova,ism_first_rpcit_addr,ism_first_rpcit_len,"
-	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps\n",
+	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps,domain,"
+	      "downgrade\n",
 	      f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -674,8 +679,12 @@ output_csv_row(FILE *f, const struct output_run *run)
 		r->fq_max_pages, r->hv_busy_ns, r->ism_events, r->ism_first_event_ns,
 		r->ism_first_iova, r->ism_first_rpcit_addr, r->ism_first_rpcit_len);
 	csv_str(f, r->ism_first_reason);
-	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", r->hv_steps,
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", r->hv_steps,
 		r->hv_loads, r->hv_lookups, r->hv_host_maps, r->hv_host_unmaps);
+	csv_str(f, r->domain);
+	fputc(',', f);
+	csv_str(f, r->downgrade);
+	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -127,10 +127,21 @@ IOMMUSIM_API void iommusim_dma_iommu_destroy(struct iommusim_dma_iommu *d);
 IOMMUSIM_API void iommusim_dma_iommu_fq_timeout(struct iommusim_dma_iommu *d,
 						const struct iommusim_ctx *ctx);
 
+/** Why a DMA-FQ domain became a strict DMA domain at init (KERNEL_SPEC §2.6). */
+enum iommusim_downgrade {
+	IOMMUSIM_DOWNGRADE_NONE = 0,
+	IOMMUSIM_DOWNGRADE_NO_DEFERRED_FLUSH, /**< the device lacks IOMMU_CAP_DEFERRED_FLUSH */
+	IOMMUSIM_DOWNGRADE_FQ_ALLOC, /**< the flush queue could not be allocated */
+};
+
+/** Why, in words ("no deferred flush", ...); "" for none, NULL if out of range. */
+IOMMUSIM_API const char *iommusim_downgrade_reason(enum iommusim_downgrade d);
+
 /** Configuration in force. */
 struct iommusim_dma_iommu_info {
 	enum iommusim_domain_type type; /**< DMA (strict) or DMA-FQ (lazy) */
 	bool downgraded; /**< DMA-FQ became DMA at init */
+	enum iommusim_downgrade downgrade; /**< ... and why */
 	bool single_queue; /**< valid for DMA-FQ */
 	uint32_t fq_size;
 	uint32_t fq_timeout_ms;

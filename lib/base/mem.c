@@ -20,6 +20,7 @@ static atomic_uint_fast64_t attempts;
 static atomic_uint_fast64_t fail_first; /* 0 = injection off */
 static atomic_uint_fast64_t fail_last;
 static atomic_uint_fast64_t injected;
+static atomic_uint_fast64_t failures; /* every NULL for a non-zero request */
 
 void
 ims_mem_fault_inject(uint64_t nth, uint64_t count)
@@ -42,6 +43,12 @@ ims_mem_injected_failures(void)
 	return atomic_load(&injected);
 }
 
+uint64_t
+ims_mem_failures(void)
+{
+	return atomic_load(&failures);
+}
+
 static bool
 should_fail(void)
 {
@@ -57,21 +64,26 @@ should_fail(void)
 void *
 ims_aligned_zalloc(size_t n, size_t align)
 {
-	ims_assert(ims_is_pow2(align));
-	if (should_fail() || !n)
-		return NULL;
-#if IMS_HAVE_JEMALLOC
-	return mallocx(n, MALLOCX_ZERO | MALLOCX_ALIGN(align));
-#else
-	void *p;
+	void *p = NULL;
 
-	if (align < sizeof(void *))
-		align = sizeof(void *);
-	if (posix_memalign(&p, align, n))
+	ims_assert(ims_is_pow2(align));
+	if (!n)
 		return NULL;
-	memset(p, 0, n);
-	return p;
+	if (!should_fail()) {
+#if IMS_HAVE_JEMALLOC
+		p = mallocx(n, MALLOCX_ZERO | MALLOCX_ALIGN(align));
+#else
+		if (align < sizeof(void *))
+			align = sizeof(void *);
+		if (posix_memalign(&p, align, n))
+			p = NULL;
+		else
+			memset(p, 0, n);
 #endif
+	}
+	if (!p)
+		atomic_fetch_add(&failures, 1);
+	return p;
 }
 
 void *

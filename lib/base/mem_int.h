@@ -25,5 +25,7 @@ void ims_mem_fault_inject(uint64_t nth, uint64_t count);
 uint64_t ims_mem_attempts(void);
 /* Allocations that were made to fail since the process started. */
 uint64_t ims_mem_injected_failures(void);
+/* Allocations that failed since the process started, injected or not. */
+uint64_t ims_mem_failures(void);
 
 #endif /* IMS_MEM_INT_H */

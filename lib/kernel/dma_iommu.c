@@ -43,6 +43,7 @@ struct iommusim_dma_iommu {
 	struct ims_fq *fq; /* NULL: strict (the kernel's fq_domain == NULL) */
 	enum iommusim_domain_type type;
 	bool downgraded;
+	enum iommusim_downgrade downgrade;
 	bool single_queue;
 	uint32_t fq_size, fq_timeout_ms;
 	unsigned hz;
@@ -223,12 +224,18 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 	/* §2.6: a DMA-FQ domain without deferred flush, or whose queue cannot
 	 * be set up, silently becomes a strict DMA domain. */
 	d->type = di.type;
-	if (d->type == IOMMUSIM_DOMAIN_DMA_FQ &&
-	    ((!cfg->skip_deferred_flush_check &&
-	      !iommusim_device_capable(dev, IOMMUSIM_CAP_DEFERRED_FLUSH)) ||
-	     setup_fq(d, cfg))) {
+	if (d->type == IOMMUSIM_DOMAIN_DMA_FQ) {
+		if (!cfg->skip_deferred_flush_check &&
+		    !iommusim_device_capable(dev, IOMMUSIM_CAP_DEFERRED_FLUSH))
+			d->downgrade = IOMMUSIM_DOWNGRADE_NO_DEFERRED_FLUSH;
+		else if (setup_fq(d, cfg))
+			d->downgrade = IOMMUSIM_DOWNGRADE_FQ_ALLOC;
+	}
+	if (d->downgrade) {
 		d->type = IOMMUSIM_DOMAIN_DMA;
 		d->downgraded = true;
+		/* Cannot fail: set_type refuses only NULL and non-DMA domains,
+		 * and this one was checked to be DMA-FQ above. */
 		(void)iommusim_domain_set_type(dom, IOMMUSIM_DOMAIN_DMA);
 	}
 	ret = reserve_regions(d);
@@ -589,6 +596,7 @@ iommusim_dma_iommu_info_get(const struct iommusim_dma_iommu *d, struct iommusim_
 	memset(out, 0, sizeof(*out));
 	out->type = d->type;
 	out->downgraded = d->downgraded;
+	out->downgrade = d->downgrade;
 	out->single_queue = d->single_queue;
 	out->fq_size = d->fq_size;
 	out->fq_timeout_ms = d->fq_timeout_ms;
@@ -653,4 +661,18 @@ struct iommusim_iova_domain *
 iommusim_dma_iommu_iovad(const struct iommusim_dma_iommu *d)
 {
 	return d ? d->iovad : NULL;
+}
+
+const char *
+iommusim_downgrade_reason(enum iommusim_downgrade d)
+{
+	switch (d) {
+	case IOMMUSIM_DOWNGRADE_NONE:
+		return "";
+	case IOMMUSIM_DOWNGRADE_NO_DEFERRED_FLUSH:
+		return "no deferred flush";
+	case IOMMUSIM_DOWNGRADE_FQ_ALLOC:
+		return "the flush queue could not be allocated";
+	}
+	return NULL;
 }

@@ -46,7 +46,7 @@ struct io {
 	unsigned job;
 	uint64_t submit_ns;
 	uint64_t dma; /* the mapping (map_page), or 0 */
-	struct iommusim_dma_sg sg[8];
+	struct iommusim_dma_sg *sg; /* sg_segments entries of run.sgs (NULL for one) */
 	size_t nsg;
 	uint64_t dmb; /* ISM: the DMB token */
 	bool to_device;
@@ -89,6 +89,8 @@ struct run {
 	struct iommusim_rng irq_rng; /* floating interrupts */
 	struct job_state *jobs;
 	struct io *ios;
+	struct iommusim_dma_sg *sgs; /* every I/O's segments, when sg_segments > 1 */
+	int failed; /* the first error that ends the run (an event not scheduled) */
 	struct iommusim_hist *latency;
 	uint64_t end_cycles;
 	uint64_t completed, bytes, map_errors;
@@ -188,6 +190,20 @@ charge_work(struct run *r, unsigned cpu, bool legacy_alloc, bool legacy_free)
 	r->last_unmapped = unmapped;
 }
 
+/*
+ * Schedule an event the run cannot do without. If it cannot be scheduled (no
+ * memory for the event), the run goes on to its end but reports the error
+ * instead of a result: a lost completion or timer would silently change it.
+ */
+static void
+sched(struct run *r, uint64_t at, void (*fn)(struct iommusim_sim *, void *), void *priv)
+{
+	int ret = iommusim_sim_schedule(r->sim, at, fn, priv, NULL);
+
+	if (ret && !r->failed)
+		r->failed = ret;
+}
+
 /* ---- timers --------------------------------------------------------------- */
 
 static void
@@ -214,8 +230,7 @@ fq_timer_arm(void *priv, uint64_t expires_ns)
 	uint64_t at = cyc(r, expires_ns);
 
 	r->timer_armed = true;
-	(void)iommusim_sim_schedule(r->sim, IMS_MAX(at, iommusim_sim_now(r->sim)), fq_timer_fire, r,
-				    NULL);
+	sched(r, IMS_MAX(at, iommusim_sim_now(r->sim)), fq_timer_fire, r);
 }
 
 static const struct iommusim_dma_timer_ops fq_timer_ops = { .arm = fq_timer_arm };
@@ -236,9 +251,7 @@ depot_schedule(void *priv, unsigned bin, unsigned delay_ms)
 
 	w->r = r;
 	w->bin = bin;
-	(void)iommusim_sim_schedule(r->sim,
-				    iommusim_sim_now(r->sim) + cyc(r, delay_ms * 1000000ull),
-				    depot_fire, w, NULL);
+	sched(r, iommusim_sim_now(r->sim) + cyc(r, delay_ms * 1000000ull), depot_fire, w);
 }
 
 static const struct iommusim_iova_timer_ops depot_timer_ops = { .schedule = depot_schedule };
@@ -305,14 +318,17 @@ io_map(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *ct
 		ret = iommusim_dma_map_page(&r->dma, buffer_phys(r, js, bs), bs, dir, 0, ctx,
 					    &io->dma);
 	} else {
-		uint32_t per = (bs + segs - 1) / segs, i;
 		size_t nsegs;
+		uint32_t i;
 
-		io->nsg = IMS_MIN(segs, IMS_ARRAY_SIZE(io->sg));
-		for (i = 0; i < io->nsg; i++) {
+		/* bs split exactly: the first bs % segs segments one byte longer. */
+		io->nsg = segs;
+		for (i = 0; i < segs; i++) {
+			uint32_t len = bs / segs + (i < bs % segs);
+
 			memset(&io->sg[i], 0, sizeof(io->sg[i]));
-			io->sg[i].phys = buffer_phys(r, js, per);
-			io->sg[i].length = per;
+			io->sg[i].phys = buffer_phys(r, js, len);
+			io->sg[i].length = len;
 		}
 		ret = iommusim_dma_map_sg(&r->dma, io->sg, io->nsg, dir, 0, ctx, &nsegs);
 	}
@@ -358,9 +374,8 @@ io_start(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *
 	io->submit_ns = ns(r, iommusim_sim_cpu_time(r->sim, cpu));
 	if (io_map(r, io, cpu, ctx)) {
 		r->map_errors++;
-		(void)iommusim_sim_schedule(r->sim,
-					    iommusim_sim_cpu_time(r->sim, cpu) + cyc(r, RETRY_NS),
-					    io_submit_event, io, NULL);
+		sched(r, iommusim_sim_cpu_time(r->sim, cpu) + cyc(r, RETRY_NS), io_submit_event,
+		      io);
 		return;
 	}
 	t = iommusim_sim_cpu_time(r->sim, cpu);
@@ -370,7 +385,7 @@ io_start(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *
 	service = cyc(r, r->job->dev_latency_ns);
 	finish = iommusim_server_serve(r->device, t, service);
 	js->bytes += r->job->bs;
-	(void)iommusim_sim_schedule(r->sim, finish, r->link ? io_transfer : io_complete, io, NULL);
+	sched(r, finish, r->link ? io_transfer : io_complete, io);
 }
 
 /* The data of an I/O crosses the link (bs / dev_bandwidth), in arrival order. */
@@ -382,9 +397,7 @@ io_transfer(struct iommusim_sim *sim, void *priv)
 	/* bs <= 1 GiB, so bs * 10^9 fits 64 bits. */
 	uint64_t xfer = cyc(r, (uint64_t)r->job->bs * UINT64_C(1000000000) / r->job->dev_bandwidth);
 
-	(void)iommusim_sim_schedule(sim,
-				    iommusim_server_serve(r->link, iommusim_sim_now(sim), xfer),
-				    io_complete, io, NULL);
+	sched(r, iommusim_server_serve(r->link, iommusim_sim_now(sim), xfer), io_complete, io);
 }
 
 /* Which CPU takes the completion interrupt of an I/O of @job. */
@@ -455,7 +468,7 @@ io_complete(struct iommusim_sim *sim, void *priv)
 		if (cpu == io->job % r->ncpus)
 			io_start(r, io, cpu, &ctx);
 		else
-			(void)iommusim_sim_schedule(sim, t, io_submit_event, io, NULL);
+			sched(r, t, io_submit_event, io);
 	}
 	iommusim_sim_cpu_end(sim, cpu);
 }
@@ -468,6 +481,8 @@ progress_tick(struct iommusim_sim *sim, void *priv)
 
 	r->progress->report(r->progress->priv, (double)now / (double)r->end_cycles);
 	if (now + r->progress_step < r->end_cycles)
+		/* Progress is no result: a tick that cannot be scheduled only
+		 * leaves the bar where it is. */
 		(void)iommusim_sim_schedule(sim, now + r->progress_step, progress_tick, r, NULL);
 }
 
@@ -573,7 +588,8 @@ setup_stack(struct run *r, char *err, size_t err_len)
 			return -ENOMEM;
 	}
 	if (ret) {
-		errf(err, err_len, "cannot set up the DMA layer: %d", ret);
+		errf(err, err_len, "%s setting up the DMA layer (%d)",
+		     ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
 		return ret;
 	}
 	if (ism) {
@@ -627,6 +643,7 @@ teardown(struct run *r)
 	ims_free(r->last_trace);
 	ims_free(r->jobs);
 	ims_free(r->ios);
+	ims_free(r->sgs);
 }
 
 /* ---- results -------------------------------------------------------------- */
@@ -642,6 +659,19 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	memset(out, 0, sizeof(*out));
 	snprintf(out->platform, sizeof(out->platform), "%s", r->profile.name);
 	snprintf(out->policy, sizeof(out->policy), "%s", iommusim_policy_name(r->policy.kind));
+	if (r->legacy) {
+		snprintf(out->domain, sizeof(out->domain), "legacy");
+	} else {
+		struct iommusim_dma_iommu_info info;
+
+		(void)iommusim_dma_iommu_info_get(r->di, &info); /* r->di is set: no error */
+		snprintf(out->domain, sizeof(out->domain), "%s", r->lazy ? "DMA-FQ" : "DMA");
+		/* A lazy policy that ran strict says so (the kernel does it
+		 * silently; a result must not). */
+		if (r->policy.kind != IOMMUSIM_POLICY_STRICT)
+			snprintf(out->downgrade, sizeof(out->downgrade), "%s",
+				 iommusim_downgrade_reason(info.downgrade));
+	}
 	out->seed = seed;
 	out->sim_ns = ns(r, r->end_cycles);
 	out->ios = r->completed;
@@ -741,6 +771,15 @@ check_job(const struct iommusim_job *job, char *err, size_t err_len)
 		errf(err, err_len, "numjobs x iodepth is too large (at most 4M I/Os in flight)");
 		return -EINVAL;
 	}
+	/* Every segment of every I/O in flight has its own entry. */
+	if (job->sg_segments > 1 &&
+	    (job->sg_segments > job->bs ||
+	     (uint64_t)job->numjobs * job->iodepth * job->sg_segments > (UINT64_C(1) << 24))) {
+		errf(err, err_len,
+		     "sg_segments must be at most bs, and numjobs x iodepth x sg_segments at most "
+		     "16M");
+		return -EINVAL;
+	}
 	/* Buffers: random pages of all of memory; net's page rings from a
 	 * quarter of it, ISM's DMBs from the half (buffer_phys, setup_dmbs). */
 	if (job->memory < 64 * (UINT64_C(1) << 20) || job->memory % PG ||
@@ -770,15 +809,18 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	     char *err, size_t err_len)
 {
 	struct run r;
-	uint64_t i, n;
+	uint64_t i, n, mem_failures;
 	unsigned j;
 	int ret;
 
 	if (!job || !profile || !policy || !out)
 		return -EINVAL;
+	if (err && err_len)
+		err[0] = 0;
 	ret = check_job(job, err, err_len);
 	if (ret)
 		return ret;
+	mem_failures = ims_mem_failures();
 	memset(&r, 0, sizeof(r));
 	r.job = job;
 	r.seed = seed;
@@ -786,8 +828,8 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	r.policy = *policy;
 	r.ncpus = job->cpus ? job->cpus : job->numjobs;
 	r.progress = progress && progress->report ? progress : NULL;
-	/* Floating interrupts: a stream of their own, after the jobs'. */
 	ret = setup_stack(&r, err, err_len);
+	/* Floating interrupts: a stream of their own, after the jobs'. */
 	if (!ret)
 		iommusim_sim_rng(r.sim, job->numjobs, &r.irq_rng);
 	if (!ret)
@@ -798,7 +840,10 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	n = (uint64_t)job->numjobs * job->iodepth;
 	r.jobs = ims_zalloc(job->numjobs * sizeof(*r.jobs));
 	r.ios = ims_zalloc(n * sizeof(*r.ios));
-	if (!r.jobs || !r.ios) {
+	/* check_job() bounds n * sg_segments to 2^24. */
+	if (job->sg_segments > 1)
+		r.sgs = ims_zalloc(n * job->sg_segments * sizeof(*r.sgs));
+	if (!r.jobs || !r.ios || (job->sg_segments > 1 && !r.sgs)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -810,21 +855,40 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 			iommusim_sim_rng(r.sim, j, &r.jobs[j].rng);
 	ret = setup_dmbs(&r);
 	if (ret) {
-		errf(err, err_len, "cannot map the ISM DMBs: %d", ret);
+		errf(err, err_len, "%s mapping the ISM DMBs (%d)",
+		     ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		r.ios[i].r = &r;
 		r.ios[i].job = (unsigned)(i % job->numjobs);
+		if (r.sgs)
+			r.ios[i].sg = r.sgs + i * job->sg_segments;
 		ret = iommusim_sim_schedule(r.sim, 0, io_submit_event, &r.ios[i], NULL);
 		if (ret)
 			goto out;
 	}
 	if (r.progress) {
 		r.progress_step = IMS_MAX(r.end_cycles / 100, 1);
+		/* As in progress_tick(): only the bar is lost. */
 		(void)iommusim_sim_schedule(r.sim, 0, progress_tick, &r, NULL);
 	}
 	ret = iommusim_sim_run(r.sim, r.end_cycles, NULL);
+	if (!ret && r.failed) {
+		ret = r.failed;
+		errf(err, err_len, "out of memory: an event of the run could not be scheduled (%d)",
+		     ret);
+	}
+	/* Any allocation that failed during the run (the host's memory, not
+	 * the simulated machine's) may have changed what the layers did: a map
+	 * that failed, a queue that fell back to strict. Refuse the result
+	 * rather than report another one. (Process-wide: a failure in a run on
+	 * another thread refuses this one too, which errs on the safe side.) */
+	if (!ret && ims_mem_failures() != mem_failures) {
+		ret = -ENOMEM;
+		errf(err, err_len, "out of memory: %llu allocations failed during the run",
+		     (unsigned long long)(ims_mem_failures() - mem_failures));
+	}
 	if (ret)
 		goto out;
 	if (r.progress)
@@ -832,5 +896,9 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	collect(&r, seed, out);
 out:
 	teardown(&r);
+	/* Every failure says what it was. */
+	if (ret && err && err_len && !err[0])
+		errf(err, err_len, "%s (%d)",
+		     ret == -ENOMEM ? "out of memory setting up the run" : strerror(-ret), ret);
 	return ret;
 }

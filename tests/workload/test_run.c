@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@
 
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
+
+#include "base/mem_int.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -492,6 +495,128 @@ expect_run(const struct iommusim_job *j, const char *msg)
 		fail_msg("got %d '%s', wanted 0", ret, err);
 }
 
+/*
+ * Fault injection at every allocation of a run: failing the Nth allocation
+ * (once, and from N on) must either fail the run with -ENOMEM or give
+ * exactly the reference result; never another result.
+ */
+static void
+fault_sweep(const struct iommusim_job *j, const char *platform, enum iommusim_policy_kind k)
+{
+	const struct iommusim_policy pol = { .kind = k };
+	struct iommusim_run_result ref, r;
+	uint64_t n, attempts, failed = 0;
+	char err[256];
+	int persistent, ret;
+
+	ims_mem_fault_inject(0, 0);
+	ref = run_ok(j, platform, k, 3);
+	attempts = ims_mem_attempts();
+	assert_true(attempts > 10);
+	for (persistent = 0; persistent < 2; persistent++)
+		for (n = 1; n <= attempts; n++) {
+			ims_mem_fault_inject(n, persistent ? UINT64_MAX : 1);
+			ret = iommusim_run(j, iommusim_profile_find(platform), &pol, 3, NULL, &r,
+					   err, sizeof(err));
+			ims_mem_fault_inject(0, 0);
+			if (ret == 0) {
+				/* Any allocation that failed refuses the run: a
+				 * result with exit 0 must be the reference's. */
+				if (memcmp(&r, &ref, sizeof(r)))
+					fail_msg("%s: allocation %" PRIu64 "%s failed: a different "
+						 "result with exit 0",
+						 platform, n, persistent ? "+" : "");
+			} else {
+				if (ret != -ENOMEM || strncmp(err, "out of memory", 13))
+					fail_msg("%s: allocation %" PRIu64 ": %d '%s'", platform, n,
+						 ret, err);
+				failed++;
+			}
+		}
+	assert_true(failed > 0);
+}
+
+/* What ran is in the result: the domain type, and why a lazy policy ran
+ * strict when it did (the kernel's decision for ISM, here). */
+static void
+expect_domain(const struct iommusim_job *j, enum iommusim_policy_kind k, const char *domain,
+	      const char *downgrade)
+{
+	struct iommusim_run_result r = run_ok(j, "lpar", k, 1);
+
+	assert_string_equal(r.domain, domain);
+	assert_string_equal(r.downgrade, downgrade);
+}
+
+static void
+test_run_reports_the_domain_that_ran(void **state)
+{
+	struct iommusim_job j = small_job();
+
+	(void)state;
+	expect_domain(&j, IOMMUSIM_POLICY_LAZY_PERCPU, "DMA-FQ", "");
+	expect_domain(&j, IOMMUSIM_POLICY_STRICT, "DMA", "");
+	expect_domain(&j, IOMMUSIM_POLICY_LEGACY, "legacy", "");
+	j.workload = IOMMUSIM_WL_ISM;
+	expect_domain(&j, IOMMUSIM_POLICY_KERNEL, "DMA", "no deferred flush");
+	expect_domain(&j, IOMMUSIM_POLICY_LAZY_SINGLE, "DMA", "no deferred flush");
+}
+
+static void
+test_run_fault_injection_every_allocation(void **state)
+{
+	struct iommusim_job j = small_job();
+
+	(void)state;
+	j.runtime_ns = 2000000; /* 2 ms */
+	j.iodepth = 4;
+	fault_sweep(&j, "lpar", IOMMUSIM_POLICY_LAZY_PERCPU);
+	fault_sweep(&j, "kvm", IOMMUSIM_POLICY_LAZY_SINGLE);
+	fault_sweep(&j, "kvm-qemu7.1", IOMMUSIM_POLICY_LEGACY);
+	fault_sweep(&j, "zvm", IOMMUSIM_POLICY_STRICT);
+}
+
+/* Every one of sg_segments segments is mapped, the I/O split exactly (it
+ * used to stop at 8 and report the full size). */
+static void
+test_run_maps_every_sg_segment(void **state)
+{
+	static const char msg[] =
+		"sg_segments must be at most bs, and numjobs x iodepth x sg_segments at most 16M";
+	struct iommusim_job j = small_job();
+	struct iommusim_run_result r;
+
+	(void)state;
+	j.bs = 64 << 10;
+	j.sg_segments = 16;
+	r = run_ok(&j, "lpar", IOMMUSIM_POLICY_STRICT, 1);
+	assert_true(r.ios > 100);
+	/* 16 pages of 4 KiB per I/O (those in flight at the end included) */
+	assert_true(r.mapped_pages >= 16 * r.ios && r.mapped_pages <= 16 * (r.ios + 16));
+	assert_int_equal(r.bytes, r.ios * j.bs);
+	/* 1024 segments of 64 bytes: each in its own page here */
+	j.sg_segments = 1024;
+	r = run_ok(&j, "lpar", IOMMUSIM_POLICY_STRICT, 1);
+	assert_true(r.mapped_pages >= 1024 * r.ios);
+	/* 7 segments of 64 KiB: 9363 bytes and 9362, still 16 or 17 pages */
+	j.sg_segments = 7;
+	r = run_ok(&j, "lpar", IOMMUSIM_POLICY_STRICT, 1);
+	assert_true(r.mapped_pages >= 14 * r.ios && r.mapped_pages <= 21 * (r.ios + 16));
+	/* refused: more segments than bytes, or too many segment entries */
+	j.bs = 512;
+	j.sg_segments = 513;
+	expect_run(&j, msg);
+	j.sg_segments = 512;
+	expect_run(&j, NULL);
+	j = small_job();
+	j.numjobs = 64;
+	j.iodepth = 256;
+	j.sg_segments = 1024 + 1;
+	expect_run(&j, msg);
+	j.sg_segments = 1024;
+	expect_run(&j, NULL);
+}
+
 static void
 test_run_rejects_bad_memory(void **state)
 {
@@ -603,6 +728,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_kvm_window_bound_to_shadow_limit),
 		cmocka_unit_test(test_run_small_memory_runs_legacy_and_lazy),
 		cmocka_unit_test(test_run_legacy_wraps_by_the_aperture),
+		cmocka_unit_test(test_run_maps_every_sg_segment),
+		cmocka_unit_test(test_run_reports_the_domain_that_ran),
+		cmocka_unit_test(test_run_fault_injection_every_allocation),
 		cmocka_unit_test(test_run_rejects_bad_memory),
 		cmocka_unit_test(test_run_progress_reaches_one),
 		cmocka_unit_test(test_run_rejects_bad_jobs),

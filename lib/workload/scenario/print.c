@@ -48,8 +48,9 @@ print_dom(struct script *s, const struct sdom *sd)
 			sd->name, d.info.single_queue ? "one queue" : "per-CPU queues",
 			d.info.fq_size, d.info.fq_timeout_ms);
 	else
-		fprintf(s->out, "# %s: DMA (strict)%s\n", sd->name,
-			d.info.downgraded ? ", downgraded from DMA-FQ: no deferred flush" : "");
+		fprintf(s->out, "# %s: DMA (strict)%s%s\n", sd->name,
+			d.info.downgraded ? ", downgraded from DMA-FQ: " : "",
+			d.info.downgraded ? iommusim_downgrade_reason(d.info.downgrade) : "");
 	(void)iommusim_s390_counters_print(s->out, &d.c);
 }
 
