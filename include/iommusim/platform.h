@@ -149,6 +149,7 @@ struct iommusim_platform_stats {
 	uint64_t shadow_entries; /**< entries shadowed now (all functions) */
 	uint64_t max_shadow_entries; /**< ... at most */
 	uint64_t shadow_alloc_failures; /**< refreshes failed for want of host memory */
+	uint64_t cost_overflows; /**< refreshes whose cost did not fit 64 bits (saturated) */
 };
 
 /** A platform model bound to an engine. Opaque. */

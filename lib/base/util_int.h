@@ -59,6 +59,20 @@ ims_add_sat(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
+/* acc + n * cost, saturating at UINT64_MAX; sets *overflow when it does
+ * (cost sums of user-given costs must never wrap). */
+static inline uint64_t
+ims_mul_add_sat(uint64_t acc, uint64_t n, uint64_t cost, bool *overflow)
+{
+	uint64_t prod;
+
+	if (__builtin_mul_overflow(n, cost, &prod) || acc + prod < acc) {
+		*overflow = true;
+		return UINT64_MAX;
+	}
+	return acc + prod;
+}
+
 /* Statistics: relaxed counters and high/low-water marks. */
 static inline void
 ims_stat_add(_Atomic uint64_t *c, uint64_t n)

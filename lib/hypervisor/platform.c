@@ -530,9 +530,19 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 		} else {
 			cc = res.cc;
 			*status = res.status;
-			service += res.loads * p->walk_per_load + res.lookups * p->walk_per_lookup +
-				   res.maps * p->shadow_insert + res.unmaps * p->shadow_remove +
-				   res.maps * p->per_host_map + res.unmap_calls * p->per_host_unmap;
+			bool ovf = false;
+
+			service = ims_mul_add_sat(service, res.loads, p->walk_per_load, &ovf);
+			service = ims_mul_add_sat(service, res.lookups, p->walk_per_lookup, &ovf);
+			service = ims_mul_add_sat(service, res.maps,
+						  ims_add_sat(p->shadow_insert, p->per_host_map),
+						  &ovf);
+			service = ims_mul_add_sat(service, res.unmaps, p->shadow_remove, &ovf);
+			service =
+				ims_mul_add_sat(service, res.unmap_calls, p->per_host_unmap, &ovf);
+			/* shadow_insert + per_host_map may itself have saturated */
+			if (ovf || p->shadow_insert + p->per_host_map < p->shadow_insert)
+				pl->stats.cost_overflows++;
 			pl->stats.host_maps += res.maps;
 			pl->stats.host_unmap_calls += res.unmap_calls;
 			pl->stats.steps += res.steps;
@@ -547,7 +557,7 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 	pl->stats.rpcits++;
 	pl->stats.global += global;
 	pl->stats.status16 += cc == IOMMUSIM_ZPCI_CC_ERR && *status == IOMMUSIM_ZPCI_ST_INSUF_RES;
-	pl->stats.busy_cycles += service;
+	pl->stats.busy_cycles = ims_add_sat(pl->stats.busy_cycles, service);
 	pthread_mutex_unlock(&pl->lock);
 	/* The CPU waits for the answer: behind other refreshes when the
 	 * hypervisor serialises them, in parallel on firmware. */

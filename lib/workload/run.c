@@ -91,6 +91,7 @@ struct run {
 	struct io *ios;
 	struct iommusim_dma_sg *sgs; /* every I/O's segments, when sg_segments > 1 */
 	int failed; /* the first error that ends the run (an event not scheduled) */
+	bool cost_overflow; /* a cost sum saturated: the run is refused */
 	struct iommusim_hist *latency;
 	uint64_t end_cycles;
 	uint64_t completed, bytes, map_errors;
@@ -169,23 +170,35 @@ charge_work(struct run *r, unsigned cpu, bool legacy_alloc, bool legacy_free)
 		struct iommusim_iova_trace *last = &r->last_trace[cpu];
 		uint64_t c;
 
-		c = (t->rcache_hits - last->rcache_hits) * p->iova_alloc_hit +
-		    (t->rcache_inserts - last->rcache_inserts) * p->iova_free_hit +
-		    (t->tree_inserts - last->tree_inserts + t->tree_erases - last->tree_erases) *
-			    p->iova_alloc_tree +
-		    (t->walk_nodes - last->walk_nodes) * p->iova_walk_node;
+		c = ims_mul_add_sat(0, t->rcache_hits - last->rcache_hits, p->iova_alloc_hit,
+				    &r->cost_overflow);
+		c = ims_mul_add_sat(c, t->rcache_inserts - last->rcache_inserts, p->iova_free_hit,
+				    &r->cost_overflow);
+		c = ims_mul_add_sat(c,
+				    t->tree_inserts - last->tree_inserts + t->tree_erases -
+					    last->tree_erases,
+				    p->iova_alloc_tree, &r->cost_overflow);
+		c = ims_mul_add_sat(c, t->walk_nodes - last->walk_nodes, p->iova_walk_node,
+				    &r->cost_overflow);
 		*last = *t;
 		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_ALLOC, c);
 	} else {
 		/* The bitmap search: charged like a cached IOVA operation. */
-		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_ALLOC,
-					(legacy_alloc ? p->iova_alloc_hit : 0) +
-						(legacy_free ? p->iova_free_hit : 0));
+		iommusim_sim_cpu_charge(
+			r->sim, cpu, IOMMUSIM_COST_ALLOC,
+			ims_mul_add_sat(ims_mul_add_sat(0, legacy_alloc, p->iova_alloc_hit,
+							&r->cost_overflow),
+					legacy_free, p->iova_free_hit, &r->cost_overflow));
 	}
 	pages_done(r, &mapped, &unmapped);
-	iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_PTE,
-				(mapped - r->last_mapped) * (p->pte_set + p->request_build) +
-					(unmapped - r->last_unmapped) * p->pte_clear);
+	iommusim_sim_cpu_charge(
+		r->sim, cpu, IOMMUSIM_COST_PTE,
+		ims_mul_add_sat(ims_mul_add_sat(0, mapped - r->last_mapped,
+						ims_add_sat(p->pte_set, p->request_build),
+						&r->cost_overflow),
+				unmapped - r->last_unmapped, p->pte_clear, &r->cost_overflow));
+	if (p->pte_set + p->request_build < p->pte_set)
+		r->cost_overflow = true;
 	r->last_mapped = mapped;
 	r->last_unmapped = unmapped;
 }
@@ -878,6 +891,24 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 		ret = r.failed;
 		errf(err, err_len, "out of memory: an event of the run could not be scheduled (%d)",
 		     ret);
+	}
+	/* Costs so large that their sums do not fit 64-bit cycle counts give
+	 * no meaningful time; refuse rather than report saturated numbers. */
+	if (!ret) {
+		struct iommusim_platform_stats ps;
+
+		if (!iommusim_platform_stats_get(r.pl, &ps) && ps.cost_overflows)
+			r.cost_overflow = true;
+		/* The engine saturates a CPU's clock rather than wrap it. */
+		for (j = 0; j < r.ncpus; j++)
+			if (iommusim_sim_cpu_time(r.sim, j) == UINT64_MAX)
+				r.cost_overflow = true;
+		if (r.cost_overflow) {
+			ret = -ERANGE;
+			errf(err, err_len,
+			     "the costs overflow 64-bit cycle counts: lower the profile's costs "
+			     "or io_base_cycles");
+		}
 	}
 	/* Any allocation that failed during the run (the host's memory, not
 	 * the simulated machine's) may have changed what the layers did: a map

@@ -562,6 +562,41 @@ test_run_reports_the_domain_that_ran(void **state)
 	expect_domain(&j, IOMMUSIM_POLICY_LAZY_SINGLE, "DMA", "no deferred flush");
 }
 
+/* Costs whose sums do not fit 64 bits are refused, never wrapped. */
+static void
+test_run_refuses_costs_that_overflow(void **state)
+{
+	static const char msg[] = "the costs overflow 64-bit cycle counts: lower the profile's "
+				  "costs or io_base_cycles";
+	const struct iommusim_policy pol = { .kind = IOMMUSIM_POLICY_LAZY_PERCPU };
+	const char *const keys[] = { "walk_per_lookup", "pte_set", "global_base",
+				     "iova_alloc_hit" };
+	struct iommusim_job j = small_job();
+	struct iommusim_run_result r;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct iommusim_profile p = *iommusim_profile_find("kvm-qemu7.1");
+
+		assert_int_equal(iommusim_profile_set(&p, keys[i], "18446744073709551615"), 0);
+		assert_int_equal(iommusim_run(&j, &p, &pol, 1, NULL, &r, err, sizeof(err)),
+				 -ERANGE);
+		assert_string_equal(err, msg);
+	}
+	j.io_base_cycles = UINT64_MAX;
+	assert_int_equal(iommusim_run(&j, iommusim_profile_find("lpar"), &pol, 1, NULL, &r, err,
+				      sizeof(err)),
+			 -ERANGE);
+	assert_string_equal(err, msg);
+	/* large but summable costs still run */
+	j.io_base_cycles = UINT64_C(1) << 32;
+	assert_int_equal(iommusim_run(&j, iommusim_profile_find("lpar"), &pol, 1, NULL, &r, err,
+				      sizeof(err)),
+			 0);
+}
+
 static void
 test_run_fault_injection_every_allocation(void **state)
 {
@@ -730,6 +765,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_legacy_wraps_by_the_aperture),
 		cmocka_unit_test(test_run_maps_every_sg_segment),
 		cmocka_unit_test(test_run_reports_the_domain_that_ran),
+		cmocka_unit_test(test_run_refuses_costs_that_overflow),
 		cmocka_unit_test(test_run_fault_injection_every_allocation),
 		cmocka_unit_test(test_run_rejects_bad_memory),
 		cmocka_unit_test(test_run_progress_reaches_one),
