@@ -86,18 +86,22 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_dma_map_page(const struct iommusim_dma *dma, uint64_t phys, uint64_t size,
 		      enum iommusim_dma_dir dir, unsigned long attrs,
 		      const struct iommusim_ctx *ctx, uint64_t *dma_out);
-IOMMUSIM_API int iommusim_dma_unmap_page(const struct iommusim_dma *dma, uint64_t dma_addr,
-					 uint64_t size, enum iommusim_dma_dir dir,
-					 unsigned long attrs, const struct iommusim_ctx *ctx);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_dma_unmap_page(const struct iommusim_dma *dma,
+							    uint64_t dma_addr, uint64_t size,
+							    enum iommusim_dma_dir dir,
+							    unsigned long attrs,
+							    const struct iommusim_ctx *ctx);
 IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_dma_map_sg(const struct iommusim_dma *dma, struct iommusim_dma_sg *sg, size_t nents,
 		    enum iommusim_dma_dir dir, unsigned long attrs, const struct iommusim_ctx *ctx,
 		    size_t *nsegs_out);
-IOMMUSIM_API int iommusim_dma_unmap_sg(const struct iommusim_dma *dma, struct iommusim_dma_sg *sg,
-				       size_t nents, enum iommusim_dma_dir dir, unsigned long attrs,
-				       const struct iommusim_ctx *ctx);
-IOMMUSIM_API int iommusim_dma_stats_get(const struct iommusim_dma *dma,
-					struct iommusim_dma_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_dma_unmap_sg(const struct iommusim_dma *dma,
+							  struct iommusim_dma_sg *sg, size_t nents,
+							  enum iommusim_dma_dir dir,
+							  unsigned long attrs,
+							  const struct iommusim_ctx *ctx);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_dma_stats_get(const struct iommusim_dma *dma,
+							   struct iommusim_dma_stats *out);
 
 #ifdef __cplusplus
 }

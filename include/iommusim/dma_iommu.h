@@ -152,8 +152,9 @@ struct iommusim_dma_iommu_info {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_dma_iommu_info_get(const struct iommusim_dma_iommu *d,
-					     struct iommusim_dma_iommu_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_dma_iommu_info_get(const struct iommusim_dma_iommu *d,
+			    struct iommusim_dma_iommu_info *out);
 
 /** Flush-queue counters and state. */
 struct iommusim_fq_stats {
@@ -185,8 +186,9 @@ struct iommusim_dma_iommu_stats {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_dma_iommu_stats_get(const struct iommusim_dma_iommu *d,
-					      struct iommusim_dma_iommu_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_dma_iommu_stats_get(const struct iommusim_dma_iommu *d,
+			     struct iommusim_dma_iommu_stats *out);
 
 /**
  * The exposure-window histogram (ns from each lazy unmap to the completion

@@ -47,12 +47,13 @@ IOMMUSIM_API void iommusim_hist_record(struct iommusim_hist *h, uint64_t value);
 /** Forget everything. Not concurrent with record. */
 IOMMUSIM_API void iommusim_hist_reset(struct iommusim_hist *h);
 /** Add @p src into @p dst (same sub_bits). @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_hist_merge(struct iommusim_hist *dst, const struct iommusim_hist *src);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_hist_merge(struct iommusim_hist *dst,
+							const struct iommusim_hist *src);
 /** The smallest bucket upper bound with at least @p pct percent (0..100) of values at or below it; 0 when empty. */
 IOMMUSIM_API uint64_t iommusim_hist_percentile(const struct iommusim_hist *h, double pct);
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_hist_summary_get(const struct iommusim_hist *h,
-					   struct iommusim_hist_summary *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_hist_summary_get(const struct iommusim_hist *h,
+							      struct iommusim_hist_summary *out);
 /**
  * Call @p fn for every non-empty bucket in ascending order with its
  * inclusive bounds and count; stop early on a non-zero return.

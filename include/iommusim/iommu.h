@@ -231,8 +231,8 @@ struct iommusim_device_info {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_device_info_get(const struct iommusim_device *dev,
-					  struct iommusim_device_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_device_info_get(const struct iommusim_device *dev,
+							     struct iommusim_device_info *out);
 IOMMUSIM_API void *iommusim_device_drvdata(const struct iommusim_device *dev);
 IOMMUSIM_API struct iommusim_iommu *iommusim_device_iommu(const struct iommusim_device *dev);
 /** The IOMMU driver's per-device data (dev_iommu_priv_set/get). */
@@ -273,8 +273,9 @@ struct iommusim_domain_decision {
  * @return 0; -EINVAL on NULL, or when the driver demands a non-DMA type for
  *         an untrusted device (probing fails in the kernel)
  */
-IOMMUSIM_API int iommusim_iommu_decide_domain_type(struct iommusim_device *dev,
-						   struct iommusim_domain_decision *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_iommu_decide_domain_type(struct iommusim_device *dev,
+				  struct iommusim_domain_decision *out);
 
 /**
  * Allocate a paging domain of @p type (DMA, DMA-FQ or UNMANAGED) through the
@@ -303,8 +304,8 @@ struct iommusim_domain_info {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_domain_info_get(const struct iommusim_domain *dom,
-					  struct iommusim_domain_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_domain_info_get(const struct iommusim_domain *dom,
+							     struct iommusim_domain_info *out);
 
 /** The driver's per-domain pointer. */
 IOMMUSIM_API void *iommusim_domain_priv(const struct iommusim_domain *dom);
@@ -314,8 +315,8 @@ IOMMUSIM_API void *iommusim_domain_priv(const struct iommusim_domain *dom);
  * sysfs DMA -> DMA-FQ switch, which does not re-check the capability).
  * @return 0; -EINVAL on NULL or another type
  */
-IOMMUSIM_API int iommusim_domain_set_type(struct iommusim_domain *dom,
-					  enum iommusim_domain_type type);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_domain_set_type(struct iommusim_domain *dom,
+							     enum iommusim_domain_type type);
 
 /**
  * Attach @p dev to @p dom through the driver (which moves it from its
@@ -327,9 +328,9 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iommu_attach_device(struct iommusim
 								 const struct iommusim_ctx *ctx);
 
 /** Detach @p dev from @p dom. @return 0; -EINVAL if not attached there */
-IOMMUSIM_API int iommusim_iommu_detach_device(struct iommusim_domain *dom,
-					      struct iommusim_device *dev,
-					      const struct iommusim_ctx *ctx);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iommu_detach_device(struct iommusim_domain *dom,
+								 struct iommusim_device *dev,
+								 const struct iommusim_ctx *ctx);
 
 /**
  * iommu_map() as of v6.7 (§2.9): iova, paddr and size must be aligned to the
@@ -370,16 +371,20 @@ iommusim_iommu_map_sg(struct iommusim_domain *dom, uint64_t iova,
  * @return 0; -EINVAL on NULL, size 0, misalignment (the kernel warns and
  *         unmaps nothing) or a domain that is not paging
  */
-IOMMUSIM_API int iommusim_iommu_unmap_fast(struct iommusim_domain *dom, uint64_t iova,
-					   uint64_t size, struct iommusim_iotlb_gather *gather,
-					   const struct iommusim_ctx *ctx, uint64_t *unmapped_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iommu_unmap_fast(struct iommusim_domain *dom,
+							      uint64_t iova, uint64_t size,
+							      struct iommusim_iotlb_gather *gather,
+							      const struct iommusim_ctx *ctx,
+							      uint64_t *unmapped_out);
 
 /**
  * iommu_unmap(): a fresh gather, iommu_unmap_fast, then iommu_iotlb_sync.
  * @return as iommusim_iommu_unmap_fast()
  */
-IOMMUSIM_API int iommusim_iommu_unmap(struct iommusim_domain *dom, uint64_t iova, uint64_t size,
-				      const struct iommusim_ctx *ctx, uint64_t *unmapped_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iommu_unmap(struct iommusim_domain *dom, uint64_t iova,
+							 uint64_t size,
+							 const struct iommusim_ctx *ctx,
+							 uint64_t *unmapped_out);
 
 /** iommu_iotlb_sync(): the driver's iotlb_sync, then the gather is reset. */
 IOMMUSIM_API void iommusim_iommu_iotlb_sync(struct iommusim_domain *dom,
@@ -406,9 +411,9 @@ IOMMUSIM_API uint64_t iommusim_iommu_iova_to_phys(struct iommusim_domain *dom, u
  * The device's reserved regions (iommu_get_resv_regions).
  * @return 0; -EINVAL on NULL; the driver's error
  */
-IOMMUSIM_API int iommusim_device_resv_regions(struct iommusim_device *dev,
-					      struct iommusim_resv_region *regions, size_t max,
-					      size_t *n);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_device_resv_regions(struct iommusim_device *dev, struct iommusim_resv_region *regions,
+			     size_t max, size_t *n);
 
 /** device_iommu_capable(). */
 IOMMUSIM_API bool iommusim_device_capable(struct iommusim_device *dev, enum iommusim_iommu_cap cap);

@@ -226,8 +226,9 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_find(struct iommusim_iova_doma
  *         -EINVAL on NULL
  * Thread-safety: safe against every other call on the domain.
  */
-IOMMUSIM_API int iommusim_iova_free(struct iommusim_iova_domain *iovad, uint64_t pfn,
-				    struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_free(struct iommusim_iova_domain *iovad,
+						       uint64_t pfn,
+						       struct iommusim_iova_trace *tr);
 
 /**
  * Reserve [pfn_lo, pfn_hi] (reserve_iova): existing ranges it overlaps are
@@ -283,9 +284,10 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_alloc_fast(struct iommusim_iov
  *         starts at pfn; -EBUSY (checked) if pfn is already cached
  * Thread-safety: safe; calls naming the same cpu serialise on its lock.
  */
-IOMMUSIM_API int iommusim_iova_free_fast(struct iommusim_iova_domain *iovad, unsigned cpu,
-					 uint64_t pfn, uint64_t size,
-					 struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_free_fast(struct iommusim_iova_domain *iovad,
+							    unsigned cpu, uint64_t pfn,
+							    uint64_t size,
+							    struct iommusim_iova_trace *tr);
 
 /**
  * Return @p cpu's cached pfns to the tree (free_cpu_cached_iovas); the
@@ -293,8 +295,9 @@ IOMMUSIM_API int iommusim_iova_free_fast(struct iommusim_iova_domain *iovad, uns
  * @return 0; -EINVAL on no rcaches or cpu out of range
  * Thread-safety: safe.
  */
-IOMMUSIM_API int iommusim_iova_cpu_cache_flush(struct iommusim_iova_domain *iovad, unsigned cpu,
-					       struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_iova_cpu_cache_flush(struct iommusim_iova_domain *iovad, unsigned cpu,
+			      struct iommusim_iova_trace *tr);
 
 /**
  * Return every depot magazine's pfns to the tree and free the magazines
@@ -302,8 +305,9 @@ IOMMUSIM_API int iommusim_iova_cpu_cache_flush(struct iommusim_iova_domain *iova
  * @return 0; -EINVAL on no rcaches
  * Thread-safety: safe.
  */
-IOMMUSIM_API int iommusim_iova_global_cache_flush(struct iommusim_iova_domain *iovad,
-						  struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_iova_global_cache_flush(struct iommusim_iova_domain *iovad,
+				 struct iommusim_iova_trace *tr);
 
 /**
  * Run bin @p bin's depot work now (iova_depot_work_func, v6.7): if the depot
@@ -313,8 +317,9 @@ IOMMUSIM_API int iommusim_iova_global_cache_flush(struct iommusim_iova_domain *i
  *         or the ARRAY32 depot (which has no work)
  * Thread-safety: safe.
  */
-IOMMUSIM_API int iommusim_iova_depot_work_run(struct iommusim_iova_domain *iovad, unsigned bin,
-					      struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_depot_work_run(struct iommusim_iova_domain *iovad,
+								 unsigned bin,
+								 struct iommusim_iova_trace *tr);
 
 /**
  * Take @p cpu offline or online. Going offline runs the CPU-hotplug "dead"
@@ -325,24 +330,26 @@ IOMMUSIM_API int iommusim_iova_depot_work_run(struct iommusim_iova_domain *iovad
  *         the last online CPU offline (the kernel cannot either)
  * Thread-safety: safe.
  */
-IOMMUSIM_API int iommusim_iova_cpu_set_online(struct iommusim_iova_domain *iovad, unsigned cpu,
-					      bool online, struct iommusim_iova_trace *tr);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_cpu_set_online(struct iommusim_iova_domain *iovad,
+								 unsigned cpu, bool online,
+								 struct iommusim_iova_trace *tr);
 
 /**
  * Snapshot of the domain's state.
  * @return 0; -EINVAL on NULL
  * Thread-safety: safe (taken under the tree lock).
  */
-IOMMUSIM_API int iommusim_iova_info_get(struct iommusim_iova_domain *iovad,
-					struct iommusim_iova_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_iova_info_get(struct iommusim_iova_domain *iovad,
+							   struct iommusim_iova_info *out);
 
 /**
  * Snapshot of one CPU's magazines and one bin's depot.
  * @return 0; -EINVAL on NULL, no rcaches, bad cpu or bin
  * Thread-safety: safe.
  */
-IOMMUSIM_API int iommusim_iova_rcache_info_get(struct iommusim_iova_domain *iovad, unsigned bin,
-					       unsigned cpu, struct iommusim_iova_rcache_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_iova_rcache_info_get(struct iommusim_iova_domain *iovad, unsigned bin, unsigned cpu,
+			      struct iommusim_iova_rcache_info *out);
 
 /**
  * Call @p fn for every range in ascending order (the anchor excluded); stop

@@ -80,7 +80,8 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_ism_dmb_register(struct iommusim_is
  * Unregister a DMB (before it is unmapped, as the driver does).
  * @return 0; -EINVAL on NULL; -ENOENT for an unknown token
  */
-IOMMUSIM_API int iommusim_ism_dmb_unregister(struct iommusim_ism *ism, uint64_t token);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_ism_dmb_unregister(struct iommusim_ism *ism,
+								uint64_t token);
 
 /** Is @p iova inside a registered DMB? */
 IOMMUSIM_API bool iommusim_ism_iova_in_use(const struct iommusim_ism *ism, uint64_t iova);
@@ -95,12 +96,12 @@ IOMMUSIM_API void iommusim_ism_reset(struct iommusim_ism *ism);
 IOMMUSIM_API size_t iommusim_ism_nevents(const struct iommusim_ism *ism);
 
 /** Event @p i (0 = first). @return 0; -EINVAL on NULL; -ENOENT if out of range */
-IOMMUSIM_API int iommusim_ism_event_get(const struct iommusim_ism *ism, size_t i,
-					struct iommusim_ism_event *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_ism_event_get(const struct iommusim_ism *ism, size_t i,
+							   struct iommusim_ism_event *out);
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_ism_stats_get(const struct iommusim_ism *ism,
-					struct iommusim_ism_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_ism_stats_get(const struct iommusim_ism *ism,
+							   struct iommusim_ism_stats *out);
 
 #ifdef __cplusplus
 }

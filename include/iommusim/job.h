@@ -74,8 +74,8 @@ struct iommusim_jobfile {
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (with a
  *         message in @p err); nothing changes on error
  */
-IOMMUSIM_API int iommusim_job_set(struct iommusim_job *job, const char *key, const char *value,
-				  char *err, size_t err_len);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_job_set(struct iommusim_job *job, const char *key,
+						     const char *value, char *err, size_t err_len);
 
 /**
  * Parse a job file. Errors name the place: "FILE:LINE: unknown key 'bss' in
@@ -98,10 +98,9 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_jobfile_parse_string(const char *te
  * profile its platform= names).
  * @return 0; -EINVAL with "FILE:LINE: ..." in @p err for a bad key or value
  */
-IOMMUSIM_API int iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf,
-						  const char *name,
-						  struct iommusim_profile *profile, char *err,
-						  size_t err_len);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf, const char *name,
+				 struct iommusim_profile *profile, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

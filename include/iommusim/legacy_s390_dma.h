@@ -74,12 +74,14 @@ IOMMUSIM_API void iommusim_legacy_dma_destroy(struct iommusim_legacy_dma *l,
 IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_legacy_dma_alloc_coherent(struct iommusim_legacy_dma *l, uint64_t phys, uint64_t size,
 				   const struct iommusim_ctx *ctx, uint64_t *dma_out);
-IOMMUSIM_API int iommusim_legacy_dma_free_coherent(struct iommusim_legacy_dma *l, uint64_t dma,
-						   uint64_t size, const struct iommusim_ctx *ctx);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_legacy_dma_free_coherent(struct iommusim_legacy_dma *l, uint64_t dma, uint64_t size,
+				  const struct iommusim_ctx *ctx);
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_legacy_dma_counters_get(const struct iommusim_legacy_dma *l,
-						  struct iommusim_legacy_dma_counters *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_legacy_dma_counters_get(const struct iommusim_legacy_dma *l,
+				 struct iommusim_legacy_dma_counters *out);
 
 /** The window in force: [start_dma, end_dma], iommu_pages and next_bit. */
 struct iommusim_legacy_dma_info {
@@ -90,8 +92,9 @@ struct iommusim_legacy_dma_info {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_legacy_dma_info_get(const struct iommusim_legacy_dma *l,
-					      struct iommusim_legacy_dma_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_legacy_dma_info_get(const struct iommusim_legacy_dma *l,
+			     struct iommusim_legacy_dma_info *out);
 
 #ifdef __cplusplus
 }

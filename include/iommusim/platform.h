@@ -112,8 +112,8 @@ IOMMUSIM_API const char *iommusim_irq_delivery_name(enum iommusim_irq_delivery d
  * bounce_per_byte, a boolean for tlb_refresh and serialised.
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (nothing changed)
  */
-IOMMUSIM_API int iommusim_profile_set(struct iommusim_profile *p, const char *key,
-				      const char *value);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_profile_set(struct iommusim_profile *p,
+							 const char *key, const char *value);
 
 /**
  * The DMA window the hypervisor advertises for a function (CLP Query PCI
@@ -133,7 +133,8 @@ IOMMUSIM_API const char *iommusim_profile_key_at(size_t i);
  * each naming its unit.
  * @return 0; -EINVAL; -EIO on a write error
  */
-IOMMUSIM_API int iommusim_profile_print(FILE *f, const struct iommusim_profile *p);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_profile_print(FILE *f,
+							   const struct iommusim_profile *p);
 
 /** What a platform model did. */
 struct iommusim_platform_stats {
@@ -173,8 +174,9 @@ IOMMUSIM_API const struct iommusim_profile *
 iommusim_platform_profile(const struct iommusim_platform *pl);
 
 /** @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_platform_stats_get(const struct iommusim_platform *pl,
-					     struct iommusim_platform_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_platform_stats_get(const struct iommusim_platform *pl,
+			    struct iommusim_platform_stats *out);
 
 #ifdef __cplusplus
 }

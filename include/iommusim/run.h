@@ -88,7 +88,8 @@ struct iommusim_policy {
 /** "kernel", "strict", "lazy-percpu", "lazy-single", "legacy", "legacy-strict". */
 IOMMUSIM_API const char *iommusim_policy_name(enum iommusim_policy_kind kind);
 /** Parse a policy name. @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_policy_parse(const char *name, enum iommusim_policy_kind *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_policy_parse(const char *name,
+							  enum iommusim_policy_kind *out);
 
 /**
  * Set one flush-queue key of @p policy from text, as a job file's [global],
@@ -99,8 +100,9 @@ IOMMUSIM_API int iommusim_policy_parse(const char *name, enum iommusim_policy_ki
  * @return 0; -ENOENT for another key (nothing written to @p err); -EINVAL for
  *         a bad value, with a message in @p err; nothing changes on error
  */
-IOMMUSIM_API int iommusim_policy_set(struct iommusim_policy *policy, const char *key,
-				     const char *value, char *err, size_t err_len);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_policy_set(struct iommusim_policy *policy,
+							const char *key, const char *value,
+							char *err, size_t err_len);
 
 /** The largest seed: reports carry it as a signed 64-bit integer. */
 #define IOMMUSIM_RUN_SEED_MAX UINT64_C(0x7fffffffffffffff)

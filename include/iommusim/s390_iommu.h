@@ -81,12 +81,13 @@ struct iommusim_s390_events {
  * Counters of @p dom, a domain of this driver.
  * @return 0; -EINVAL on NULL or a domain of another driver
  */
-IOMMUSIM_API int iommusim_s390_domain_counters(const struct iommusim_domain *dom,
-					       struct iommusim_s390_counters *out,
-					       struct iommusim_s390_events *events);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_s390_domain_counters(const struct iommusim_domain *dom, struct iommusim_s390_counters *out,
+			      struct iommusim_s390_events *events);
 
 /** Reset the counters (as enabling function measurement does). @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_s390_domain_counters_reset(struct iommusim_domain *dom);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_s390_domain_counters_reset(struct iommusim_domain *dom);
 
 /**
  * Print the counters as the debugfs `statistics` file prints the software
@@ -96,7 +97,8 @@ IOMMUSIM_API int iommusim_s390_domain_counters_reset(struct iommusim_domain *dom
  * (The FMB hardware counters that precede them are not modelled.)
  * @return 0; -EINVAL on NULL; -EIO on a write error
  */
-IOMMUSIM_API int iommusim_s390_counters_print(FILE *f, const struct iommusim_s390_counters *c);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_s390_counters_print(FILE *f, const struct iommusim_s390_counters *c);
 
 /** The domain's translation tables (for inspection and device models). */
 IOMMUSIM_API struct iommusim_zpci_table *

@@ -52,16 +52,18 @@ struct iommusim_script_summary {
  * Thread-safety: runs are independent; @p out and @p err are written only
  *         by the calling thread.
  */
-IOMMUSIM_API int iommusim_script_run_string(const char *text, const char *name, FILE *out,
-					    FILE *err, struct iommusim_script_summary *summary);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
+			   struct iommusim_script_summary *summary);
 
 /**
  * Read the file at @p path and run it as iommusim_script_run_string() with
  * the path as its name. A file that cannot be read, or that holds a NUL
  * byte, is IOMMUSIM_SCRIPT_ERROR.
  */
-IOMMUSIM_API int iommusim_script_run_file(const char *path, FILE *out, FILE *err,
-					  struct iommusim_script_summary *summary);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_script_run_file(const char *path, FILE *out, FILE *err,
+			 struct iommusim_script_summary *summary);
 
 #ifdef __cplusplus
 }

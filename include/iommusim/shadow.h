@@ -121,16 +121,18 @@ IOMMUSIM_API void iommusim_shadow_destroy(struct iommusim_shadow *s);
  * Thread-safety: one refresh at a time per shadow (the hypervisor
  * serialises); pools are shared safely.
  */
-IOMMUSIM_API int iommusim_shadow_refresh(struct iommusim_shadow *s, uint64_t table_origin,
-					 uint64_t pba, uint64_t pal, uint64_t addr, uint64_t range,
-					 struct iommusim_shadow_result *res);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_shadow_refresh(struct iommusim_shadow *s,
+							    uint64_t table_origin, uint64_t pba,
+							    uint64_t pal, uint64_t addr,
+							    uint64_t range,
+							    struct iommusim_shadow_result *res);
 
 /** Entries currently shadowed. */
 IOMMUSIM_API uint64_t iommusim_shadow_entries(const struct iommusim_shadow *s);
 
 /** The shadowed frame of @p iova, if any. @return 0; -ENOENT; -EINVAL on NULL @p s */
-IOMMUSIM_API int iommusim_shadow_lookup(const struct iommusim_shadow *s, uint64_t iova,
-					uint64_t *frame_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_shadow_lookup(const struct iommusim_shadow *s,
+							   uint64_t iova, uint64_t *frame_out);
 
 #ifdef __cplusplus
 }

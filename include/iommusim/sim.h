@@ -101,18 +101,20 @@ IOMMUSIM_API void iommusim_sim_rng(const struct iommusim_sim *sim, uint64_t stre
  * @param id_out identifies the event for cancelling; may be NULL
  * @return 0; -EINVAL (NULL fn, at < now); -ENOMEM
  */
-IOMMUSIM_API int iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
-				       void (*fn)(struct iommusim_sim *sim, void *priv), void *priv,
-				       uint64_t *id_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
+							  void (*fn)(struct iommusim_sim *sim,
+								     void *priv),
+							  void *priv, uint64_t *id_out);
 /** @return 0; -ENOENT if it already ran, was cancelled or never existed */
-IOMMUSIM_API int iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id);
 /**
  * Run every event due at or before @p until, in order (events may schedule
  * more); then now = until (unless no event was due and until < now).
  * @param events_out events run; may be NULL
  * @return 0; -EINVAL on NULL
  */
-IOMMUSIM_API int iommusim_sim_run(struct iommusim_sim *sim, uint64_t until, uint64_t *events_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_run(struct iommusim_sim *sim, uint64_t until,
+						     uint64_t *events_out);
 /** Events waiting. */
 IOMMUSIM_API uint64_t iommusim_sim_pending(const struct iommusim_sim *sim);
 
@@ -145,8 +147,8 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_server_create(struct iommusim_sim *
 IOMMUSIM_API uint64_t iommusim_server_serve(struct iommusim_server *srv, uint64_t arrival,
 					    uint64_t service);
 /** @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_server_stats_get(const struct iommusim_server *srv,
-					   struct iommusim_server_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_server_stats_get(const struct iommusim_server *srv,
+							      struct iommusim_server_stats *out);
 
 /*
  * ---- CPUs running work items ----
@@ -171,8 +173,9 @@ struct iommusim_cpu_stats {
  * @param start_out when the item really starts; may be NULL
  * @return 0; -EINVAL (bad CPU, an item already running on it, NULL ctx)
  */
-IOMMUSIM_API int iommusim_sim_cpu_begin(struct iommusim_sim *sim, unsigned cpu, uint64_t at,
-					struct iommusim_ctx *ctx, uint64_t *start_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_cpu_begin(struct iommusim_sim *sim, unsigned cpu,
+							   uint64_t at, struct iommusim_ctx *ctx,
+							   uint64_t *start_out);
 /** Charge @p cycles of @p cost to the running item (its clock advances). */
 IOMMUSIM_API void iommusim_sim_cpu_charge(struct iommusim_sim *sim, unsigned cpu,
 					  enum iommusim_cost cost, uint64_t cycles);
@@ -193,8 +196,9 @@ IOMMUSIM_API uint64_t iommusim_sim_cpu_time(const struct iommusim_sim *sim, unsi
 /** End the item: the CPU is free from its current time. @return that time */
 IOMMUSIM_API uint64_t iommusim_sim_cpu_end(struct iommusim_sim *sim, unsigned cpu);
 /** @return 0; -EINVAL */
-IOMMUSIM_API int iommusim_sim_cpu_stats_get(const struct iommusim_sim *sim, unsigned cpu,
-					    struct iommusim_cpu_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_cpu_stats_get(const struct iommusim_sim *sim,
+							       unsigned cpu,
+							       struct iommusim_cpu_stats *out);
 
 #ifdef __cplusplus
 }

@@ -168,12 +168,12 @@ struct iommusim_zpci_fn_info {
 };
 
 /** @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_zpci_fn_info_get(const struct iommusim_zpci_fn *fn,
-					   struct iommusim_zpci_fn_info *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_fn_info_get(const struct iommusim_zpci_fn *fn,
+							      struct iommusim_zpci_fn_info *out);
 
 /** Set the DMA window (the IOMMU driver trims it at probe). @return 0; -EINVAL if start > end */
-IOMMUSIM_API int iommusim_zpci_fn_set_dma_window(struct iommusim_zpci_fn *fn, uint64_t start_dma,
-						 uint64_t end_dma);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_fn_set_dma_window(struct iommusim_zpci_fn *fn, uint64_t start_dma, uint64_t end_dma);
 
 /**
  * The window zpci_init_iommu() (and the pre-6.7 zpci_dma_init_device())
@@ -182,8 +182,9 @@ IOMMUSIM_API int iommusim_zpci_fn_set_dma_window(struct iommusim_zpci_fn *fn, ui
  * @param aperture s390_iommu_aperture (see iommusim_s390_iommu_aperture())
  * @return 0; -EINVAL if the result is empty (start beyond 4 TiB or end)
  */
-IOMMUSIM_API int iommusim_zpci_dma_window(uint64_t start_dma, uint64_t end_dma, uint64_t aperture,
-					  uint64_t *start_out, uint64_t *end_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_dma_window(uint64_t start_dma, uint64_t end_dma,
+							     uint64_t aperture, uint64_t *start_out,
+							     uint64_t *end_out);
 
 /**
  * s390_iommu_aperture as s390_iommu_init() sets it: the memory size times the
@@ -202,19 +203,20 @@ IOMMUSIM_API uint64_t iommusim_s390_iommu_aperture(uint64_t memory_bytes, uint32
  * @return 0 (see *cc_out); -EINVAL on NULL fn or a table origin that is not 16 KiB
  *         aligned (the kernel warns)
  */
-IOMMUSIM_API int iommusim_zpci_register_ioat(struct iommusim_zpci_fn *fn, uint64_t base,
-					     uint64_t limit, uint64_t table_origin,
-					     const struct iommusim_ctx *ctx, unsigned *cc_out,
-					     uint8_t *status_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_register_ioat(struct iommusim_zpci_fn *fn, uint64_t base, uint64_t limit,
+			    uint64_t table_origin, const struct iommusim_ctx *ctx, unsigned *cc_out,
+			    uint8_t *status_out);
 
 /** zpci_unregister_ioat(): MPCIFC fc 5; the anchor is cleared. @return as register */
-IOMMUSIM_API int iommusim_zpci_unregister_ioat(struct iommusim_zpci_fn *fn,
-					       const struct iommusim_ctx *ctx, unsigned *cc_out,
-					       uint8_t *status_out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_unregister_ioat(struct iommusim_zpci_fn *fn,
+								  const struct iommusim_ctx *ctx,
+								  unsigned *cc_out,
+								  uint8_t *status_out);
 
 /** The anchor currently registered. @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_zpci_fn_ioat(const struct iommusim_zpci_fn *fn,
-				       struct iommusim_zpci_ioat *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_fn_ioat(const struct iommusim_zpci_fn *fn,
+							  struct iommusim_zpci_ioat *out);
 
 /**
  * zpci_refresh_trans() (§5.1): issue RPCIT over [addr, addr + range) and map
@@ -226,10 +228,11 @@ IOMMUSIM_API int iommusim_zpci_fn_ioat(const struct iommusim_zpci_fn *fn,
  * @return 0, -ENOMEM or -EIO as above; -EINVAL on NULL or an unknown reason
  * Thread-safety: safe; the platform serialises as it models.
  */
-IOMMUSIM_API int iommusim_zpci_refresh_trans(struct iommusim_zpci_fn *fn, uint64_t addr,
-					     uint64_t range, enum iommusim_rpcit_reason reason,
-					     uint64_t map_iova, uint64_t map_len,
-					     const struct iommusim_ctx *ctx);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_refresh_trans(struct iommusim_zpci_fn *fn,
+								uint64_t addr, uint64_t range,
+								enum iommusim_rpcit_reason reason,
+								uint64_t map_iova, uint64_t map_len,
+								const struct iommusim_ctx *ctx);
 
 /**
  * Install the observer (one per function; NULL ops removes it). Once a
@@ -238,13 +241,13 @@ IOMMUSIM_API int iommusim_zpci_refresh_trans(struct iommusim_zpci_fn *fn, uint64
  * callback must not install or remove observers of the function it watches.
  * @return 0; -EINVAL on NULL fn; -EBUSY if another observer is installed
  */
-IOMMUSIM_API int iommusim_zpci_fn_observer_set(struct iommusim_zpci_fn *fn,
-					       const struct iommusim_zpci_observer_ops *ops,
-					       void *priv);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_fn_observer_set(struct iommusim_zpci_fn *fn,
+			      const struct iommusim_zpci_observer_ops *ops, void *priv);
 
 /** Counters of a function. @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_zpci_fn_stats_get(const struct iommusim_zpci_fn *fn,
-					    struct iommusim_zpci_fn_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_fn_stats_get(const struct iommusim_zpci_fn *fn,
+							       struct iommusim_zpci_fn_stats *out);
 
 /* ---- the scriptable test platform ---- */
 
@@ -275,15 +278,17 @@ IOMMUSIM_API void iommusim_zpci_script_destroy(struct iommusim_zpci_script *s);
  * (@p for_rpcit false).
  * @return 0; -EINVAL on cc > 3 or count 0; -ENOMEM
  */
-IOMMUSIM_API int iommusim_zpci_script_push(struct iommusim_zpci_script *s, bool for_rpcit,
-					   unsigned cc, uint8_t status, unsigned count);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_script_push(struct iommusim_zpci_script *s,
+							      bool for_rpcit, unsigned cc,
+							      uint8_t status, unsigned count);
 
 /** Number of recorded calls. */
 IOMMUSIM_API size_t iommusim_zpci_script_ncalls(const struct iommusim_zpci_script *s);
 
 /** Recorded call @p i (0 = first). @return 0; -EINVAL on NULL; -ENOENT if i is out of range */
-IOMMUSIM_API int iommusim_zpci_script_call(const struct iommusim_zpci_script *s, size_t i,
-					   struct iommusim_zpci_script_call *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_script_call(const struct iommusim_zpci_script *s, size_t i,
+			  struct iommusim_zpci_script_call *out);
 
 /** Forget recorded calls and queued answers. */
 IOMMUSIM_API void iommusim_zpci_script_reset(struct iommusim_zpci_script *s);

@@ -273,8 +273,9 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_table_update(struct iommusim_z
  * @return 0; -ENOENT if a higher level is invalid; -EINVAL on a bad level or
  *         iova >= 4 TiB
  */
-IOMMUSIM_API int iommusim_zpci_table_entry(const struct iommusim_zpci_table *t, uint64_t iova,
-					   unsigned level, uint64_t *entry);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_table_entry(const struct iommusim_zpci_table *t,
+							      uint64_t iova, unsigned level,
+							      uint64_t *entry);
 
 /**
  * s390_iommu_iova_to_phys(): the frame address of the PTE (the in-page offset
@@ -291,20 +292,22 @@ IOMMUSIM_API uint64_t iommusim_zpci_table_iova_to_phys(const struct iommusim_zpc
  * Thread-safety: any registered thread (iommusim_thread_enter()), concurrent
  * with updates; the tables stay alive until the table is destroyed.
  */
-IOMMUSIM_API int iommusim_zpci_table_translate(const struct iommusim_zpci_table *t, uint64_t iova,
-					       struct iommusim_zpci_xlate *res);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_table_translate(const struct iommusim_zpci_table *t, uint64_t iova,
+			      struct iommusim_zpci_xlate *res);
 
 /** Counters of the table tree. @return 0; -EINVAL on NULL */
-IOMMUSIM_API int iommusim_zpci_table_stats_get(const struct iommusim_zpci_table *t,
-					       struct iommusim_zpci_table_stats *out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_zpci_table_stats_get(const struct iommusim_zpci_table *t,
+			      struct iommusim_zpci_table_stats *out);
 
 /**
  * Print the valid entries translating [iova, iova + len) to @p f, one line
  * per valid region, segment and page entry with its index and raw value.
  * @return 0; -EINVAL on NULL or a range beyond 4 TiB
  */
-IOMMUSIM_API int iommusim_zpci_table_dump(const struct iommusim_zpci_table *t, FILE *f,
-					  uint64_t iova, uint64_t len);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_table_dump(const struct iommusim_zpci_table *t,
+							     FILE *f, uint64_t iova, uint64_t len);
 
 /**
  * Register the calling thread with the library's RCU (liburcu memb flavour);

@@ -52,6 +52,15 @@ ims_roundup_pow2(uint64_t x)
 	return x > 1 ? UINT64_C(1) << ims_fls64(x - 1) : 1u;
 }
 
+/* Internal functions whose error must be looked at (IMS_IGNORE to drop it). */
+#define IMS_NODISCARD __attribute__((warn_unused_result))
+
+/*
+ * Discard a result whose loss is correct; the call site says why. (GCC's
+ * warn_unused_result is not silenced by a (void) cast; negating uses it.)
+ */
+#define IMS_IGNORE(expr) ((void)!(expr))
+
 /* a + b, saturating at UINT64_MAX. */
 static inline uint64_t
 ims_add_sat(uint64_t a, uint64_t b)

@@ -216,7 +216,8 @@ iommusim_ism_destroy(struct iommusim_ism *ism)
 	if (!ism)
 		return;
 	/* returns only once no callback into this model is running */
-	(void)iommusim_zpci_fn_observer_set(ism->fn, NULL, NULL);
+	/* Clearing the observer of our own function cannot fail. */
+	IMS_IGNORE(iommusim_zpci_fn_observer_set(ism->fn, NULL, NULL));
 	pthread_mutex_destroy(&ism->lock);
 	ims_free(ism->dmbs);
 	ims_free(ism->events);

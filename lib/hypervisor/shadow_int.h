@@ -12,6 +12,8 @@
 
 #include <iommusim/shadow.h>
 
+#include "base/util_int.h"
+
 /*
  * The pool: one counter of free entries shared by every shadow of a vfio
  * container. Entries are taken with a compare-and-swap that never goes below
@@ -45,8 +47,8 @@ struct iommusim_shadow {
  * @frame_out gets the frame address, @prot_out whether the host mapping is
  * read-only. Either may be NULL. @return 0; -ENOENT; -EINVAL on NULL @s.
  */
-int ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t *frame_out,
-			    bool *prot_out);
+IMS_NODISCARD int ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova,
+					  uint64_t *frame_out, bool *prot_out);
 
 /* Split a run of @npages pages from @pfn into the pieces QEMU unmaps it in:
  * from the low end, each the smaller of the start's natural alignment and

@@ -16,6 +16,8 @@
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
 
+#include "base/util_int.h"
+
 /* What a queue calls out to. */
 struct ims_fq_ops {
 	/* The domain's flush_iotlb_all (between start_cnt++ and finish_cnt++). */
@@ -45,7 +47,7 @@ struct ims_fq;
  * Returns 0, -EINVAL (NULL, size not a power of two >= 2 or above
  * IOMMUSIM_FQ_MAX_SIZE, ncpus 0) or -ENOMEM.
  */
-int ims_fq_create(const struct ims_fq_cfg *cfg, struct ims_fq **out);
+IMS_NODISCARD int ims_fq_create(const struct ims_fq_cfg *cfg, struct ims_fq **out);
 
 /* iommu_dma_free_fq(): cancel the timer, free the rings; queued IOVAs are
  * not returned (the IOVA domain goes too). NULL is a no-op. */

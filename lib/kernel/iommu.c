@@ -199,7 +199,8 @@ iommusim_device_destroy(struct iommusim_device *dev, const struct iommusim_ctx *
 		return;
 	iommu = dev->iommu;
 	if (dev->domain)
-		iommusim_iommu_detach_device(dev->domain, dev, ctx);
+		/* Release: a failed detach leaves nothing more to undo. */
+		IMS_IGNORE(iommusim_iommu_detach_device(dev->domain, dev, ctx));
 	if (iommu->ops->release_device)
 		iommu->ops->release_device(iommu->drv, dev);
 	atomic_fetch_sub(&iommu->ndevices, 1);
@@ -606,7 +607,8 @@ map_range(struct iommusim_domain *dom, uint64_t iova, uint64_t paddr, uint64_t s
 		paddr += mapped;
 	}
 	if (ret && orig_size - size)
-		iommusim_iommu_unmap(dom, orig_iova, orig_size - size, ctx, NULL);
+		/* Undoing a failed map: its error is the one returned. */
+		IMS_IGNORE(iommusim_iommu_unmap(dom, orig_iova, orig_size - size, ctx, NULL));
 	return ret;
 }
 
@@ -625,7 +627,8 @@ iommusim_iommu_map(struct iommusim_domain *dom, uint64_t iova, uint64_t paddr, u
 	if (dom->iommu->ops->iotlb_sync_map) {
 		ret = dom->iommu->ops->iotlb_sync_map(dom->priv, iova, size, ctx);
 		if (ret)
-			iommusim_iommu_unmap(dom, iova, size, ctx, NULL);
+			/* Undoing a failed map: its error is the one returned. */
+			IMS_IGNORE(iommusim_iommu_unmap(dom, iova, size, ctx, NULL));
 	}
 	return ret;
 }
@@ -670,7 +673,8 @@ iommusim_iommu_map_sg(struct iommusim_domain *dom, uint64_t iova,
 	return 0;
 undo:
 	if (mapped)
-		iommusim_iommu_unmap(dom, iova, mapped, ctx, NULL);
+		/* Undoing a failed map: its error is the one returned. */
+		IMS_IGNORE(iommusim_iommu_unmap(dom, iova, mapped, ctx, NULL));
 	return ret;
 }
 

@@ -119,6 +119,6 @@ ims_iova_cpu_rcache(struct iommusim_iova_domain *iovad, unsigned bin, unsigned c
  * 0, or -EUCLEAN with a description of the first violation in @why (which
  * may be NULL). Takes all locks; for tests and debug builds.
  */
-int ims_iova_check(struct iommusim_iova_domain *iovad, char *why, size_t why_len);
+IMS_NODISCARD int ims_iova_check(struct iommusim_iova_domain *iovad, char *why, size_t why_len);
 
 #endif /* IMS_IOVA_INT_H */

@@ -823,7 +823,8 @@ iommusim_legacy_dma_destroy(struct iommusim_legacy_dma *l, const struct iommusim
 	if (!l)
 		return;
 	/* zpci_dma_exit_device(): deregister, then tables and bitmaps */
-	(void)iommusim_zpci_unregister_ioat(l->fn, ctx, &cc, &status);
+	/* A function in error deregisters nothing more; as the kernel. */
+	IMS_IGNORE(iommusim_zpci_unregister_ioat(l->fn, ctx, &cc, &status));
 	iommusim_zpci_table_destroy(l->table);
 	ims_free(l->lazy_bitmap);
 	ims_free(l->iommu_bitmap);

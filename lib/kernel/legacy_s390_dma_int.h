@@ -10,6 +10,8 @@
 #include <iommusim/legacy_s390_dma.h>
 #include <iommusim/zpci_table.h>
 
+#include "base/util_int.h"
+
 /* The function's translation table (owned by @l). */
 struct iommusim_zpci_table *ims_legacy_dma_table(const struct iommusim_legacy_dma *l);
 
@@ -19,8 +21,8 @@ struct iommusim_zpci_table *ims_legacy_dma_table(const struct iommusim_legacy_dm
  * @return 0 and *addr_out; -ENOSPC when nothing fits; the global RPCIT's
  *         error (-ENOMEM, -EIO) when it failed
  */
-int ims_legacy_dma_alloc_address(struct iommusim_legacy_dma *l, uint64_t npages,
-				 const struct iommusim_ctx *ctx, uint64_t *addr_out);
+IMS_NODISCARD int ims_legacy_dma_alloc_address(struct iommusim_legacy_dma *l, uint64_t npages,
+					       const struct iommusim_ctx *ctx, uint64_t *addr_out);
 
 /* dma_free_address() (§6.2): strict clears the bits, lazy marks them in the lazy bitmap. */
 void ims_legacy_dma_free_address(struct iommusim_legacy_dma *l, uint64_t addr, uint64_t npages);
@@ -34,6 +36,6 @@ bool ims_legacy_dma_page_lazy(const struct iommusim_legacy_dma *l, uint64_t inde
  * lazy bitmap is a subset of the IOMMU bitmap, no bit at or beyond the last
  * page. @return 0, or -EPROTO with a reason in @why.
  */
-int ims_legacy_dma_check(const struct iommusim_legacy_dma *l, char *why, size_t len);
+IMS_NODISCARD int ims_legacy_dma_check(const struct iommusim_legacy_dma *l, char *why, size_t len);
 
 #endif /* IMS_LEGACY_S390_DMA_INT_H */

@@ -227,7 +227,8 @@ detach_locked(struct s390_dev *sdev, const struct iommusim_ctx *ctx)
 	/* Readers walking the list may still see the node: let them finish. */
 	ims_rcu_synchronize();
 	CDS_INIT_LIST_HEAD(&sdev->node);
-	(void)iommusim_zpci_unregister_ioat(sdev->fn, ctx, &cc, &status);
+	/* A function in error deregisters nothing more; as the kernel. */
+	IMS_IGNORE(iommusim_zpci_unregister_ioat(sdev->fn, ctx, &cc, &status));
 	sdev->domain = NULL;
 }
 
@@ -382,8 +383,9 @@ s390_iotlb_sync(void *priv, struct iommusim_iotlb_gather *gather, const struct i
 	ims_rcu_read_lock();
 	for_each_sdev_rcu(sdev, sd) {
 		ims_stat_add(&sd->ctrs.sync_rpcits, 1);
-		(void)iommusim_zpci_refresh_trans(sdev->fn, gather->start, size,
-						  IOMMUSIM_RPCIT_SYNC, 0, 0, ctx);
+		/* iotlb_sync is void: the kernel drops this result too. */
+		IMS_IGNORE(iommusim_zpci_refresh_trans(sdev->fn, gather->start, size,
+						       IOMMUSIM_RPCIT_SYNC, 0, 0, ctx));
 	}
 	ims_rcu_read_unlock();
 }

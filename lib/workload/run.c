@@ -142,13 +142,15 @@ pages_done(struct run *r, uint64_t *mapped, uint64_t *unmapped)
 	if (r->legacy) {
 		struct iommusim_legacy_dma_counters c;
 
-		(void)iommusim_legacy_dma_counters_get(r->legacy, &c);
+		/* Getters fail only on NULL arguments, and none is NULL here. */
+		IMS_IGNORE(iommusim_legacy_dma_counters_get(r->legacy, &c));
 		*mapped = c.mapped_pages;
 		*unmapped = c.unmapped_pages;
 	} else {
 		struct iommusim_s390_counters c;
 
-		(void)iommusim_s390_domain_counters(r->dom, &c, NULL);
+		/* Getters fail only on NULL arguments, and none is NULL here. */
+		IMS_IGNORE(iommusim_s390_domain_counters(r->dom, &c, NULL));
 		*mapped = c.mapped_pages;
 		*unmapped = c.unmapped_pages;
 	}
@@ -253,7 +255,8 @@ depot_fire(struct iommusim_sim *sim, void *priv)
 {
 	struct depot_work *w = priv;
 
-	(void)iommusim_iova_depot_work_run(iommusim_dma_iommu_iovad(w->r->di), w->bin, NULL);
+	/* The depot's work fails only on a NULL domain. */
+	IMS_IGNORE(iommusim_iova_depot_work_run(iommusim_dma_iommu_iovad(w->r->di), w->bin, NULL));
 }
 
 static void
@@ -365,12 +368,15 @@ io_unmap(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *
 						    IOMMUSIM_DMA_FROM_DEVICE;
 
 	if (r->ism && io->dmb)
-		(void)iommusim_ism_dmb_unregister(r->ism, io->dmb);
+		/* The token came from the device: it is registered. */
+		IMS_IGNORE(iommusim_ism_dmb_unregister(r->ism, io->dmb));
 	io->dmb = 0;
 	if (io->nsg)
-		(void)iommusim_dma_unmap_sg(&r->dma, io->sg, io->nsg, dir, 0, ctx);
+		/* The kernel's dma_unmap_* are void; ours fail only on misuse. */
+		IMS_IGNORE(iommusim_dma_unmap_sg(&r->dma, io->sg, io->nsg, dir, 0, ctx));
 	else
-		(void)iommusim_dma_unmap_page(&r->dma, io->dma, r->job->bs, dir, 0, ctx);
+		/* As above. */
+		IMS_IGNORE(iommusim_dma_unmap_page(&r->dma, io->dma, r->job->bs, dir, 0, ctx));
 	if (r->lazy)
 		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_QUEUE, r->profile.fq_enqueue);
 	charge_work(r, cpu, false, true);
@@ -496,7 +502,8 @@ progress_tick(struct iommusim_sim *sim, void *priv)
 	if (now + r->progress_step < r->end_cycles)
 		/* Progress is no result: a tick that cannot be scheduled only
 		 * leaves the bar where it is. */
-		(void)iommusim_sim_schedule(sim, now + r->progress_step, progress_tick, r, NULL);
+		IMS_IGNORE(
+			iommusim_sim_schedule(sim, now + r->progress_step, progress_tick, r, NULL));
 }
 
 /* ---- set-up and teardown -------------------------------------------------- */
@@ -594,7 +601,8 @@ setup_stack(struct run *r, char *err, size_t err_len)
 			ret = iommusim_dma_iommu_create(r->dom, r->dev, &dcf, &r->di, &r->dma);
 		if (ret)
 			return ret;
-		(void)iommusim_dma_iommu_info_get(r->di, &info);
+		/* r->di is set: cannot fail. */
+		IMS_IGNORE(iommusim_dma_iommu_info_get(r->di, &info));
 		r->lazy = info.type == IOMMUSIM_DOMAIN_DMA_FQ;
 		r->last_trace = ims_zalloc(r->ncpus * sizeof(*r->last_trace));
 		if (!r->last_trace)
@@ -644,7 +652,8 @@ teardown(struct run *r)
 	iommusim_ism_destroy(r->ism);
 	iommusim_dma_iommu_destroy(r->di);
 	if (r->dom && r->dev)
-		(void)iommusim_iommu_detach_device(r->dom, r->dev, NULL);
+		/* Teardown: nothing more to undo if it fails. */
+		IMS_IGNORE(iommusim_iommu_detach_device(r->dom, r->dev, NULL));
 	iommusim_device_destroy(r->dev, NULL);
 	iommusim_domain_free(r->dom);
 	iommusim_s390_iommu_destroy(r->s390);
@@ -677,7 +686,7 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	} else {
 		struct iommusim_dma_iommu_info info;
 
-		(void)iommusim_dma_iommu_info_get(r->di, &info); /* r->di is set: no error */
+		IMS_IGNORE(iommusim_dma_iommu_info_get(r->di, &info)); /* r->di is set: no error */
 		snprintf(out->domain, sizeof(out->domain), "%s", r->lazy ? "DMA-FQ" : "DMA");
 		/* A lazy policy that ran strict says so (the kernel does it
 		 * silently; a result must not). */
@@ -695,7 +704,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	for (cpu = 0; cpu < r->ncpus; cpu++) {
 		struct iommusim_cpu_stats cs;
 
-		(void)iommusim_sim_cpu_stats_get(r->sim, cpu, &cs);
+		/* Getters fail only on NULL arguments, and none is NULL here. */
+		IMS_IGNORE(iommusim_sim_cpu_stats_get(r->sim, cpu, &cs));
 		busy += cs.busy_cycles;
 		for (c = 0; c < IOMMUSIM_COST_NR; c++)
 			by_cost[c] += cs.by_cost[c];
@@ -707,7 +717,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	}
 	out->cpu_utilisation =
 		r->end_cycles ? (double)busy / ((double)r->end_cycles * r->ncpus) : 0;
-	(void)iommusim_hist_summary_get(r->latency, &out->latency);
+	/* Getters fail only on NULL arguments, and none is NULL here. */
+	IMS_IGNORE(iommusim_hist_summary_get(r->latency, &out->latency));
 	if (r->di) {
 		struct iommusim_dma_iommu_stats ds;
 		struct iommusim_s390_counters sc;
@@ -715,9 +726,9 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		const struct iommusim_hist *ex = iommusim_dma_iommu_exposure(r->di);
 
 		if (ex)
-			(void)iommusim_hist_summary_get(ex, &out->exposure);
-		(void)iommusim_dma_iommu_stats_get(r->di, &ds);
-		(void)iommusim_s390_domain_counters(r->dom, &sc, &se);
+			IMS_IGNORE(iommusim_hist_summary_get(ex, &out->exposure));
+		IMS_IGNORE(iommusim_dma_iommu_stats_get(r->di, &ds));
+		IMS_IGNORE(iommusim_s390_domain_counters(r->dom, &sc, &se));
 		out->mapped_pages = sc.mapped_pages;
 		out->unmapped_pages = sc.unmapped_pages;
 		out->global_rpcits = sc.global_rpcits;
@@ -729,7 +740,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	} else {
 		struct iommusim_legacy_dma_counters lc;
 
-		(void)iommusim_legacy_dma_counters_get(r->legacy, &lc);
+		/* Getters fail only on NULL arguments, and none is NULL here. */
+		IMS_IGNORE(iommusim_legacy_dma_counters_get(r->legacy, &lc));
 		out->mapped_pages = lc.mapped_pages;
 		out->unmapped_pages = lc.unmapped_pages;
 		out->legacy_global_rpcits = lc.global_rpcits;
@@ -738,7 +750,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		out->enomem_recoveries = lc.enomem_recoveries;
 	}
 	out->map_errors = r->map_errors;
-	(void)iommusim_platform_stats_get(r->pl, &ps);
+	/* Getters fail only on NULL arguments, and none is NULL here. */
+	IMS_IGNORE(iommusim_platform_stats_get(r->pl, &ps));
 	out->rpcits = ps.rpcits;
 	out->status16 = ps.status16;
 	out->max_shadow_entries = ps.max_shadow_entries;
@@ -752,7 +765,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		struct iommusim_ism_stats is;
 		struct iommusim_ism_event ev;
 
-		(void)iommusim_ism_stats_get(r->ism, &is);
+		/* Getters fail only on NULL arguments, and none is NULL here. */
+		IMS_IGNORE(iommusim_ism_stats_get(r->ism, &is));
 		out->ism_events = is.events;
 		if (!iommusim_ism_event_get(r->ism, 0, &ev)) {
 			out->ism_first_event_ns = ev.time_ns;
@@ -884,7 +898,7 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	if (r.progress) {
 		r.progress_step = IMS_MAX(r.end_cycles / 100, 1);
 		/* As in progress_tick(): only the bar is lost. */
-		(void)iommusim_sim_schedule(r.sim, 0, progress_tick, &r, NULL);
+		IMS_IGNORE(iommusim_sim_schedule(r.sim, 0, progress_tick, &r, NULL));
 	}
 	ret = iommusim_sim_run(r.sim, r.end_cycles, NULL);
 	if (!ret && r.failed) {

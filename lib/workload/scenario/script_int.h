@@ -21,6 +21,8 @@
 #include <iommusim/script.h>
 #include <iommusim/units.h>
 
+#include "base/util_int.h"
+
 /* Internal return codes: go on, or stop with the script's exit status. */
 #define RC_OK 0
 #define RC_FAIL IOMMUSIM_SCRIPT_FAILED
@@ -282,48 +284,50 @@ struct dom_stats {
 
 /* script.c: reports, each starting with NAME:LINE. */
 const char *ims_script_safe(struct script *s, const char *t);
-int ims_script_error(struct script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+IMS_NODISCARD int ims_script_error(struct script *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void ims_script_failure(struct script *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int ims_script_oom(struct script *s);
+IMS_NODISCARD int ims_script_oom(struct script *s);
 
 /* names.c: the namespace. */
 void *ims_script_names_find(const struct names *t, const char *name);
-int ims_script_names_add(struct names *t, void *o);
+IMS_NODISCARD int ims_script_names_add(struct names *t, void *o);
 void *ims_script_lookup(struct script *s, const char *name, enum okind kind, const char *what,
 			int *rc);
 const char *ims_script_kind_name(enum okind k);
-int ims_script_declare(struct script *s, void *o);
+IMS_NODISCARD int ims_script_declare(struct script *s, void *o);
 
 /* lexer.c: the program. */
-int ims_script_subst(struct script *s, const struct tok *in, unsigned n, int64_t iter,
-		     struct tok *out, char (*bufs)[MAX_TOKEN]);
+IMS_NODISCARD int ims_script_subst(struct script *s, const struct tok *in, unsigned n, int64_t iter,
+				   struct tok *out, char (*bufs)[MAX_TOKEN]);
 void ims_script_prog_free(struct prog *pg);
 bool ims_script_is_word(const struct tok *t, const char *w);
-int ims_script_prog_build(struct script *s, const char *text, struct prog *pg);
+IMS_NODISCARD int ims_script_prog_build(struct script *s, const char *text, struct prog *pg);
 
 /* parser.c: statements, numbers and the language's words. */
 extern const char *const ims_script_op_names[];
 extern const char *const ims_script_policy_names[];
 void ims_script_fmt_time(char *b, size_t len, uint64_t ns);
 const char *ims_script_stmt_name(enum st_kind kind);
-int ims_script_repeat_count(struct script *s, const char *val, uint64_t *count);
-int ims_script_parse_stmt(struct script *s, const struct tok *t, unsigned n, struct op *op);
+IMS_NODISCARD int ims_script_repeat_count(struct script *s, const char *val, uint64_t *count);
+IMS_NODISCARD int ims_script_parse_stmt(struct script *s, const struct tok *t, unsigned n,
+					struct op *op);
 
 /* keys.c: the key table and reading values. */
 const struct keydef *ims_script_keydef_find(unsigned cls, const char *prop);
 const char *ims_script_errno_name(int e);
 void ims_script_dom_stats_get(const struct sdom *sd, struct dom_stats *d);
-int ims_script_read_operand(struct script *s, const struct operand *o, struct val *v);
+IMS_NODISCARD int ims_script_read_operand(struct script *s, const struct operand *o, struct val *v);
 
 /* expect.c, print.c: the statements that check and show. */
-int ims_script_do_expect(struct script *s, const struct op *op);
-int ims_script_do_print(struct script *s, const struct op *op);
-int ims_script_do_echo(struct script *s, const struct op *op);
+IMS_NODISCARD int ims_script_do_expect(struct script *s, const struct op *op);
+IMS_NODISCARD int ims_script_do_print(struct script *s, const struct op *op);
+IMS_NODISCARD int ims_script_do_echo(struct script *s, const struct op *op);
 
 /* exec.c: running the program, and tearing the simulation down. */
-int ims_script_run_range(struct script *s, const struct prog *pg, size_t from, size_t to,
-			 int64_t iter);
+IMS_NODISCARD int ims_script_run_range(struct script *s, const struct prog *pg, size_t from,
+				       size_t to, int64_t iter);
 void ims_script_teardown(struct script *s);
 
 #endif /* IMS_SCRIPT_INT_H */
