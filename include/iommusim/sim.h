@@ -120,6 +120,9 @@ IOMMUSIM_API uint64_t iommusim_sim_pending(const struct iommusim_sim *sim);
 
 /* ---- servers ---- */
 
+/** The most parallel slots a server has (a device's dev_slots). */
+#define IOMMUSIM_SERVER_MAX_SLOTS 4096u
+
 struct iommusim_server;
 
 struct iommusim_server_stats {
@@ -133,7 +136,7 @@ struct iommusim_server_stats {
 /**
  * A first-come-first-served server with @p slots parallel slots, owned by
  * the engine.
- * @return 0; -EINVAL (slots 0 or > 4096, NULL); -ENOMEM
+ * @return 0; -EINVAL (slots 0 or > IOMMUSIM_SERVER_MAX_SLOTS, NULL); -ENOMEM
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_server_create(struct iommusim_sim *sim,
 							   const char *name, unsigned slots,

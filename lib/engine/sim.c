@@ -627,7 +627,7 @@ iommusim_server_create(struct iommusim_sim *sim, const char *name, unsigned slot
 	struct iommusim_server *srv;
 	unsigned i;
 
-	if (!sim || !name || !out || !slots || slots > 4096)
+	if (!sim || !name || !out || !slots || slots > IOMMUSIM_SERVER_MAX_SLOTS)
 		return -EINVAL;
 	srv = ims_zalloc(sizeof(*srv) + (size_t)slots * sizeof(srv->slots[0]));
 	if (!srv)

@@ -22,6 +22,7 @@
 #include <iommusim/job.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
+#include <iommusim/sim.h>
 #include <iommusim/units.h>
 
 #include "base/mem_int.h"
@@ -240,7 +241,8 @@ static const struct jkey {
 	  "a time: 10us, 2ms; no unit means ns", NULL },
 	{ "dev_bandwidth", J_DEV_BANDWIDTH, V_SIZE, 1, 1, UINT64_MAX,
 	  "bytes per second, at least 1: 3.2e9, 3200m, 2g", NULL },
-	{ "dev_slots", J_DEV_SLOTS, V_COUNT, 1, 1, 65536, "a number from 1 to 65536", NULL },
+	{ "dev_slots", J_DEV_SLOTS, V_COUNT, 1, 1, IOMMUSIM_SERVER_MAX_SLOTS,
+	  "a number from 1 to 4096", NULL },
 	{ "io_base_cycles", J_IO_BASE_CYCLES, V_COUNT, 1, 0, UINT64_MAX,
 	  "a number of cycles from 0 to 2^64-1", NULL },
 	{ "sg_segments", J_SG_SEGMENTS, V_COUNT, 1, 1, 1024, "a number from 1 to 1024", NULL },
