@@ -298,6 +298,10 @@ fi
 check_out "compare with a job file" 0 "$sim" compare "$tmp/job.ini" --policies legacy,lazy-single --no-ism --json
 expect_py "compare: the file's platform" '[r["platform"] for r in d["runs"]] == ["kvm", "kvm"] and d["ism_checks"] == []'
 
+# Inputs are bounded: an endless file is refused, not read to exhaustion.
+check "script /dev/zero" 2 "$sim" script /dev/zero && expect_text "script: too large" "/dev/zero: too large (more than 16777216 bytes)"
+check "run /dev/zero" 2 "$sim" run /dev/zero && expect_text "job file: too large" "too large (more than 1048576 bytes)"
+
 # Output that cannot be written is an error, whatever the command (a full
 # disk must not look like a result): exit 1 and a message on stderr.
 if [ -w /dev/full ]; then

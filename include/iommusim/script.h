@@ -56,10 +56,14 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
 			   struct iommusim_script_summary *summary);
 
+/** The largest script file iommusim_script_run_file() reads, in bytes. */
+#define IOMMUSIM_SCRIPT_MAX_BYTES (UINT64_C(16) << 20)
+
 /**
  * Read the file at @p path and run it as iommusim_script_run_string() with
- * the path as its name. A file that cannot be read, or that holds a NUL
- * byte, is IOMMUSIM_SCRIPT_ERROR.
+ * the path as its name. A file that cannot be read, that holds a NUL byte
+ * or that is larger than IOMMUSIM_SCRIPT_MAX_BYTES (e.g. /dev/zero) is
+ * IOMMUSIM_SCRIPT_ERROR, with a message.
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_script_run_file(const char *path, FILE *out, FILE *err,

@@ -148,6 +148,16 @@ iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 		return IOMMUSIM_SCRIPT_ERROR;
 	}
 	do {
+		/* Bounded: a script larger than any real one (or /dev/zero) is
+		 * refused before it is read whole. */
+		if (len > IOMMUSIM_SCRIPT_MAX_BYTES) {
+			ims_free(text);
+			fclose(f);
+			if (err)
+				fprintf(err, "%s: too large (more than %" PRIu64 " bytes)\n", path,
+					IOMMUSIM_SCRIPT_MAX_BYTES);
+			return IOMMUSIM_SCRIPT_ERROR;
+		}
 		if (len + 4096 + 1 > cap) {
 			size_t ncap = cap ? 2 * cap : 65536;
 			char *nt = ims_zalloc(ncap);
