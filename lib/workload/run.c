@@ -941,6 +941,13 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	collect(&r, seed, out);
 out:
 	teardown(&r);
+	/* A failure that followed a failed allocation (a map that failed for
+	 * want of memory shows as -EIO) is that allocation's. */
+	if (ret && ret != -ENOMEM && ims_mem_failures() != mem_failures) {
+		ret = -ENOMEM;
+		errf(err, err_len, "out of memory: %llu allocations failed",
+		     (unsigned long long)(ims_mem_failures() - mem_failures));
+	}
 	/* Every failure says what it was. */
 	if (ret && err && err_len && !err[0])
 		errf(err, err_len, "%s (%d)",

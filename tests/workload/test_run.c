@@ -609,6 +609,10 @@ test_run_fault_injection_every_allocation(void **state)
 	fault_sweep(&j, "kvm", IOMMUSIM_POLICY_LAZY_SINGLE);
 	fault_sweep(&j, "kvm-qemu7.1", IOMMUSIM_POLICY_LEGACY);
 	fault_sweep(&j, "zvm", IOMMUSIM_POLICY_STRICT);
+	/* the ISM jobs: the kernel's strict domain, and the forced queue */
+	j.workload = IOMMUSIM_WL_ISM;
+	fault_sweep(&j, "kvm", IOMMUSIM_POLICY_KERNEL);
+	fault_sweep(&j, "lpar", IOMMUSIM_POLICY_LAZY_PERCPU);
 }
 
 /* Every one of sg_segments segments is mapped, the I/O split exactly (it

@@ -93,6 +93,7 @@ iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *
 			   struct iommusim_script_summary *summary)
 {
 	struct prog pg = { 0 };
+	uint64_t mem_failures = ims_mem_failures();
 	struct script *s;
 	int rc;
 
@@ -124,6 +125,17 @@ iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *
 		*summary = s->sum;
 	ims_script_prog_free(&pg);
 	ims_script_teardown(s);
+	/* As for a run (iommusim_run): an allocation of the simulator that
+	 * failed on the way may have changed what the layers did, though they
+	 * coped; the script's answer would then not be the model's. */
+	if (rc != IOMMUSIM_SCRIPT_ERROR && ims_mem_failures() != mem_failures) {
+		if (err)
+			fprintf(err,
+				"%s: out of memory: %" PRIu64
+				" allocations failed; the results above are not the model's\n",
+				s->name, ims_mem_failures() - mem_failures);
+		rc = IOMMUSIM_SCRIPT_ERROR;
+	}
 	ims_free(s);
 	return rc;
 }

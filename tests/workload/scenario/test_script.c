@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -22,6 +25,7 @@
 #include <iommusim/script.h>
 
 #include "base/mem_int.h"
+#include "base/util_int.h"
 #include "test_common.h"
 
 /* The random tests' seed unless $IOMMUSIM_TEST_SEED says otherwise. */
@@ -681,6 +685,80 @@ test_script_run_file(void **state)
 }
 
 /* Every allocation of a run may fail: the run reports it, never crashes or leaks. */
+/* Allocations the last run_faulty() made. */
+static uint64_t last_attempts;
+
+/* Run @text (named @name) with allocation @nth failing (once, or from @nth
+ * on); @nth 0 = none. */
+static void
+run_faulty(struct cap *c, const char *text, const char *name, uint64_t nth, bool persistent)
+{
+	FILE *o, *e;
+
+	memset(c, 0, sizeof(*c));
+	o = open_memstream(&c->out, &c->olen);
+	e = open_memstream(&c->err, &c->elen);
+	assert_non_null(o);
+	assert_non_null(e);
+	ims_mem_fault_inject(nth, persistent ? UINT64_MAX : 1);
+	c->rc = iommusim_script_run_string(text, name, o, e, &c->sum);
+	last_attempts = ims_mem_attempts();
+	ims_mem_fault_inject(0, 0);
+	assert_int_equal(fclose(o), 0);
+	assert_int_equal(fclose(e), 0);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * Fail allocation N of a script, once and from N on: every N when the
+ * script makes at most @max allocations, else @max of them evenly spread;
+ * fewer still for a slow script, so that each sweep takes about @budget_s
+ * seconds whatever the build (the failing N is in the message). Each run
+ * must either stop with "out of memory" and IOMMUSIM_SCRIPT_ERROR, or print
+ * exactly what the fault-free run printed and answer the same.
+ */
+static void
+fault_sweep(const char *text, const char *name, uint64_t max, double budget_s)
+{
+	struct cap ref, c;
+	uint64_t nth, total, stride, points;
+	double t0 = now_s(), t_ref;
+	int persistent;
+
+	run_faulty(&ref, text, name, 0, false);
+	t_ref = now_s() - t0;
+	total = last_attempts;
+	assert_true(total > 0);
+	points = IMS_MIN(max, total);
+	if (budget_s > 0 && t_ref > 0 && (double)points * 2 * t_ref > budget_s)
+		points = IMS_MAX((uint64_t)(budget_s / (2 * t_ref)), 4);
+	stride = IMS_MAX(total / points, 1);
+	for (persistent = 0; persistent < 2; persistent++)
+		for (nth = 1; nth <= total; nth += stride) {
+			run_faulty(&c, text, name, nth, persistent);
+			if (c.rc == IOMMUSIM_SCRIPT_ERROR && strstr(c.err, "out of memory")) {
+				cap_free(&c);
+				continue;
+			}
+			if (c.rc != ref.rc || c.olen != ref.olen || c.elen != ref.elen ||
+			    memcmp(c.out, ref.out, c.olen) || memcmp(c.err, ref.err, c.elen))
+				fail_msg("%s: allocation %" PRIu64 "%s failed: status %d (want %d "
+					 "or an out-of-memory error), messages:\n%s",
+					 name, nth, persistent ? " and on" : "", c.rc, ref.rc,
+					 c.err);
+			cap_free(&c);
+		}
+	cap_free(&ref);
+}
+
 static void
 test_script_allocation_failures(void **state)
 {
@@ -691,21 +769,52 @@ test_script_allocation_failures(void **state)
 		"repeat 3\n  map b{i} d1 cpu={i%2}\n  unmap b{i}\nend\n"
 		"map m d2\ndmb i m register\nmap t d2\nunmap t\nadvance 1040ms\n"
 		"expect i.ism.error == 1\nprint d1\n";
-	uint64_t nth, total;
-	int rc;
 
 	(void)state;
-	ims_mem_fault_inject(0, 0);
-	assert_int_equal(iommusim_script_run_string(text, NULL, NULL, NULL, NULL),
-			 IOMMUSIM_SCRIPT_OK);
-	total = ims_mem_attempts();
-	assert_true(total > 20);
-	for (nth = 1; nth <= total; nth++) {
-		ims_mem_fault_inject(nth, 1);
-		rc = iommusim_script_run_string(text, NULL, NULL, NULL, NULL);
-		ims_mem_fault_inject(0, 0);
-		assert_true(rc >= IOMMUSIM_SCRIPT_OK && rc <= IOMMUSIM_SCRIPT_ERROR);
+	fault_sweep(text, "t.sim", UINT64_MAX, 0);
+}
+
+/* The same for every script in docs/examples. */
+static void
+test_script_allocation_failures_in_examples(void **state)
+{
+	const char *root = getenv("IOMMUSIM_SOURCE_ROOT");
+	char dirpath[4096];
+	struct dirent *de;
+	unsigned scripts = 0;
+	DIR *dir;
+
+	(void)state;
+	if (!root)
+		fail_msg("IOMMUSIM_SOURCE_ROOT is not set (meson test sets it)");
+	snprintf(dirpath, sizeof(dirpath), "%s/docs/examples", root);
+	dir = opendir(dirpath);
+	assert_non_null(dir);
+	while ((de = readdir(dir))) {
+		char path[8192], *text;
+		size_t len = strlen(de->d_name);
+		long n;
+		FILE *f;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".sim"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 0, SEEK_END), 0);
+		n = ftell(f);
+		assert_true(n > 0);
+		rewind(f);
+		text = calloc(1, (size_t)n + 1);
+		assert_non_null(text);
+		assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+		fclose(f);
+		fault_sweep(text, de->d_name, 300, 2.0);
+		free(text);
+		scripts++;
 	}
+	closedir(dir);
+	assert_true(scripts >= 6);
 }
 
 /* ---- fuzzing ----------------------------------------------------------------- */
@@ -1265,6 +1374,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_script_steps_budget),
 		cmocka_unit_test(test_script_run_file),
 		cmocka_unit_test(test_script_allocation_failures),
+		cmocka_unit_test(test_script_allocation_failures_in_examples),
 		cmocka_unit_test(test_script_fuzz_random),
 		cmocka_unit_test(test_script_fuzz_mutated),
 		cmocka_unit_test(test_script_fuzz_walk),
