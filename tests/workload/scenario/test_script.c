@@ -39,19 +39,13 @@ struct cap {
 	struct iommusim_script_summary sum;
 };
 
+static void run_faulty(struct cap *c, const char *text, const char *name, uint64_t nth,
+		       bool persistent);
+
 static void
 run(struct cap *c, const char *text)
 {
-	FILE *o, *e;
-
-	memset(c, 0, sizeof(*c));
-	o = open_memstream(&c->out, &c->olen);
-	e = open_memstream(&c->err, &c->elen);
-	assert_non_null(o);
-	assert_non_null(e);
-	c->rc = iommusim_script_run_string(text, "t.sim", o, e, &c->sum);
-	assert_int_equal(fclose(o), 0);
-	assert_int_equal(fclose(e), 0);
+	run_faulty(c, text, "t.sim", 0, false);
 }
 
 static void
