@@ -690,9 +690,8 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		snprintf(out->domain, sizeof(out->domain), "%s", r->lazy ? "DMA-FQ" : "DMA");
 		/* A lazy policy that ran strict says so (the kernel does it
 		 * silently; a result must not). */
-		if (r->policy.kind != IOMMUSIM_POLICY_STRICT)
-			snprintf(out->downgrade, sizeof(out->downgrade), "%s",
-				 iommusim_downgrade_reason(info.downgrade));
+		snprintf(out->downgrade, sizeof(out->downgrade), "%s",
+			 iommusim_downgrade_reason(info.downgrade));
 	}
 	out->seed = seed;
 	out->sim_ns = ns(r, r->end_cycles);
@@ -924,30 +923,25 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 			     "or io_base_cycles");
 		}
 	}
+out:
 	/* Any allocation that failed during the run (the host's memory, not
 	 * the simulated machine's) may have changed what the layers did: a map
 	 * that failed, a queue that fell back to strict. Refuse the result
-	 * rather than report another one. (Process-wide: a failure in a run on
-	 * another thread refuses this one too, which errs on the safe side.) */
-	if (!ret && ims_mem_failures() != mem_failures) {
+	 * rather than report another one, and name the cause of a failure that
+	 * followed (a map that failed for want of memory shows as -EIO).
+	 * (Process-wide: a failure in a run on another thread refuses this one
+	 * too, which errs on the safe side.) */
+	if (ret != -ENOMEM && ims_mem_failures() != mem_failures) {
 		ret = -ENOMEM;
 		errf(err, err_len, "out of memory: %llu allocations failed during the run",
 		     (unsigned long long)(ims_mem_failures() - mem_failures));
 	}
-	if (ret)
-		goto out;
-	if (r.progress)
-		r.progress->report(r.progress->priv, 1.0);
-	collect(&r, seed, out);
-out:
-	teardown(&r);
-	/* A failure that followed a failed allocation (a map that failed for
-	 * want of memory shows as -EIO) is that allocation's. */
-	if (ret && ret != -ENOMEM && ims_mem_failures() != mem_failures) {
-		ret = -ENOMEM;
-		errf(err, err_len, "out of memory: %llu allocations failed",
-		     (unsigned long long)(ims_mem_failures() - mem_failures));
+	if (!ret) {
+		if (r.progress)
+			r.progress->report(r.progress->priv, 1.0);
+		collect(&r, seed, out);
 	}
+	teardown(&r);
 	/* Every failure says what it was. */
 	if (ret && err && err_len && !err[0])
 		errf(err, err_len, "%s (%d)",
