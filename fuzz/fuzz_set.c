@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 #include <iommusim/units.h>
@@ -152,6 +153,7 @@ check_set(const char *key, const char *value)
 {
 	struct iommusim_job job, job0;
 	struct iommusim_policy pol, pol0;
+	const struct iommusim_key *k;
 	char err[160];
 	size_t i;
 	int ret;
@@ -187,6 +189,24 @@ check_set(const char *key, const char *value)
 		FUZZ_CHECK(ret == 0 || !memcmp(&p, &p0, sizeof(p)));
 		if (!ret)
 			FUZZ_CHECK(isfinite(p.clock_ghz) && isfinite(p.bounce_per_byte));
+	}
+
+	/* Every row of the key table: a value it takes formats to text it
+	 * reads back to the same value (keys.h). */
+	for (i = 0; (k = iommusim_key_at(i)); i++) {
+		struct iommusim_key_value v, back;
+		char buf[64];
+
+		err[0] = '\0';
+		ret = iommusim_key_parse(k, value, &v, err, sizeof(err));
+		FUZZ_CHECK(ret == 0 || ret == -EINVAL);
+		FUZZ_CHECK(fuzz_is_string(err, sizeof(err)));
+		FUZZ_CHECK(ret == 0 || err[0]);
+		if (ret)
+			continue;
+		FUZZ_CHECK(!iommusim_key_format(k, &v, buf, sizeof(buf)));
+		FUZZ_CHECK(!iommusim_key_parse(k, buf, &back, NULL, 0));
+		FUZZ_CHECK(k->type == IOMMUSIM_KEY_REAL ? back.d == v.d : back.u == v.u);
 	}
 }
 

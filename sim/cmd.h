@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 int cmd_demo(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_profile(int argc, char **argv);

@@ -465,7 +465,7 @@ cmd_compare(int argc, char **argv)
 	struct compare cmp = { .ism = true };
 	struct iommusim_jobfile *jf = NULL;
 	enum output_format fmt = OUTPUT_TEXT;
-	char *platforms = NULL, *policies = NULL, err[512] = "";
+	char *platforms = NULL, *policies = NULL, err[512] = "", msg[160];
 	bool has_seed = false, quiet = false;
 	uint64_t seed = 1;
 	int c, ret, rc = 2;
@@ -489,9 +489,8 @@ cmd_compare(int argc, char **argv)
 			policies = optarg;
 			break;
 		case 's':
-			if (iommusim_count_parse(optarg, 0, IOMMUSIM_RUN_SEED_MAX, &seed)) {
-				rc = bad("--seed wants an integer from 0 to 2^63-1, not '%s'",
-					 optarg);
+			if (output_parse_seed(optarg, &seed, msg, sizeof(msg))) {
+				rc = bad("--seed: %s", msg);
 				goto out;
 			}
 			has_seed = true;

@@ -63,7 +63,9 @@ show(int argc, char **argv)
 	};
 	static char prog[] = "iommusim profile show";
 	const struct iommusim_profile *base;
+	const struct iommusim_key *k;
 	struct iommusim_profile p;
+	char msg[224];
 	const char **sets;
 	size_t nsets = 0, i;
 	int c, ret, rc = 2;
@@ -103,14 +105,14 @@ show(int argc, char **argv)
 		}
 		memcpy(key, sets[i], (size_t)(eq - sets[i]));
 		key[eq - sets[i]] = '\0';
-		ret = iommusim_profile_set(&p, key, eq + 1);
-		if (ret == -ENOENT) {
-			rc = bad("--set %s: unknown profile key '%s'", sets[i], key);
+		k = iommusim_profile_key_find(key);
+		if (!k) {
+			rc = bad("--set %s: unknown profile key '%s' (every key: 'iommusim keys')",
+				 sets[i], key);
 			goto out;
 		}
-		if (ret) {
-			rc = bad("--set %s: bad value '%s' for profile key '%s'", sets[i], eq + 1,
-				 key);
+		if (iommusim_key_set(k, &p, eq + 1, msg, sizeof(msg))) {
+			rc = bad("--set %s: %s", sets[i], msg);
 			goto out;
 		}
 	}

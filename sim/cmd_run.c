@@ -150,9 +150,8 @@ cmd_run(int argc, char **argv)
 			force_fq = true;
 			break;
 		case 's':
-			if (iommusim_count_parse(optarg, 0, IOMMUSIM_RUN_SEED_MAX, &seed)) {
-				rc = bad("--seed wants an integer from 0 to 2^63-1, not '%s'",
-					 optarg);
+			if (output_parse_seed(optarg, &seed, msg, sizeof(msg))) {
+				rc = bad("--seed: %s", msg);
 				goto out;
 			}
 			has_seed = true;

@@ -21,6 +21,7 @@ static const struct {
 	{ "compare", cmd_compare,
 	  "run several policies side by side (default: the seeds' comparison)" },
 	{ "profile", cmd_profile, "list the platform profiles or show one" },
+	{ "keys", cmd_keys, "every key a job file, --set or a script can set, with its range" },
 	{ "script", cmd_script, "run a scenario script with expectations" },
 	{ "demo", cmd_demo, "walk through the IOVA allocator on a small domain" },
 };

@@ -209,9 +209,10 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 	struct iommusim_profile scratch_profile;
 	struct iommusim_policy scratch_policy = { 0 };
 	struct iommusim_job scratch_job;
-	char key[64], msg[160] = "";
+	const struct iommusim_key *k;
+	char key[64], msg[224] = "";
 	const char *eq = strchr(kv, '=');
-	int ret;
+	void *obj;
 
 	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		snprintf(err, err_len, "--set wants KEY=VALUE, not '%s'", kv);
@@ -219,37 +220,45 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
+	/* The rows of the key table that --set reaches (docs/keys.md). */
+	k = iommusim_key_find(IOMMUSIM_KEY_JOB | IOMMUSIM_KEY_POLICY | IOMMUSIM_KEY_PROFILE, key);
+	if (!k) {
+		snprintf(err, err_len, "--set %s: unknown key '%s' (every key: 'iommusim keys')",
+			 kv, key);
+		return -ENOENT;
+	}
 	if (!job) {
 		iommusim_job_defaults(&scratch_job);
 		job = &scratch_job;
 	}
-	ret = iommusim_job_set(job, key, eq + 1, msg, sizeof(msg));
-	if (ret == -ENOENT)
-		ret = iommusim_policy_set(policy ? policy : &scratch_policy, key, eq + 1, msg,
-					  sizeof(msg));
-	if (ret != -ENOENT) {
-		if (ret)
-			snprintf(err, err_len, "--set %s: %s", kv, msg[0] ? msg : "bad value");
-		return ret ? -EINVAL : 0;
-	}
+	if (!policy)
+		policy = &scratch_policy;
 	if (!profile) {
 		scratch_profile = *iommusim_profile_at(0);
 		profile = &scratch_profile;
 	}
-	ret = iommusim_profile_set(profile, key, eq + 1);
-	if (ret == -ENOENT) {
-		snprintf(err, err_len,
-			 "--set %s: unknown key '%s' (job keys: see iommusim(1) or docs/cli.md; "
-			 "profile keys: 'iommusim profile show PLATFORM')",
-			 kv, key);
-		return -ENOENT;
-	}
-	if (ret) {
-		snprintf(err, err_len, "--set %s: bad value '%s' for profile key '%s'", kv, eq + 1,
-			 key);
+	obj = k->scope == IOMMUSIM_KEY_JOB    ? (void *)job :
+	      k->scope == IOMMUSIM_KEY_POLICY ? (void *)policy :
+						(void *)profile;
+	if (iommusim_key_set(k, obj, eq + 1, msg, sizeof(msg))) {
+		snprintf(err, err_len, "--set %s: %s", kv, msg);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int
+output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len)
+{
+	struct iommusim_key_value v;
+	int ret;
+
+	/* The job file's seed= row: the same range wherever a seed is written. */
+	ret = iommusim_key_parse(iommusim_key_find(IOMMUSIM_KEY_FILE, "seed"), text, &v, err,
+				 err_len);
+	if (!ret)
+		*seed = v.u;
+	return ret;
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -460,46 +469,44 @@ fio_json(const struct output_run *run)
 	return job ? json_pack("{s:[o]}", "jobs", job) : NULL;
 }
 
-/* The profile in force, under the keys of `iommusim profile show`. */
+/* The profile in force, under the keys of `iommusim profile show`: every
+ * row of the profile's key table, as its type says. */
 static json_t *
 profile_json(const struct iommusim_profile *p)
 {
+	const struct iommusim_key *k;
+	struct iommusim_key_value v;
 	json_t *o = json_object();
 	bool ok = true;
+	size_t i;
 
 	if (!o)
 		return NULL;
 	put(o, "name", json_string(p->name), &ok);
-	put(o, "clock_ghz", jreal(p->clock_ghz), &ok);
-	put(o, "hz", ju64(p->hz), &ok);
-	put(o, "irq", json_string(iommusim_irq_delivery_name(p->irq)), &ok);
-	put(o, "irq_cpu", ju64(p->irq_cpu), &ok);
-	put(o, "tlb_refresh", json_boolean(p->tlb_refresh), &ok);
-	put(o, "serialised", json_boolean(p->serialised), &ok);
-	put(o, "shadow_limit", ju64(p->shadow_limit), &ok);
-	put(o, "aperture_bound", json_boolean(p->aperture_bound), &ok);
-	put(o, "second_pass", json_boolean(p->second_pass), &ok);
-	put(o, "coalesce_unmaps", json_boolean(p->coalesce_unmaps), &ok);
-	put(o, "page_lookups", json_boolean(p->page_lookups), &ok);
-	put(o, "iova_alloc_hit", ju64(p->iova_alloc_hit), &ok);
-	put(o, "iova_free_hit", ju64(p->iova_free_hit), &ok);
-	put(o, "iova_alloc_tree", ju64(p->iova_alloc_tree), &ok);
-	put(o, "iova_walk_node", ju64(p->iova_walk_node), &ok);
-	put(o, "pte_set", ju64(p->pte_set), &ok);
-	put(o, "pte_clear", ju64(p->pte_clear), &ok);
-	put(o, "request_build", ju64(p->request_build), &ok);
-	put(o, "map_sync_base", ju64(p->map_sync_base), &ok);
-	put(o, "sync_base", ju64(p->sync_base), &ok);
-	put(o, "global_base", ju64(p->global_base), &ok);
-	put(o, "walk_per_load", ju64(p->walk_per_load), &ok);
-	put(o, "walk_per_lookup", ju64(p->walk_per_lookup), &ok);
-	put(o, "shadow_insert", ju64(p->shadow_insert), &ok);
-	put(o, "shadow_remove", ju64(p->shadow_remove), &ok);
-	put(o, "per_host_map", ju64(p->per_host_map), &ok);
-	put(o, "per_host_unmap", ju64(p->per_host_unmap), &ok);
-	put(o, "fq_enqueue", ju64(p->fq_enqueue), &ok);
-	put(o, "bounce_base", ju64(p->bounce_base), &ok);
-	put(o, "bounce_per_byte", jreal(p->bounce_per_byte), &ok);
+	for (i = 0; ok && (k = iommusim_profile_key_at(i)); i++) {
+		char text[32];
+
+		if (iommusim_key_load(k, p, &v)) {
+			ok = false;
+			break;
+		}
+		switch (k->type) {
+		case IOMMUSIM_KEY_REAL:
+			put(o, k->name, jreal(v.d), &ok);
+			break;
+		case IOMMUSIM_KEY_BOOL:
+			put(o, k->name, json_boolean(v.u), &ok);
+			break;
+		case IOMMUSIM_KEY_ENUM:
+			ok = !iommusim_key_format(k, &v, text, sizeof(text));
+			if (ok)
+				put(o, k->name, json_string(text), &ok);
+			break;
+		default:
+			put(o, k->name, ju64(v.u), &ok);
+			break;
+		}
+	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -88,7 +88,7 @@ expect_text "demo reuses the freed hole" "size 1 again: the hole is reused   [0x
 check "demo rejects arguments" 2 "$sim" demo extra
 
 # ---- every command's --help -------------------------------------------------
-for cmd in run compare profile script demo; do
+for cmd in run compare profile script demo keys; do
 	check "$cmd --help exits 0" 0 "$sim" "$cmd" --help &&
 		expect_text "$cmd --help shows usage" "Usage: iommusim $cmd"
 done
@@ -113,6 +113,33 @@ check "profile show unknown key" 2 "$sim" profile show kvm --set nokey=1 &&
 check "profile show bad value" 2 "$sim" profile show kvm --set shadow_limit=lots
 check "profile without subcommand" 2 "$sim" profile
 check "profile unknown subcommand" 2 "$sim" profile frob && expect_text "subcommand named" "'frob'"
+
+# ---- keys -------------------------------------------------------------------
+check "keys" 0 "$sim" keys && expect_text "keys: a job key with its range" "iodepth             "
+expect_text "keys: a profile key" "walk_per_lookup"
+expect_text "keys: memory's multiple" "64m..4t, a multiple of 4k"
+check_out "keys --json" 0 "$sim" keys --json fq_size
+expect_py "keys --json: fq_size's row" 'd["scope"] == "policy" and d["type"] == "count" and d["range"] == "2..16777216, a power of two"'
+check "keys unknown key" 2 "$sim" keys nokey && expect_text "keys: unknown key named" "unknown key 'nokey'"
+# docs/keys.md carries the table; it must be what the binary prints.
+keys_doc=$(dirname "$0")/../docs/keys.md
+n=$((n + 1))
+if "$sim" keys --markdown >"$tmp/keys.md" &&
+	sed -n '/^| key | scope/,/^<!-- end of the table -->/p' "$keys_doc" | sed '$d' |
+	diff -u - "$tmp/keys.md" >"$tmp/keys.diff"; then
+	echo "ok $n - docs/keys.md is iommusim keys --markdown"
+else
+	echo "not ok $n - docs/keys.md differs from iommusim keys --markdown (regenerate it)"
+	head -20 "$tmp/keys.diff" | sed 's/^/# /'
+	fails=$((fails + 1))
+fi
+# One table for every reader: the same key, the same message.
+check "compare --set names the key's range" 2 "$sim" compare --set hz=100001 &&
+	expect_text "--set: the row's hint" "bad value '100001' for hz (a number from 0 to 100000)"
+check "profile show --set names the key's range" 2 "$sim" profile show kvm --set irq=sometimes &&
+	expect_text "profile --set: the row's hint" "bad value 'sometimes' for irq (submitting, floating or directed)"
+check "--seed reads by the seed row" 2 "$sim" compare --seed 9223372036854775808 &&
+	expect_text "--seed: the row's hint" "bad value '9223372036854775808' for seed (a number from 0 to 2^63-1)"
 
 # ---- job files ----------------------------------------------------------------
 cat >"$tmp/job.ini" <<'EOF'

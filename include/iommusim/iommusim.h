@@ -16,6 +16,7 @@
 #include <iommusim/jiffies.h>
 #include <iommusim/ism.h>
 #include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/legacy_s390_dma.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>

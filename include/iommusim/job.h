@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include <iommusim/common.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 
@@ -65,6 +66,17 @@ struct iommusim_jobfile {
 		unsigned line; /**< where it was given, for error messages */
 	} overrides[IOMMUSIM_JOBFILE_MAX_OVERRIDES]; /**< [platform] key=value, in order */
 };
+
+/**
+ * Row @p i (0-based) of the table of every user-settable key: the job's,
+ * the policy's, the job file's, the scenario platform's, then the
+ * profile's (iommusim_profile_key_at()); NULL past the last. A name is
+ * unique within a scope. Every reader of keys parses through these rows
+ * (docs/keys.md; `iommusim keys` prints them).
+ */
+IOMMUSIM_API const struct iommusim_key *iommusim_key_at(size_t i);
+/** The row named @p name whose scope is one of the bits of @p scopes, or NULL. */
+IOMMUSIM_API const struct iommusim_key *iommusim_key_find(unsigned scopes, const char *name);
 
 /**
  * Set one job key from text (also what `--set key=value` uses for job keys):

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include <iommusim/common.h>
+#include <iommusim/keys.h>
 #include <iommusim/sim.h>
 #include <iommusim/zpci.h>
 
@@ -105,11 +106,12 @@ IOMMUSIM_API const char *iommusim_irq_delivery_name(enum iommusim_irq_delivery d
 /**
  * Override one key from text, as `--set key=value` does: @p key is a field
  * name of struct iommusim_profile ("global_base", "shadow_limit",
- * "clock_ghz", "serialised"...); @p value in the grammar of
- * iommusim/units.h: a count for cycles and shadow_limit, a count up to
- * IOMMUSIM_HZ_MAX for hz, submitting, floating or directed for irq, a real for
- * clock_ghz (IOMMUSIM_SIM_CLOCK_GHZ_MIN to _MAX, what the engine takes) and
- * bounce_per_byte, a boolean for tlb_refresh and serialised.
+ * "clock_ghz", "serialised"...), read by its row of the key table
+ * (iommusim_profile_key_find(); iommusim_key_set() gives the message): a
+ * count for cycles and shadow_limit, a count up to IOMMUSIM_HZ_MAX for hz,
+ * submitting, floating or directed for irq (any case), a real for clock_ghz
+ * (IOMMUSIM_SIM_CLOCK_GHZ_MIN to _MAX, what the engine takes) and
+ * bounce_per_byte, a boolean for the switches.
  * @return 0; -ENOENT for an unknown key; -EINVAL for a bad value (nothing changed)
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_profile_set(struct iommusim_profile *p,
@@ -125,8 +127,14 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_profile_set(struct iommusim_profile
 IOMMUSIM_API void iommusim_profile_dma_window(const struct iommusim_profile *p, uint64_t start,
 					      uint64_t *end);
 
-/** Key @p i (0-based) in `profile show` order, or NULL past the last. */
-IOMMUSIM_API const char *iommusim_profile_key_at(size_t i);
+/**
+ * The profile's rows of the key table (iommusim/keys.h): key @p i (0-based)
+ * in `profile show` order, or NULL past the last. Each row's offset is into
+ * struct iommusim_profile.
+ */
+IOMMUSIM_API const struct iommusim_key *iommusim_profile_key_at(size_t i);
+/** The profile key named @p name, or NULL. */
+IOMMUSIM_API const struct iommusim_key *iommusim_profile_key_find(const char *name);
 
 /**
  * Print a profile as `key = value` lines, one per key, with a comment on

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/shadow.h>
 #include <iommusim/sim.h>
@@ -154,8 +155,6 @@ iommusim_profile_find(const char *name)
 
 /* ---- keys ---------------------------------------------------------------- */
 
-enum key_type { K_U64, K_DOUBLE, K_BOOL, K_IRQ };
-
 static const char *const irq_names[] = {
 	[IOMMUSIM_IRQ_SUBMITTING] = "submitting",
 	[IOMMUSIM_IRQ_FLOATING] = "floating",
@@ -168,63 +167,116 @@ iommusim_irq_delivery_name(enum iommusim_irq_delivery d)
 	return (unsigned)d < IMS_ARRAY_SIZE(irq_names) ? irq_names[d] : NULL;
 }
 
-static const struct key {
-	const char *name;
-	enum key_type type;
-	size_t off;
-	const char *unit;
-} keys[] = {
-#define U(f, u)                                                    \
-	{                                                          \
-#f, K_U64, offsetof(struct iommusim_profile, f), u \
-	}
-#define D(f, u)                                                       \
-	{                                                             \
-#f, K_DOUBLE, offsetof(struct iommusim_profile, f), u \
-	}
-#define B(f, u)                                                     \
-	{                                                           \
-#f, K_BOOL, offsetof(struct iommusim_profile, f), u \
-	}
-#define I(f, u)                                                    \
-	{                                                          \
-#f, K_IRQ, offsetof(struct iommusim_profile, f), u \
-	}
-	D(clock_ghz, "GHz"),
-	U(hz, "guest kernel ticks per second, 0 = exact ms"),
-	I(irq, "submitting, floating or directed"),
-	U(irq_cpu, "the CPU directed interrupts go to"),
-	B(tlb_refresh, "functions announce new mappings"),
-	B(serialised, "one hypervisor server"),
-	U(shadow_limit, "shadow entries, 0 = unlimited"),
-	B(aperture_bound, "DMA window cut to shadow_limit pages"),
-	B(second_pass, "an exhausted refresh walks again"),
-	B(coalesce_unmaps, "host unmaps per power-of-two run"),
-	B(page_lookups, "a lookup per 4 KiB, even under invalid entries"),
-	U(iova_alloc_hit, "cycles"),
-	U(iova_free_hit, "cycles"),
-	U(iova_alloc_tree, "cycles"),
-	U(iova_walk_node, "cycles per node walked"),
-	U(pte_set, "cycles per page"),
-	U(pte_clear, "cycles per page"),
-	U(request_build, "cycles per page"),
-	U(map_sync_base, "cycles"),
-	U(sync_base, "cycles"),
-	U(global_base, "cycles"),
-	U(walk_per_load, "cycles per guest-table load"),
-	U(walk_per_lookup, "cycles per shadow lookup (4 KiB)"),
-	U(shadow_insert, "cycles per shadow insert"),
-	U(shadow_remove, "cycles per shadow removal"),
-	U(per_host_map, "cycles per page newly shadowed"),
-	U(per_host_unmap, "cycles per host unmap call"),
-	U(fq_enqueue, "cycles"),
-	U(bounce_base, "cycles"),
-	D(bounce_per_byte, "cycles per byte"),
-#undef U
-#undef D
-#undef B
-#undef I
+static const struct iommusim_key_choice irq_choices[] = {
+	{ "submitting", IOMMUSIM_IRQ_SUBMITTING },
+	{ "floating", IOMMUSIM_IRQ_FLOATING },
+	{ "directed", IOMMUSIM_IRQ_DIRECTED },
+	{ NULL, 0 },
 };
+
+#define FIELD(f)                                        \
+	.offset = offsetof(struct iommusim_profile, f), \
+	.width = sizeof(((struct iommusim_profile *)0)->f)
+/* A cost in cycles: any 64-bit count; sums saturate and a run whose totals
+ * would overflow is refused (run.h), so no smaller bound is needed. */
+#define CYCLES(f, what)                                                                \
+	{                                                                              \
+		.name = #f, .scope = IOMMUSIM_KEY_PROFILE, .type = IOMMUSIM_KEY_COUNT, \
+		.max = UINT64_MAX, FIELD(f), .unit = "cycles", .doc = what,            \
+		.hint = "a number of cycles from 0 to 2^64-1"                          \
+	}
+#define SWITCH(f, what)                                                                            \
+	{                                                                                          \
+		.name = #f, .scope = IOMMUSIM_KEY_PROFILE, .type = IOMMUSIM_KEY_BOOL, .max = 1,    \
+		FIELD(f), .unit = "", .doc = what, .hint = "1, true, yes, on or 0, false, no, off" \
+	}
+
+/*
+ * The profile's rows of the key table (iommusim/keys.h), in `profile show`
+ * order. Ranges are what the models take: the clock what
+ * iommusim_sim_create() takes, HZ what dma-iommu takes.
+ */
+static const struct iommusim_key keys[] = {
+	{ .name = "clock_ghz",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_REAL,
+	  .min_real = IOMMUSIM_SIM_CLOCK_GHZ_MIN,
+	  .max_real = IOMMUSIM_SIM_CLOCK_GHZ_MAX,
+	  FIELD(clock_ghz),
+	  .unit = "GHz",
+	  .doc = "the CPU clock: cycles per nanosecond",
+	  .hint = "a real from 1e-6 to 1e6" },
+	{ .name = "hz",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = IOMMUSIM_HZ_MAX,
+	  FIELD(hz),
+	  .unit = "ticks/s",
+	  .doc = "the guest kernel's HZ (timers run on ticks); 0 = exact ms",
+	  .hint = "a number from 0 to 100000" },
+	{ .name = "irq",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_ENUM,
+	  .max = IOMMUSIM_IRQ_DIRECTED,
+	  .choices = irq_choices,
+	  FIELD(irq),
+	  .unit = "",
+	  .doc = "where completions run",
+	  .hint = "submitting, floating or directed" },
+	{ .name = "irq_cpu",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = UINT64_MAX,
+	  FIELD(irq_cpu),
+	  .unit = "",
+	  .doc = "the CPU directed interrupts go to (modulo the run's CPUs)",
+	  .hint = "a number from 0 to 2^64-1" },
+	SWITCH(tlb_refresh, "functions announce new mappings"),
+	SWITCH(serialised, "one hypervisor server"),
+	{ .name = "shadow_limit",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = UINT64_MAX,
+	  FIELD(shadow_limit),
+	  .unit = "entries",
+	  .doc = "shadow entries (vfio dma_entry_limit); 0 = unlimited",
+	  .hint = "a number of entries from 0 (unlimited) to 2^64-1" },
+	SWITCH(aperture_bound, "DMA window cut to shadow_limit pages"),
+	SWITCH(second_pass, "an exhausted refresh walks again"),
+	SWITCH(coalesce_unmaps, "host unmaps per power-of-two run"),
+	SWITCH(page_lookups, "a lookup per 4 KiB, even under invalid entries"),
+	CYCLES(iova_alloc_hit, "IOVA allocation from a magazine"),
+	CYCLES(iova_free_hit, "IOVA free to a magazine"),
+	CYCLES(iova_alloc_tree, "IOVA allocation from the rbtree, plus iova_walk_node per node"),
+	CYCLES(iova_walk_node, "per node the rbtree walk visits"),
+	CYCLES(pte_set, "per 4 KiB PTE written"),
+	CYCLES(pte_clear, "per 4 KiB PTE cleared"),
+	CYCLES(request_build, "virtio-iommu: building a request, per page"),
+	CYCLES(map_sync_base, "a map-time refresh: the intercept or exit"),
+	CYCLES(sync_base, "a ranged refresh of a strict unmap"),
+	CYCLES(global_base, "a global refresh"),
+	CYCLES(walk_per_load, "per guest-table load of a walk"),
+	CYCLES(walk_per_lookup, "per shadow lookup (one per 4 KiB)"),
+	CYCLES(shadow_insert, "per shadow entry inserted, beyond its lookup"),
+	CYCLES(shadow_remove, "per shadow entry removed, beyond its lookup"),
+	CYCLES(per_host_map, "per page newly shadowed (vfio map, pin)"),
+	CYCLES(per_host_unmap, "per host unmap call"),
+	CYCLES(fq_enqueue, "a flush-queue enqueue"),
+	CYCLES(bounce_base, "a bounce copy, plus bounce_per_byte per byte"),
+	{ .name = "bounce_per_byte",
+	  .scope = IOMMUSIM_KEY_PROFILE,
+	  .type = IOMMUSIM_KEY_REAL,
+	  .min_real = 0,
+	  .max_real = DBL_MAX,
+	  FIELD(bounce_per_byte),
+	  .unit = "cycles/byte",
+	  .doc = "a bounce copy, per byte",
+	  .hint = "a real from 0" },
+};
+
+#undef FIELD
+#undef CYCLES
+#undef SWITCH
 
 void
 iommusim_profile_dma_window(const struct iommusim_profile *p, uint64_t start, uint64_t *end)
@@ -241,70 +293,41 @@ iommusim_profile_dma_window(const struct iommusim_profile *p, uint64_t start, ui
 		*end = start + span - 1;
 }
 
-const char *
+const struct iommusim_key *
 iommusim_profile_key_at(size_t i)
 {
-	return i < IMS_ARRAY_SIZE(keys) ? keys[i].name : NULL;
+	return i < IMS_ARRAY_SIZE(keys) ? &keys[i] : NULL;
+}
+
+const struct iommusim_key *
+iommusim_profile_key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < IMS_ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
 }
 
 int
 iommusim_profile_set(struct iommusim_profile *p, const char *key, const char *value)
 {
-	const struct key *k = NULL;
-	size_t i;
+	const struct iommusim_key *k;
 
 	if (!p || !key || !value)
 		return -EINVAL;
-	for (i = 0; i < IMS_ARRAY_SIZE(keys) && !k; i++)
-		if (!strcmp(keys[i].name, key))
-			k = &keys[i];
+	k = iommusim_profile_key_find(key);
 	if (!k)
 		return -ENOENT;
-	switch (k->type) {
-	case K_U64: {
-		uint64_t v;
-
-		/* HZ is the kernel's: take only what dma-iommu takes. */
-		if (iommusim_count_parse(value, 0,
-					 !strcmp(key, "hz") ? IOMMUSIM_HZ_MAX : UINT64_MAX, &v))
-			return -EINVAL;
-		*(uint64_t *)(void *)((char *)p + k->off) = v;
-		return 0;
-	}
-	case K_DOUBLE: {
-		/* The clock is the engine's: take only what iommusim_sim_create() takes. */
-		bool clock = !strcmp(key, "clock_ghz");
-		double v;
-
-		if (iommusim_real_parse(value, clock ? IOMMUSIM_SIM_CLOCK_GHZ_MIN : 0,
-					clock ? IOMMUSIM_SIM_CLOCK_GHZ_MAX : DBL_MAX, &v))
-			return -EINVAL;
-		*(double *)(void *)((char *)p + k->off) = v;
-		return 0;
-	}
-	case K_BOOL: {
-		bool v;
-
-		if (iommusim_bool_parse(value, &v))
-			return -EINVAL;
-		*(bool *)(void *)((char *)p + k->off) = v;
-		return 0;
-	}
-	case K_IRQ:
-		for (i = 0; i < IMS_ARRAY_SIZE(irq_names); i++)
-			if (!strcmp(value, irq_names[i])) {
-				*(enum iommusim_irq_delivery *)(void *)((char *)p + k->off) =
-					(enum iommusim_irq_delivery)i;
-				return 0;
-			}
-		return -EINVAL;
-	}
-	return -EINVAL;
+	return iommusim_key_set(k, p, value, NULL, 0) ? -EINVAL : 0;
 }
 
 int
 iommusim_profile_print(FILE *f, const struct iommusim_profile *p)
 {
+	struct iommusim_key_value v;
+	char text[40];
 	size_t i;
 
 	if (!f || !p)
@@ -312,30 +335,15 @@ iommusim_profile_print(FILE *f, const struct iommusim_profile *p)
 	if (fprintf(f, "# profile %s\n", p->name) < 0)
 		return -EIO;
 	for (i = 0; i < IMS_ARRAY_SIZE(keys); i++) {
-		const void *at = (const char *)p + keys[i].off;
-		int n;
+		const char *unit = keys[i].unit;
 
-		switch (keys[i].type) {
-		case K_U64:
-			n = fprintf(f, "%-16s = %-10llu # %s\n", keys[i].name,
-				    (unsigned long long)*(const uint64_t *)at, keys[i].unit);
-			break;
-		case K_DOUBLE:
-			n = fprintf(f, "%-16s = %-10g # %s\n", keys[i].name, *(const double *)at,
-				    keys[i].unit);
-			break;
-		case K_IRQ:
-			n = fprintf(
-				f, "%-16s = %-10s # %s\n", keys[i].name,
-				iommusim_irq_delivery_name(*(const enum iommusim_irq_delivery *)at),
-				keys[i].unit);
-			break;
-		default:
-			n = fprintf(f, "%-16s = %-10d # %s\n", keys[i].name,
-				    *(const bool *)at ? 1 : 0, keys[i].unit);
-			break;
-		}
-		if (n < 0)
+		/* A profile's fields are set through the table, or are the built-in
+		 * rows: every value loads and formats. */
+		if (iommusim_key_load(&keys[i], p, &v) ||
+		    iommusim_key_format(&keys[i], &v, text, sizeof(text)))
+			return -EINVAL;
+		if (fprintf(f, "%-16s = %-10s # %s%s%s%s\n", keys[i].name, text, keys[i].doc,
+			    unit[0] ? " (" : "", unit, unit[0] ? ")" : "") < 0)
 			return -EIO;
 	}
 	return 0;

@@ -20,11 +20,13 @@
 
 #include <iommusim/dma_iommu.h>
 #include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 #include <iommusim/sim.h>
 #include <iommusim/units.h>
 
+#include "base/keys_int.h"
 #include "base/mem_int.h"
 #include "base/util_int.h"
 
@@ -36,8 +38,6 @@
 #define LINE_MAX_CHARS 199
 /* Job files are small; this only stops `iommusim run /dev/zero`. */
 #define FILE_MAX_BYTES (UINT64_C(1) << 20)
-/* How much of a bad value or key a message repeats. */
-#define SHOWN_MAX 40
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -59,142 +59,52 @@ errf(char *err, size_t err_len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * @p s as a message may show it: at most SHOWN_MAX bytes (not splitting a
- * UTF-8 sequence) then "...", control characters as '?'.
- */
-static const char *
-shown(char buf[SHOWN_MAX + 4], const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n > SHOWN_MAX) {
-		n = SHOWN_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	strcpy(buf + n, s[n] ? "..." : "");
-	return buf;
-}
-
 /* ---- policies --------------------------------------------------------- */
 
-static const char *const policy_names[] = {
-	[IOMMUSIM_POLICY_KERNEL] = "kernel",
-	[IOMMUSIM_POLICY_STRICT] = "strict",
-	[IOMMUSIM_POLICY_LAZY_PERCPU] = "lazy-percpu",
-	[IOMMUSIM_POLICY_LAZY_SINGLE] = "lazy-single",
-	[IOMMUSIM_POLICY_LEGACY] = "legacy",
-	[IOMMUSIM_POLICY_LEGACY_STRICT] = "legacy-strict",
-};
+static const struct iommusim_key *policy_key(void);
 
 const char *
 iommusim_policy_name(enum iommusim_policy_kind kind)
 {
-	return (unsigned)kind < IMS_ARRAY_SIZE(policy_names) ? policy_names[kind] : "unknown";
+	const struct iommusim_key *k = policy_key();
+	size_t i;
+
+	for (i = 0; k->choices[i].name; i++)
+		if (k->choices[i].value == (unsigned)kind)
+			return k->choices[i].name;
+	return "unknown";
 }
 
 int
 iommusim_policy_parse(const char *name, enum iommusim_policy_kind *out)
 {
-	size_t i;
+	struct iommusim_key_value v;
 
-	if (!name || !out)
+	if (!name || !out || iommusim_key_parse(policy_key(), name, &v, NULL, 0))
 		return -EINVAL;
-	for (i = 0; i < IMS_ARRAY_SIZE(policy_names); i++) {
-		if (!strcasecmp(name, policy_names[i])) {
-			*out = (enum iommusim_policy_kind)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	*out = (enum iommusim_policy_kind)v.u;
+	return 0;
 }
 
 int
 iommusim_policy_set(struct iommusim_policy *policy, const char *key, const char *value, char *err,
 		    size_t err_len)
 {
-	char sv[SHOWN_MAX + 4];
-	uint64_t v;
-	bool b;
+	const struct iommusim_key *k;
 
 	if (!policy || !key || !value) {
 		errf(err, err_len, "no policy, key or value");
 		return -EINVAL;
 	}
-	if (!strcmp(key, "fq_size")) {
-		if (iommusim_count_parse(value, 2, IOMMUSIM_FQ_MAX_SIZE, &v) || !ims_is_pow2(v)) {
-			errf(err, err_len,
-			     "bad value '%s' for fq_size (a power of two from 2 to %u)",
-			     shown(sv, value), (unsigned)IOMMUSIM_FQ_MAX_SIZE);
-			return -EINVAL;
-		}
-		policy->fq_size = (uint32_t)v;
-	} else if (!strcmp(key, "fq_timeout")) {
-		/* iommu_dma_options carries the timeout in whole ms (KERNEL_SPEC §2.2). */
-		if (iommusim_time_parse(value, NS_PER_MS, NS_PER_MS, UINT32_MAX * NS_PER_MS, &v) ||
-		    v % NS_PER_MS) {
-			errf(err, err_len,
-			     "bad value '%s' for fq_timeout (whole ms, at least 1ms: 10ms, 1s; no "
-			     "unit means ms)",
-			     shown(sv, value));
-			return -EINVAL;
-		}
-		policy->fq_timeout_ms = (uint32_t)(v / NS_PER_MS);
-	} else if (!strcmp(key, "ism_force_fq")) {
-		if (iommusim_bool_parse(value, &b)) {
-			errf(err, err_len,
-			     "bad value '%s' for ism_force_fq (1, true, yes, on or 0, false, no, off)",
-			     shown(sv, value));
-			return -EINVAL;
-		}
-		policy->ism_force_fq = b;
-	} else {
+	k = iommusim_key_find(IOMMUSIM_KEY_POLICY, key);
+	if (!k)
 		return -ENOENT;
-	}
-	return 0;
+	return iommusim_key_set(k, policy, value, err, err_len);
 }
 
 /* ---- job keys --------------------------------------------------------- */
 
-enum jid {
-	J_RW,
-	J_RWMIXREAD,
-	J_BS,
-	J_IODEPTH,
-	J_NUMJOBS,
-	J_CPUS,
-	J_RUNTIME,
-	J_SIZE,
-	J_RANDSEED,
-	J_WORKLOAD,
-	J_DEV_LATENCY,
-	J_DEV_BANDWIDTH,
-	J_DEV_SLOTS,
-	J_IO_BASE_CYCLES,
-	J_SG_SEGMENTS,
-	J_ISM_DMBS,
-	J_ISM_DMB_SIZE,
-	J_MEMORY,
-	J_APERTURE,
-};
-
-/* Every number is read by iommusim/units.h, the grammar of docs/cli.md. */
-enum vtype {
-	V_COUNT, /* a number without a unit */
-	V_SIZE, /* bytes, or with a size unit */
-	V_TIME, /* with a time unit; dflt_mult ns for no unit */
-	V_ENUM, /* one of names[] */
-};
-
-struct ename {
-	const char *name;
-	unsigned value;
-};
-
-static const struct ename rw_names[] = {
+static const struct iommusim_key_choice rw_choices[] = {
 	{ "read", IOMMUSIM_RW_READ },
 	{ "write", IOMMUSIM_RW_WRITE },
 	{ "randread", IOMMUSIM_RW_RANDREAD },
@@ -205,119 +115,236 @@ static const struct ename rw_names[] = {
 	{ NULL, 0 },
 };
 
-static const struct ename workload_names[] = {
+static const struct iommusim_key_choice workload_choices[] = {
 	{ "block", IOMMUSIM_WL_BLOCK },
 	{ "net", IOMMUSIM_WL_NET },
 	{ "ism", IOMMUSIM_WL_ISM },
 	{ NULL, 0 },
 };
 
-/*
- * Ranges: what a run can take. run.c checks what spans keys (numjobs x
- * iodepth); ism_dmbs and ism_dmb_size match its 64 DMBs in the upper half of
- * its 16 GiB of memory.
- */
-static const struct jkey {
-	const char *name;
-	enum jid id;
-	enum vtype type;
-	uint64_t dflt_mult;
-	uint64_t min, max;
-	const char *hint;
-	const struct ename *names;
-} jkeys[] = {
-	{ "rw", J_RW, V_ENUM, 0, 0, 0, "read, write, randread, randwrite, rw or randrw", rw_names },
-	{ "rwmixread", J_RWMIXREAD, V_COUNT, 1, 0, 100, "a number from 0 to 100", NULL },
-	{ "bs", J_BS, V_SIZE, 1, 1, GIB, "a size from 1 to 1g: 512, 4k, 64KiB, 1m", NULL },
-	{ "iodepth", J_IODEPTH, V_COUNT, 1, 1, 65536, "a number from 1 to 65536", NULL },
-	{ "numjobs", J_NUMJOBS, V_COUNT, 1, 1, 4096, "a number from 1 to 4096", NULL },
-	{ "cpus", J_CPUS, V_COUNT, 1, 1, 4096, "a number from 1 to 4096", NULL },
-	{ "runtime", J_RUNTIME, V_TIME, NS_PER_S, 1, UINT64_MAX,
-	  "a time above 0: 2s, 500ms, 100us; no unit means seconds", NULL },
-	{ "size", J_SIZE, V_SIZE, 1, 0, UINT64_MAX, "a size: 0 (no limit), 4096, 64m, 1g", NULL },
-	{ "randseed", J_RANDSEED, V_COUNT, 1, 0, UINT64_MAX, "a number from 0 to 2^64-1", NULL },
-	{ "workload", J_WORKLOAD, V_ENUM, 0, 0, 0, "block, net or ism", workload_names },
-	{ "dev_latency", J_DEV_LATENCY, V_TIME, 1, 0, UINT64_MAX,
-	  "a time: 10us, 2ms; no unit means ns", NULL },
-	{ "dev_bandwidth", J_DEV_BANDWIDTH, V_SIZE, 1, 1, UINT64_MAX,
-	  "bytes per second, at least 1: 3.2e9, 3200m, 2g", NULL },
-	{ "dev_slots", J_DEV_SLOTS, V_COUNT, 1, 1, IOMMUSIM_SERVER_MAX_SLOTS,
-	  "a number from 1 to 4096", NULL },
-	{ "io_base_cycles", J_IO_BASE_CYCLES, V_COUNT, 1, 0, UINT64_MAX,
-	  "a number of cycles from 0 to 2^64-1", NULL },
-	{ "sg_segments", J_SG_SEGMENTS, V_COUNT, 1, 1, 1024, "a number from 1 to 1024", NULL },
-	{ "ism_dmbs", J_ISM_DMBS, V_COUNT, 1, 0, 64, "a number from 0 to 64", NULL },
-	{ "ism_dmb_size", J_ISM_DMB_SIZE, V_SIZE, 1, 1, 128 * MIB, "a size from 1 to 128m: 64k, 1m",
-	  NULL },
-	{ "memory", J_MEMORY, V_SIZE, 1, 64 * MIB, 4 * TIB, "a size from 64m to 4t: 16g, 2g",
-	  NULL },
-	{ "s390_iommu_aperture", J_APERTURE, V_COUNT, 1, 0, 1024,
-	  "a factor of memory from 0 (no limit) to 1024", NULL },
+static const struct iommusim_key_choice policy_choices[] = {
+	{ "kernel", IOMMUSIM_POLICY_KERNEL },
+	{ "strict", IOMMUSIM_POLICY_STRICT },
+	{ "lazy-percpu", IOMMUSIM_POLICY_LAZY_PERCPU },
+	{ "lazy-single", IOMMUSIM_POLICY_LAZY_SINGLE },
+	{ "legacy", IOMMUSIM_POLICY_LEGACY },
+	{ "legacy-strict", IOMMUSIM_POLICY_LEGACY_STRICT },
+	{ NULL, 0 },
 };
 
-static void
-store(struct iommusim_job *job, enum jid id, uint64_t v)
-{
-	/* Every value was range-checked to fit its field. */
-	switch (id) {
-	case J_RW:
-		job->rw = (enum iommusim_rw)v;
-		break;
-	case J_RWMIXREAD:
-		job->rwmixread = (unsigned)v;
-		break;
-	case J_BS:
-		job->bs = (uint32_t)v;
-		break;
-	case J_IODEPTH:
-		job->iodepth = (unsigned)v;
-		break;
-	case J_NUMJOBS:
-		job->numjobs = (unsigned)v;
-		break;
-	case J_CPUS:
-		job->cpus = (unsigned)v;
-		break;
-	case J_RUNTIME:
-		job->runtime_ns = v;
-		break;
-	case J_SIZE:
-		job->size = v;
-		break;
-	case J_RANDSEED:
-		job->randseed = v;
-		break;
-	case J_WORKLOAD:
-		job->workload = (enum iommusim_workload)v;
-		break;
-	case J_DEV_LATENCY:
-		job->dev_latency_ns = v;
-		break;
-	case J_DEV_BANDWIDTH:
-		job->dev_bandwidth = v;
-		break;
-	case J_DEV_SLOTS:
-		job->dev_slots = (unsigned)v;
-		break;
-	case J_IO_BASE_CYCLES:
-		job->io_base_cycles = v;
-		break;
-	case J_SG_SEGMENTS:
-		job->sg_segments = (uint32_t)v;
-		break;
-	case J_ISM_DMBS:
-		job->ism_dmbs = (unsigned)v;
-		break;
-	case J_ISM_DMB_SIZE:
-		job->ism_dmb_size = (uint32_t)v;
-		break;
-	case J_MEMORY:
-		job->memory = v;
-		break;
-	case J_APERTURE:
-		job->s390_iommu_aperture = (uint32_t)v;
-		break;
+#define IN(type, f) .offset = offsetof(type, f), .width = sizeof(((type *)0)->f)
+#define JOB(f) IN(struct iommusim_job, f)
+#define POL(f) IN(struct iommusim_policy, f)
+#define COUNT(n, lo, hi, f, u, d, h)                                                         \
+	{                                                                                    \
+		.name = n, .scope = IOMMUSIM_KEY_JOB, .type = IOMMUSIM_KEY_COUNT, .min = lo, \
+		.max = hi, JOB(f), .unit = u, .doc = d, .hint = h                            \
 	}
+#define SIZE(n, lo, hi, f, d, h)                                                            \
+	{                                                                                   \
+		.name = n, .scope = IOMMUSIM_KEY_JOB, .type = IOMMUSIM_KEY_SIZE, .min = lo, \
+		.max = hi, JOB(f), .unit = "bytes", .doc = d, .hint = h                     \
+	}
+
+/*
+ * The table of every user-settable key (iommusim/keys.h), but for the
+ * profile's rows, which live with the profile (platform.c). Ranges are what
+ * the layers below take: a run (check_job in run.c) refuses only what spans
+ * keys (numjobs x iodepth, bs against memory...); ism_dmbs and ism_dmb_size
+ * match its 64 DMBs in the upper half of memory; dev_slots is what an engine
+ * server takes; s390_iommu_aperture is the kernel's u32 (the product with
+ * memory saturates, iommusim_s390_iommu_aperture()).
+ */
+static const struct iommusim_key keys[] = {
+	{ .name = "rw",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_ENUM,
+	  .max = IOMMUSIM_RW_RANDRW,
+	  .choices = rw_choices,
+	  JOB(rw),
+	  .unit = "",
+	  .doc = "the I/O pattern, as fio's rw=",
+	  .hint = "read, write, randread, randwrite, rw or randrw" },
+	COUNT("rwmixread", 0, 100, rwmixread, "%", "reads in a mixed pattern",
+	      "a number from 0 to 100"),
+	SIZE("bs", 1, GIB, bs, "bytes per I/O", "a size from 1 to 1g: 512, 4k, 64KiB, 1m"),
+	COUNT("iodepth", 1, 65536, iodepth, "I/Os", "I/Os in flight per job",
+	      "a number from 1 to 65536"),
+	COUNT("numjobs", 1, 4096, numjobs, "jobs", "jobs, job i on CPU i mod cpus",
+	      "a number from 1 to 4096"),
+	COUNT("cpus", 1, 4096, cpus, "CPUs", "simulated CPUs (default: numjobs)",
+	      "a number from 1 to 4096"),
+	{ .name = "runtime",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_TIME,
+	  .bare_ns = NS_PER_S,
+	  .min = 1,
+	  .max = UINT64_MAX,
+	  JOB(runtime_ns),
+	  .unit = "ns",
+	  .doc = "simulated time to run",
+	  .hint = "a time above 0: 2s, 500ms, 100us; no unit means seconds" },
+	SIZE("size", 0, UINT64_MAX, size, "bytes per job, then stop (0: no limit)",
+	     "a size: 0 (no limit), 4096, 64m, 1g"),
+	COUNT("randseed", 0, UINT64_MAX, randseed, "", "fio's randseed= (0: the run's seed)",
+	      "a number from 0 to 2^64-1"),
+	{ .name = "workload",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_ENUM,
+	  .max = IOMMUSIM_WL_ISM,
+	  .choices = workload_choices,
+	  JOB(workload),
+	  .unit = "",
+	  .doc = "what the I/Os are",
+	  .hint = "block, net or ism" },
+	{ .name = "dev_latency",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_TIME,
+	  .bare_ns = 1,
+	  .max = UINT64_MAX,
+	  JOB(dev_latency_ns),
+	  .unit = "ns",
+	  .doc = "the device's service latency",
+	  .hint = "a time: 10us, 2ms; no unit means ns" },
+	{ .name = "dev_bandwidth",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_SIZE,
+	  .min = 1,
+	  .max = UINT64_MAX,
+	  JOB(dev_bandwidth),
+	  .unit = "bytes/s",
+	  .doc = "the device's bandwidth",
+	  .hint = "bytes per second, at least 1: 3.2e9, 3200m, 2g" },
+	COUNT("dev_slots", 1, IOMMUSIM_SERVER_MAX_SLOTS, dev_slots, "I/Os",
+	      "I/Os the device serves in parallel", "a number from 1 to 4096"),
+	COUNT("io_base_cycles", 0, UINT64_MAX, io_base_cycles, "cycles",
+	      "per-I/O CPU cost outside the DMA API (block layer, driver, irq)",
+	      "a number of cycles from 0 to 2^64-1"),
+	COUNT("sg_segments", 1, 1024, sg_segments, "segments",
+	      "physically discontiguous segments per I/O", "a number from 1 to 1024"),
+	COUNT("ism_dmbs", 0, 64, ism_dmbs, "DMBs", "ISM: DMBs registered for the run",
+	      "a number from 0 to 64"),
+	SIZE("ism_dmb_size", 1, 128 * MIB, ism_dmb_size, "ISM: bytes per DMB",
+	     "a size from 1 to 128m: 64k, 1m"),
+	{ .name = "memory",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_SIZE,
+	  .min = 64 * MIB,
+	  .max = 4 * TIB,
+	  .multiple = 4096,
+	  JOB(memory),
+	  .unit = "bytes",
+	  .doc = "guest memory (high_memory)",
+	  .hint = "a multiple of 4k from 64m to 4t: 16g, 2g" },
+	{ .name = "s390_iommu_aperture",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = UINT32_MAX,
+	  JOB(s390_iommu_aperture),
+	  .unit = "",
+	  .doc = "the kernel's s390_iommu_aperture= factor: the aperture is memory x factor",
+	  .hint = "a factor of memory from 0 (no limit) to 2^32-1" },
+	/* iommu_dma_options carries the timeout in whole ms (KERNEL_SPEC §2.2). */
+	{ .name = "fq_size",
+	  .scope = IOMMUSIM_KEY_POLICY,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .min = 2,
+	  .max = IOMMUSIM_FQ_MAX_SIZE,
+	  .pow2 = true,
+	  POL(fq_size),
+	  .unit = "entries",
+	  .doc = "entries per flush queue",
+	  .hint = "a power of two from 2 to 16777216" },
+	{ .name = "fq_timeout",
+	  .scope = IOMMUSIM_KEY_POLICY,
+	  .type = IOMMUSIM_KEY_TIME,
+	  .bare_ns = NS_PER_MS,
+	  .min = NS_PER_MS,
+	  .max = UINT32_MAX * NS_PER_MS,
+	  .multiple = NS_PER_MS,
+	  .scale = NS_PER_MS,
+	  POL(fq_timeout_ms),
+	  .unit = "ns",
+	  .doc = "the flush-queue timeout",
+	  .hint = "whole ms, at least 1ms: 10ms, 1s; no unit means ms" },
+	{ .name = "ism_force_fq",
+	  .scope = IOMMUSIM_KEY_POLICY,
+	  .type = IOMMUSIM_KEY_BOOL,
+	  .max = 1,
+	  POL(ism_force_fq),
+	  .unit = "",
+	  .doc = "ISM: keep a flush queue despite the missing capability (the regression)",
+	  .hint = "1, true, yes, on or 0, false, no, off" },
+	{ .name = "policy",
+	  .scope = IOMMUSIM_KEY_FILE,
+	  .type = IOMMUSIM_KEY_ENUM,
+	  .max = IOMMUSIM_POLICY_LEGACY_STRICT,
+	  .choices = policy_choices,
+	  IN(struct iommusim_jobfile, policy.kind),
+	  .unit = "",
+	  .doc = "how DMA is done",
+	  .hint = "kernel, strict, lazy-percpu, lazy-single, legacy or legacy-strict" },
+	{ .name = "seed",
+	  .scope = IOMMUSIM_KEY_FILE,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = IOMMUSIM_RUN_SEED_MAX,
+	  IN(struct iommusim_jobfile, seed),
+	  .unit = "",
+	  .doc = "the run's seed (as --seed)",
+	  .hint = "a number from 0 to 2^63-1" },
+	/* A script's platform statement (docs/scenario.md): the same quantities
+	 * as the job's, without the workload's needs (its buffers take 64m). */
+	{ .name = "memory",
+	  .scope = IOMMUSIM_KEY_SCRIPT,
+	  .type = IOMMUSIM_KEY_SIZE,
+	  .min = 4096,
+	  .max = 4 * TIB,
+	  .multiple = 4096,
+	  .unit = "bytes",
+	  .doc = "memory (high_memory): the window of every function",
+	  .hint = "a multiple of 4k from 4k to 4t: 64k, 16g" },
+	{ .name = "aperture_factor",
+	  .scope = IOMMUSIM_KEY_SCRIPT,
+	  .type = IOMMUSIM_KEY_COUNT,
+	  .max = UINT32_MAX,
+	  .unit = "",
+	  .doc = "the kernel's s390_iommu_aperture= factor",
+	  .hint = "a factor of memory from 0 (no limit) to 2^32-1" },
+};
+
+#undef IN
+#undef JOB
+#undef POL
+#undef COUNT
+#undef SIZE
+
+static const struct iommusim_key *
+policy_key(void)
+{
+	const struct iommusim_key *k = iommusim_key_find(IOMMUSIM_KEY_FILE, "policy");
+
+	ims_assert(k);
+	return k;
+}
+
+const struct iommusim_key *
+iommusim_key_at(size_t i)
+{
+	if (i < IMS_ARRAY_SIZE(keys))
+		return &keys[i];
+	return iommusim_profile_key_at(i - IMS_ARRAY_SIZE(keys));
+}
+
+const struct iommusim_key *
+iommusim_key_find(unsigned scopes, const char *name)
+{
+	const struct iommusim_key *k;
+	size_t i;
+
+	for (i = 0; name && (k = iommusim_key_at(i)); i++)
+		if ((k->scope & scopes) && !strcmp(k->name, name))
+			return k;
+	return NULL;
 }
 
 void
@@ -352,49 +379,19 @@ int
 iommusim_job_set(struct iommusim_job *job, const char *key, const char *value, char *err,
 		 size_t err_len)
 {
-	const struct jkey *k = NULL;
-	char sk[SHOWN_MAX + 4], sv[SHOWN_MAX + 4];
-	uint64_t v = 0;
-	size_t i;
-	int ret = -EINVAL;
+	const struct iommusim_key *k;
+	char sk[IMS_SHOWN_MAX + 4];
 
 	if (!job || !key || !value) {
 		errf(err, err_len, "no job, key or value");
 		return -EINVAL;
 	}
-	for (i = 0; i < IMS_ARRAY_SIZE(jkeys) && !k; i++)
-		if (!strcmp(key, jkeys[i].name))
-			k = &jkeys[i];
+	k = iommusim_key_find(IOMMUSIM_KEY_JOB, key);
 	if (!k) {
-		errf(err, err_len, "unknown key '%s'", shown(sk, key));
+		errf(err, err_len, "unknown key '%s'", ims_shown(sk, key));
 		return -ENOENT;
 	}
-	switch (k->type) {
-	case V_COUNT:
-		ret = iommusim_count_parse(value, k->min, k->max, &v);
-		break;
-	case V_SIZE:
-		ret = iommusim_size_parse(value, k->min, k->max, &v);
-		break;
-	case V_TIME:
-		ret = iommusim_time_parse(value, k->dflt_mult, k->min, k->max, &v);
-		break;
-	case V_ENUM:
-		for (i = 0; k->names[i].name && ret; i++) {
-			if (!strcasecmp(value, k->names[i].name)) {
-				v = k->names[i].value;
-				ret = 0;
-			}
-		}
-		break;
-	}
-	if (ret) {
-		errf(err, err_len, "bad value '%s' for %s (%s)", shown(sv, value), k->name,
-		     k->hint);
-		return -EINVAL;
-	}
-	store(job, k->id, v);
-	return 0;
+	return iommusim_key_set(k, job, value, err, err_len);
 }
 
 /* ---- job files -------------------------------------------------------- */
@@ -472,41 +469,29 @@ static int
 file_key_set(struct iommusim_jobfile *jf, const char *key, const char *value, char *msg,
 	     size_t msg_len)
 {
-	char sv[SHOWN_MAX + 4], list[128];
-	enum iommusim_policy_kind kind;
-	uint64_t v;
+	char sv[IMS_SHOWN_MAX + 4], list[128];
 
 	msg[0] = '\0';
 	if (!strcmp(key, "platform")) {
 		if (!iommusim_profile_find(value)) {
 			platform_list(list, sizeof(list));
-			errf(msg, msg_len, "bad value '%s' for platform (%s)", shown(sv, value),
+			errf(msg, msg_len, "bad value '%s' for platform (%s)", ims_shown(sv, value),
 			     list);
 			return -EINVAL;
 		}
 		snprintf(jf->platform, sizeof(jf->platform), "%s", value);
-	} else if (!strcmp(key, "policy")) {
-		if (iommusim_policy_parse(value, &kind)) {
-			errf(msg, msg_len,
-			     "bad value '%s' for policy (kernel, strict, lazy-percpu, lazy-single, "
-			     "legacy or legacy-strict)",
-			     shown(sv, value));
+	} else if (!strcmp(key, "policy") || !strcmp(key, "seed")) {
+		if (iommusim_key_set(iommusim_key_find(IOMMUSIM_KEY_FILE, key), jf, value, msg,
+				     msg_len))
 			return -EINVAL;
-		}
-		jf->policy.kind = kind;
-		jf->has_policy = true;
+		if (!strcmp(key, "policy"))
+			jf->has_policy = true;
+		else
+			jf->has_seed = true;
 	} else if (iommusim_policy_set(&jf->policy, key, value, msg, msg_len) != -ENOENT) {
 		if (msg[0])
 			return -EINVAL;
 		jf->has_policy = true;
-	} else if (!strcmp(key, "seed")) {
-		if (iommusim_count_parse(value, 0, IOMMUSIM_RUN_SEED_MAX, &v)) {
-			errf(msg, msg_len, "bad value '%s' for seed (a number from 0 to 2^63-1)",
-			     shown(sv, value));
-			return -EINVAL;
-		}
-		jf->seed = v;
-		jf->has_seed = true;
 	} else {
 		return -ENOENT;
 	}
@@ -518,17 +503,22 @@ static void
 add_override(struct pctx *c, const char *key, const char *value)
 {
 	struct iommusim_jobfile *jf = c->out;
-	char sk[SHOWN_MAX + 4], sv[SHOWN_MAX + 4];
+	const struct iommusim_key *k = iommusim_profile_key_find(key);
+	char sk[IMS_SHOWN_MAX + 4], sv[IMS_SHOWN_MAX + 4];
 	size_t i;
-	int ret;
 
-	ret = iommusim_profile_set(&c->scratch, key, value);
-	if (ret == -ENOENT) {
-		fail(c, "unknown key '%s' in [platform]", shown(sk, key));
+	if (!k) {
+		fail(c, "unknown key '%s' in [platform]", ims_shown(sk, key));
 		return;
 	}
-	if (ret || strlen(value) >= sizeof(jf->overrides[0].value)) {
-		fail(c, "bad value '%s' for %s in [platform]", shown(sv, value), key);
+	if (iommusim_key_set(k, &c->scratch, value, NULL, 0)) {
+		fail(c, "bad value '%s' for %s in [platform] (%s)", ims_shown(sv, value), key,
+		     k->hint);
+		return;
+	}
+	if (strlen(value) >= sizeof(jf->overrides[0].value)) {
+		fail(c, "value '%s' for %s in [platform] is too long (at most %zu characters)",
+		     ims_shown(sv, value), key, sizeof(jf->overrides[0].value) - 1);
 		return;
 	}
 	ims_assert(strlen(key) < sizeof(jf->overrides[0].key));
@@ -553,7 +543,7 @@ static int
 on_key(void *user, const char *section, const char *key, const char *value)
 {
 	struct pctx *c = user;
-	char msg[224], sk[SHOWN_MAX + 4];
+	char msg[224], sk[IMS_SHOWN_MAX + 4];
 	int ret;
 
 	(void)section;
@@ -561,7 +551,7 @@ on_key(void *user, const char *section, const char *key, const char *value)
 		return 0;
 	switch (c->sect) {
 	case SEC_NONE:
-		fail(c, "key '%s' outside any section", shown(sk, key));
+		fail(c, "key '%s' outside any section", ims_shown(sk, key));
 		break;
 	case SEC_PLATFORM:
 		add_override(c, key, value);
@@ -573,7 +563,7 @@ on_key(void *user, const char *section, const char *key, const char *value)
 		if (ret == -ENOENT)
 			ret = iommusim_job_set(&c->out->job, key, value, msg, sizeof(msg));
 		if (ret == -ENOENT)
-			fail(c, "unknown key '%s' in [%s]", shown(sk, key), c->sect_name);
+			fail(c, "unknown key '%s' in [%s]", ims_shown(sk, key), c->sect_name);
 		else if (ret)
 			fail(c, "%s", msg);
 		break;
@@ -585,7 +575,7 @@ on_key(void *user, const char *section, const char *key, const char *value)
 static void
 on_section(struct pctx *c, const char *line)
 {
-	char sn[SHOWN_MAX + 4];
+	char sn[IMS_SHOWN_MAX + 4];
 	const char *s = line + 1, *e;
 	bool was_space = false;
 	char name[LINE_MAX_CHARS + 1];
@@ -622,12 +612,12 @@ on_section(struct pctx *c, const char *line)
 	}
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) {
-			fail(c, "bad section name [%s]", shown(sn, name));
+			fail(c, "bad section name [%s]", ims_shown(sn, name));
 			return;
 		}
 	}
 	if (n >= sizeof(c->sect_name)) {
-		fail(c, "section name [%s] too long (at most %zu characters)", shown(sn, name),
+		fail(c, "section name [%s] too long (at most %zu characters)", ims_shown(sn, name),
 		     sizeof(c->sect_name) - 1);
 		return;
 	}
@@ -795,10 +785,9 @@ int
 iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf, const char *name,
 				 struct iommusim_profile *profile, char *err, size_t err_len)
 {
-	char sk[SHOWN_MAX + 4], sv[SHOWN_MAX + 4];
+	char sk[IMS_SHOWN_MAX + 4], sv[IMS_SHOWN_MAX + 4];
 	struct iommusim_profile p;
 	size_t i;
-	int ret;
 
 	if (!name)
 		name = "<string>";
@@ -810,16 +799,16 @@ iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf, const char *
 	p = *profile;
 	for (i = 0; i < jf->noverrides; i++) {
 		const char *key = jf->overrides[i].key, *value = jf->overrides[i].value;
+		const struct iommusim_key *k = iommusim_profile_key_find(key);
 
-		ret = iommusim_profile_set(&p, key, value);
-		if (ret == -ENOENT) {
+		if (!k) {
 			errf(err, err_len, "%s:%u: unknown key '%s' in [platform]", name,
-			     jf->overrides[i].line, shown(sk, key));
+			     jf->overrides[i].line, ims_shown(sk, key));
 			return -EINVAL;
 		}
-		if (ret) {
-			errf(err, err_len, "%s:%u: bad value '%s' for %s in [platform]", name,
-			     jf->overrides[i].line, shown(sv, value), key);
+		if (iommusim_key_set(k, &p, value, NULL, 0)) {
+			errf(err, err_len, "%s:%u: bad value '%s' for %s in [platform] (%s)", name,
+			     jf->overrides[i].line, ims_shown(sv, value), key, k->hint);
 			return -EINVAL;
 		}
 	}

@@ -225,8 +225,12 @@ test_platform_profile_set_keys(void **state)
 	/* HZ: what dma-iommu takes; irq: its three names. */
 	assert_int_equal(iommusim_profile_set(&p, "hz", "100001"), -EINVAL);
 	assert_int_equal(iommusim_profile_set(&p, "irq", "1"), -EINVAL);
-	assert_int_equal(iommusim_profile_set(&p, "irq", "Floating"), -EINVAL);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "floatin"), -EINVAL);
 	assert_int_equal(p.irq, IOMMUSIM_IRQ_FLOATING);
+	/* Names are in any case, as every enumerated key's (keys.h). */
+	assert_int_equal(iommusim_profile_set(&p, "irq", "DIRECTED"), 0);
+	assert_int_equal(p.irq, IOMMUSIM_IRQ_DIRECTED);
+	assert_int_equal(iommusim_profile_set(&p, "irq", "floating"), 0);
 	assert_int_equal(iommusim_profile_set(&p, "hz", "1000"), 0);
 	assert_int_equal(p.hz, 1000);
 	assert_int_equal(iommusim_profile_set(&p, "irq", "directed"), 0);
@@ -262,7 +266,7 @@ test_platform_profile_set_keys(void **state)
 	}
 	/* every key can be set */
 	for (i = 0; iommusim_profile_key_at(i); i++) {
-		const char *k = iommusim_profile_key_at(i);
+		const char *k = iommusim_profile_key_at(i)->name;
 
 		assert_int_equal(iommusim_profile_set(&p, k, strcmp(k, "irq") ? "1" : "floating"),
 				 0);
@@ -282,14 +286,14 @@ test_platform_profile_print(void **state)
 	assert_int_equal(iommusim_profile_print(f, p), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "# profile zvm\n"));
-	assert_non_null(
-		strstr(buf, "walk_per_lookup  = 36         # cycles per shadow lookup (4 KiB)\n"));
-	assert_non_null(
-		strstr(buf, "irq              = floating   # submitting, floating or directed\n"));
+	assert_non_null(strstr(
+		buf,
+		"walk_per_lookup  = 36         # per shadow lookup (one per 4 KiB) (cycles)\n"));
+	assert_non_null(strstr(buf, "irq              = floating   # where completions run\n"));
 	assert_non_null(strstr(buf, "clock_ghz        = 5.2 "));
 	assert_non_null(strstr(buf, "serialised       = 1 "));
 	for (i = 0; iommusim_profile_key_at(i); i++)
-		assert_non_null(strstr(buf, iommusim_profile_key_at(i)));
+		assert_non_null(strstr(buf, iommusim_profile_key_at(i)->name));
 	free(buf);
 	assert_int_equal(iommusim_profile_print(NULL, p), -EINVAL);
 }

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 
@@ -354,6 +355,7 @@ static const struct good {
 	{ "s390_iommu_aperture", "1", 1 },
 	{ "s390_iommu_aperture", "2", 2 },
 	{ "s390_iommu_aperture", "1024", 1024 },
+	{ "s390_iommu_aperture", "4294967295", 4294967295u },
 };
 
 static void
@@ -477,23 +479,32 @@ static const struct bad {
 	{ "ism_dmb_size", "0", "bad value '0' for ism_dmb_size (a size from 1 to 128m: 64k, 1m)" },
 	{ "ism_dmb_size", "129m",
 	  "bad value '129m' for ism_dmb_size (a size from 1 to 128m: 64k, 1m)" },
-	{ "memory", "63m", "bad value '63m' for memory (a size from 64m to 4t: 16g, 2g)" },
+	{ "memory", "63m",
+	  "bad value '63m' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
 	{ "memory", "67108863",
-	  "bad value '67108863' for memory (a size from 64m to 4t: 16g, 2g)" },
-	{ "memory", "0", "bad value '0' for memory (a size from 64m to 4t: 16g, 2g)" },
-	{ "memory", "4097g", "bad value '4097g' for memory (a size from 64m to 4t: 16g, 2g)" },
+	  "bad value '67108863' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "memory", "0", "bad value '0' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "memory", "4097g",
+	  "bad value '4097g' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
 	{ "memory", "4398046511105",
-	  "bad value '4398046511105' for memory (a size from 64m to 4t: 16g, 2g)" },
-	{ "memory", "-2g", "bad value '-2g' for memory (a size from 64m to 4t: 16g, 2g)" },
-	{ "memory", "lots", "bad value 'lots' for memory (a size from 64m to 4t: 16g, 2g)" },
-	{ "s390_iommu_aperture", "1025",
-	  "bad value '1025' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	  "bad value '4398046511105' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "memory", "-2g",
+	  "bad value '-2g' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "memory", "lots",
+	  "bad value 'lots' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	/* Not a multiple of 4k: refused here, not only by the run (check_job). */
+	{ "memory", "67108865",
+	  "bad value '67108865' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "memory", "17179871232",
+	  "bad value '17179871232' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)" },
+	{ "s390_iommu_aperture", "4294967296",
+	  "bad value '4294967296' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 2^32-1)" },
 	{ "s390_iommu_aperture", "-1",
-	  "bad value '-1' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	  "bad value '-1' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 2^32-1)" },
 	{ "s390_iommu_aperture", "1k",
-	  "bad value '1k' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	  "bad value '1k' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 2^32-1)" },
 	{ "s390_iommu_aperture", "1.5",
-	  "bad value '1.5' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 1024)" },
+	  "bad value '1.5' for s390_iommu_aperture (a factor of memory from 0 (no limit) to 2^32-1)" },
 	/* what messages show of a value */
 	{ "bs", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	  "bad value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' for bs (a size from 1 to 1g: 512, "
@@ -741,13 +752,15 @@ test_jobfile_memory_and_aperture(void **state)
 	parse_ok("[j]\nbs=8k\n", &jf);
 	assert_int_equal(jf.job.memory, 16 * GIB);
 	assert_int_equal(jf.job.s390_iommu_aperture, 1);
-	expect_error("[j]\n\nmemory=32m\n",
-		     "t.fio:3: bad value '32m' for memory (a size from 64m to 4t: 16g, 2g)");
-	expect_error("[global]\nmemory=5t\n[j]\n",
-		     "t.fio:2: bad value '5t' for memory (a size from 64m to 4t: 16g, 2g)");
-	expect_error("[global]\ns390_iommu_aperture=2048\n[j]\n",
-		     "t.fio:2: bad value '2048' for s390_iommu_aperture (a factor of memory from 0 "
-		     "(no limit) to 1024)");
+	expect_error(
+		"[j]\n\nmemory=32m\n",
+		"t.fio:3: bad value '32m' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)");
+	expect_error(
+		"[global]\nmemory=5t\n[j]\n",
+		"t.fio:2: bad value '5t' for memory (a multiple of 4k from 64m to 4t: 16g, 2g)");
+	expect_error("[global]\ns390_iommu_aperture=4294967296\n[j]\n",
+		     "t.fio:2: bad value '4294967296' for s390_iommu_aperture (a factor of memory "
+		     "from 0 (no limit) to 2^32-1)");
 }
 
 static void
@@ -1120,24 +1133,29 @@ test_jobfile_platform_overrides(void **state)
 	/* rejected at parse time, with their lines */
 	expect_error("[j]\n[platform]\nshadow_limt=5\n",
 		     "t.fio:3: unknown key 'shadow_limt' in [platform]");
-	expect_error("[j]\n[platform]\n\nshadow_limit=lots\n",
-		     "t.fio:4: bad value 'lots' for shadow_limit in [platform]");
-	expect_error("[platform]\nclock_ghz=0\n[j]\n",
-		     "t.fio:2: bad value '0' for clock_ghz in [platform]");
-	expect_error("[platform]\nserialised=perhaps\n[j]\n",
-		     "t.fio:2: bad value 'perhaps' for serialised in [platform]");
+	expect_error(
+		"[j]\n[platform]\n\nshadow_limit=lots\n",
+		"t.fio:4: bad value 'lots' for shadow_limit in [platform] (a number of entries "
+		"from 0 (unlimited) to 2^64-1)");
+	expect_error(
+		"[platform]\nclock_ghz=0\n[j]\n",
+		"t.fio:2: bad value '0' for clock_ghz in [platform] (a real from 1e-6 to 1e6)");
+	expect_error(
+		"[platform]\nserialised=perhaps\n[j]\n",
+		"t.fio:2: bad value 'perhaps' for serialised in [platform] (1, true, yes, on or "
+		"0, false, no, off)");
 	expect_error("[platform]\nname=kvm\n[j]\n", "t.fio:2: unknown key 'name' in [platform]");
 	expect_error("[platform]\nshadow_limit=0000000000000000000000000000000000000000000000000000"
 		     "0000000000001\n[j]\n",
-		     "t.fio:2: bad value '0000000000000000000000000000000000000000...' for "
-		     "shadow_limit in [platform]");
+		     "t.fio:2: value '0000000000000000000000000000000000000000...' for "
+		     "shadow_limit in [platform] is too long (at most 63 characters)");
 
 	/* every profile key, with a value of its kind */
 	off = (size_t)snprintf(text, sizeof(text), "[j]\n[platform]\n");
 	for (i = 0; iommusim_profile_key_at(i); i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s=%s\n",
-					iommusim_profile_key_at(i),
-					profile_key_value(iommusim_profile_key_at(i)));
+					iommusim_profile_key_at(i)->name,
+					profile_key_value(iommusim_profile_key_at(i)->name));
 	parse_ok(text, &jf);
 	assert_int_equal(jf.noverrides, i);
 	p = *kvm;
@@ -1175,7 +1193,9 @@ test_jobfile_platform_overrides(void **state)
 	snprintf(jf.overrides[5].value, sizeof(jf.overrides[5].value), "-3");
 	assert_int_equal(iommusim_jobfile_apply_overrides(&jf, "h.fio", &p, err, sizeof(err)),
 			 -EINVAL);
-	assert_string_equal(err, "h.fio:77: bad value '-3' for sync_base in [platform]");
+	assert_string_equal(err,
+			    "h.fio:77: bad value '-3' for sync_base in [platform] (a number of "
+			    "cycles from 0 to 2^64-1)");
 	assert_memory_equal(&p, &before, sizeof(p));
 	jf.noverrides = 33;
 	assert_int_equal(iommusim_jobfile_apply_overrides(&jf, "h.fio", &p, err, sizeof(err)),
@@ -1579,6 +1599,53 @@ test_jobfile_fuzz(void **state)
 
 /* ------------------------------------------------------------------------ */
 
+#define SET_SCOPES (IOMMUSIM_KEY_JOB | IOMMUSIM_KEY_POLICY | IOMMUSIM_KEY_PROFILE)
+
+/* The key table (job.h): every row whole, names unique within a scope, the
+ * readers' lookups agree with it, and --set's three kinds are disjoint. */
+static void
+test_job_key_table_rows_are_whole_and_unique(void **state)
+{
+	const struct iommusim_key *k, *o;
+	size_t i, j, nprofile = 0;
+
+	(void)state;
+	for (i = 0; (k = iommusim_key_at(i)); i++) {
+		assert_non_null(k->name);
+		assert_non_null(k->doc);
+		assert_non_null(k->hint);
+		assert_non_null(k->unit);
+		assert_non_null(iommusim_key_type_name(k->type));
+		assert_non_null(iommusim_key_scope_name(k->scope));
+		if (k->type == IOMMUSIM_KEY_ENUM)
+			assert_non_null(k->choices);
+		if (k->type != IOMMUSIM_KEY_REAL && k->type != IOMMUSIM_KEY_ENUM &&
+		    k->type != IOMMUSIM_KEY_BOOL)
+			assert_true(k->min <= k->max);
+		/* only the script's own rows are stored by their reader */
+		assert_true(!k->width == (k->scope == IOMMUSIM_KEY_SCRIPT));
+		assert_ptr_equal(iommusim_key_find(k->scope, k->name), k);
+		for (j = 0; (o = iommusim_key_at(j)); j++)
+			if (j != i && !strcmp(o->name, k->name)) {
+				/* unique within a scope, and among what --set reaches */
+				assert_true(o->scope != k->scope);
+				assert_false((o->scope & SET_SCOPES) && (k->scope & SET_SCOPES));
+			}
+		if (k->scope == IOMMUSIM_KEY_PROFILE) {
+			assert_ptr_equal(iommusim_profile_key_find(k->name), k);
+			nprofile++;
+		}
+	}
+	assert_int_equal(nprofile, 30);
+	assert_true(i > nprofile + 20);
+	assert_null(iommusim_key_find(IOMMUSIM_KEY_JOB, "shadow_limit"));
+	assert_null(iommusim_key_find(~0u, "nokey"));
+	assert_null(iommusim_key_find(~0u, NULL));
+	/* the job's memory and a script's: two rows, two ranges */
+	assert_int_equal(iommusim_key_find(IOMMUSIM_KEY_JOB, "memory")->min, 64 * MIB);
+	assert_int_equal(iommusim_key_find(IOMMUSIM_KEY_SCRIPT, "memory")->min, 4096);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1587,6 +1654,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_job_policy_names_round_trip),
 		cmocka_unit_test(test_job_set_every_key_and_suffix),
 		cmocka_unit_test(test_job_set_bad_values),
+		cmocka_unit_test(test_job_key_table_rows_are_whole_and_unique),
 		cmocka_unit_test(test_job_set_unknown_key_and_bad_args),
 		cmocka_unit_test(test_job_policy_set_queue_keys),
 		cmocka_unit_test(test_jobfile_header_example),

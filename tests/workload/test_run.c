@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,10 +17,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 
 #include "base/mem_int.h"
+#include "base/util_int.h"
+#include "test_common.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -747,6 +752,126 @@ test_run_rejects_bad_jobs(void **state)
 	assert_int_equal(iommusim_run(NULL, NULL, &pol, 1, NULL, &r, NULL, 0), -EINVAL);
 }
 
+/* Values of @p k to try: its bounds, every choice, and @p nrand random ones
+ * that keep its rules (a power of two, a multiple). @return how many */
+static size_t
+key_values(const struct iommusim_key *k, uint64_t *rng, struct iommusim_key_value *out,
+	   size_t nrand)
+{
+	size_t n = 0, i;
+
+	switch (k->type) {
+	case IOMMUSIM_KEY_BOOL:
+		out[n++].u = 0;
+		out[n++].u = 1;
+		return n;
+	case IOMMUSIM_KEY_ENUM:
+		for (i = 0; k->choices[i].name; i++)
+			out[n++].u = k->choices[i].value;
+		return n;
+	case IOMMUSIM_KEY_REAL:
+		out[n++].d = k->min_real;
+		out[n++].d = k->max_real;
+		for (i = 0; i < nrand; i++) {
+			/* log-uniform over [max(min, 1e-6), min(max, 1e12)] */
+			double lo = k->min_real > 1e-6 ? k->min_real : 1e-6;
+			double hi = k->max_real < 1e12 ? k->max_real : 1e12;
+			double f = (double)(test_splitmix64(rng) >> 11) / 9007199254740992.0;
+
+			out[n++].d = lo * pow(hi / lo, f);
+		}
+		return n;
+	default:
+		break;
+	}
+	for (i = 0; i < nrand + 2; i++) {
+		uint64_t v, m = k->multiple > 1 ? k->multiple : 1;
+
+		if (i == 0) {
+			v = k->min;
+		} else if (i == 1) {
+			v = k->max;
+		} else {
+			/* a random bit length, then a random value of that length */
+			unsigned bits = 1 + (unsigned)(test_splitmix64(rng) % 64);
+			uint64_t r = test_splitmix64(rng);
+
+			v = bits == 64 ? r : r & ((UINT64_C(1) << bits) - 1);
+			if (v < k->min || v > k->max)
+				v = k->min +
+				    (k->max - k->min == UINT64_MAX ? r : r % (k->max - k->min + 1));
+		}
+		if (k->pow2)
+			v = UINT64_C(1) << (ims_fls64(v) - 1);
+		v -= v % m;
+		if (k->scale > 1)
+			v -= v % k->scale;
+		if (v < k->min)
+			v += m * ((k->min - v + m - 1) / m);
+		out[n++].u = v;
+	}
+	return n;
+}
+
+/*
+ * A value a key's row accepts is one the run accepts (issue 11's rule, and
+ * keys.h's promise): every job, policy and profile row at its bounds and at
+ * random values, written as text, parsed back by its row and run. The only
+ * refusal allowed is the run's for cost sums beyond 64 bits.
+ */
+static void
+test_run_accepts_every_value_its_keys_accept(void **state)
+{
+	static const char overflow[] = "the costs overflow 64-bit cycle counts";
+	uint64_t rng = test_seed(0x6b657973);
+	const struct iommusim_key *k;
+	size_t i, ntried = 0;
+
+	(void)state;
+	for (i = 0; (k = iommusim_key_at(i)); i++) {
+		struct iommusim_key_value vals[16];
+		size_t nv, j;
+
+		if (!(k->scope & (IOMMUSIM_KEY_JOB | IOMMUSIM_KEY_POLICY | IOMMUSIM_KEY_PROFILE)))
+			continue;
+		nv = key_values(k, &rng, vals, 3);
+		for (j = 0; j < nv; j++) {
+			struct iommusim_policy pol = { .kind = IOMMUSIM_POLICY_LAZY_PERCPU };
+			struct iommusim_profile p = *iommusim_profile_find("kvm");
+			struct iommusim_job job;
+			struct iommusim_run_result r;
+			struct iommusim_key_value back;
+			char text[64], err[256] = "";
+			void *obj;
+			int ret;
+
+			iommusim_job_defaults(&job);
+			/* Short whichever key is varied: a time and a byte limit. */
+			job.runtime_ns = 50000;
+			job.size = 64 * 1024;
+			obj = k->scope == IOMMUSIM_KEY_JOB    ? (void *)&job :
+			      k->scope == IOMMUSIM_KEY_POLICY ? (void *)&pol :
+								(void *)&p;
+			assert_int_equal(iommusim_key_format(k, &vals[j], text, sizeof(text)), 0);
+			if (iommusim_key_set(k, obj, text, err, sizeof(err)))
+				fail_msg("%s=%s: the row refuses its own value: %s", k->name, text,
+					 err);
+			assert_int_equal(iommusim_key_load(k, obj, &back), 0);
+			if (k->type == IOMMUSIM_KEY_REAL)
+				assert_true(back.d == vals[j].d);
+			else
+				assert_int_equal(back.u, vals[j].u);
+			ret = iommusim_run(&job, &p, &pol, 1, NULL, &r, err, sizeof(err));
+			if (ret && !(ret == -ERANGE && strstr(err, overflow) &&
+				     (!strcmp(k->unit, "cycles") || !strcmp(k->name, "clock_ghz"))))
+				fail_msg("%s=%s: parsed, then refused by the run: %d %s", k->name,
+					 text, ret, err);
+			ntried++;
+		}
+	}
+	assert_true(ntried > 200);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -774,6 +899,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_rejects_bad_memory),
 		cmocka_unit_test(test_run_progress_reaches_one),
 		cmocka_unit_test(test_run_rejects_bad_jobs),
+		cmocka_unit_test(test_run_accepts_every_value_its_keys_accept),
 	};
 
 	if (argc > 1)

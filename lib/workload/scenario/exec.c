@@ -723,6 +723,26 @@ run_op(struct script *s, const struct op *op)
 }
 
 /* Run one simple statement (no repeat) in iteration @iter. */
+/*
+ * As for a run (iommusim_run): a cost sum that saturated, in the platform's
+ * refreshes or in a CPU's clock, leaves no meaningful time or work.
+ */
+static bool
+costs_overflowed(struct script *s)
+{
+	struct iommusim_platform_stats ps;
+	unsigned i;
+
+	if (!s->sim)
+		return false;
+	if (s->pl && !iommusim_platform_stats_get(s->pl, &ps) && ps.cost_overflows)
+		return true;
+	for (i = 0; i < s->ncpus; i++)
+		if (iommusim_sim_cpu_time(s->sim, i) == UINT64_MAX)
+			return true;
+	return false;
+}
+
 static int
 run_simple(struct script *s, const struct tok *t, unsigned n, int64_t iter)
 {
@@ -736,6 +756,10 @@ run_simple(struct script *s, const struct tok *t, unsigned n, int64_t iter)
 		rc = ims_script_parse_stmt(s, sub, n, &op);
 	if (!rc)
 		rc = run_op(s, &op);
+	if (!rc && costs_overflowed(s))
+		rc = ims_script_error(
+			s, "the costs overflow 64-bit cycle counts: the time and the "
+			   "platform's work would be wrong (lower the platform's costs)");
 	return rc;
 }
 

@@ -15,6 +15,8 @@
 
 #include <iommusim/dma.h>
 #include <iommusim/dma_iommu.h>
+#include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 #include <iommusim/units.h>
@@ -258,31 +260,32 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 	int rc;
 
 	switch (op->kind) {
-	case ST_PLATFORM:
-		if (ims_script_streq(key, "memory")) {
-			rc = want_size(s, key, val, UINT64_MAX, &op->memory);
-			if (!rc && (!op->memory || op->memory % PAGE))
-				return ims_script_error(s,
-							"'memory' wants a positive multiple of 4k");
-			return rc;
-		}
-		if (ims_script_streq(key, "aperture_factor")) {
+	case ST_PLATFORM: {
+		/* The platform's rows of the key table (job.h): its own and the profile's. */
+		const struct iommusim_key *k = iommusim_key_find(IOMMUSIM_KEY_SCRIPT, key);
+		struct iommusim_key_value v;
+		char msg[160];
+
+		if (!k)
+			k = iommusim_profile_key_find(key);
+		if (!k)
+			return ims_script_error(s,
+						"unknown platform key '%s' (see `iommusim keys`)",
+						ims_script_safe(s, key));
+		if (iommusim_key_parse(k, val, &v, msg, sizeof(msg)))
+			return ims_script_error(s, "%s", msg);
+		if (k->scope == IOMMUSIM_KEY_PROFILE) {
+			rc = iommusim_key_store(k, &op->profile, &v);
+			/* The row's checks passed in the parse: the store cannot fail. */
+			ims_assert(!rc);
+		} else if (ims_script_streq(key, "memory")) {
+			op->memory = v.u;
+		} else {
 			op->factor_set = true;
-			rc = want_uint(s, key, val, UINT32_MAX, &x);
-			op->factor = (uint32_t)x;
-			return rc;
+			op->factor = (uint32_t)v.u;
 		}
-		switch (iommusim_profile_set(&op->profile, key, val)) {
-		case 0:
-			return RC_OK;
-		case -ENOENT:
-			return ims_script_error(
-				s, "unknown platform key '%s' (see `iommusim profile show`)",
-				ims_script_safe(s, key));
-		default:
-			return ims_script_error(s, "bad value '%s' for platform key '%s'",
-						ims_script_safe(s, val), ims_script_safe(s, key));
-		}
+		return RC_OK;
+	}
 	case ST_FUNCTION:
 		if (ims_script_streq(key, "fid")) {
 			op->fid_set = true;

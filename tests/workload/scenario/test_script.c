@@ -22,6 +22,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/script.h>
 
 #include "base/mem_int.h"
@@ -455,8 +457,21 @@ test_script_error_messages(void **state)
 		  "t.sim:1: unknown platform 'foo' (lpar, zvm, kvm or kvm-qemu7.1)" },
 		{ "platform x86-vtd\n", 2, "unknown platform 'x86-vtd'" },
 		{ "platform kvm nokey=1\n", 2, "unknown platform key 'nokey'" },
-		{ "platform kvm shadow_limit=-1\n", 2, "bad value '-1' for platform key" },
-		{ "platform kvm memory=100\n", 2, "'memory' wants a positive multiple of 4k" },
+		{ "platform kvm shadow_limit=-1\n", 2,
+		  "bad value '-1' for shadow_limit (a number of entries from 0 (unlimited)" },
+		{ "platform kvm memory=100\n", 2,
+		  "bad value '100' for memory (a multiple of 4k from 4k to 4t: 64k, 16g)" },
+		{ "platform kvm memory=5t\n", 2, "bad value '5t' for memory" },
+		{ "platform kvm aperture_factor=4294967296\n", 2,
+		  "bad value '4294967296' for aperture_factor (a factor of memory from 0" },
+		{ "platform kvm hz=100001\n", 2,
+		  "bad value '100001' for hz (a number from 0 to 100000)" },
+		{ "platform kvm nokey=1\n", 2,
+		  "unknown platform key 'nokey' (see `iommusim keys`)" },
+		/* Saturated cost sums give no meaningful time: refused where they happen. */
+		{ "platform kvm walk_per_lookup=18446744073709551615\nfunction f1\n"
+		  "domain d1 policy=strict devices=f1\nmap h d1 size=4k\n",
+		  2, "t.sim:4: the costs overflow 64-bit cycle counts" },
 		{ "platform kvm\nplatform lpar\n", 2, "t.sim:2: the platform is already declared" },
 		{ "function f1\nplatform lpar\n", 2, "'platform' must come before every other" },
 		{ "cpus 2\ncpus 3\n", 2, "the CPUs are already declared" },
@@ -1347,6 +1362,62 @@ test_script_fuzz_walk(void **state)
 	}
 }
 
+/*
+ * A value the platform statement's rows accept is one the script runs with
+ * (keys.h): every script and profile row at its bounds and at random values
+ * that keep its rules, under a lazy and a legacy domain.
+ */
+static void
+test_script_runs_every_value_its_platform_keys_accept(void **state)
+{
+	uint64_t rng = test_seed(0x706c6174);
+	const struct iommusim_key *k;
+	size_t i, ntried = 0;
+
+	(void)state;
+	for (i = 0; (k = iommusim_key_at(i)); i++) {
+		uint64_t bounds[5];
+		size_t j;
+
+		if (!(k->scope & (IOMMUSIM_KEY_SCRIPT | IOMMUSIM_KEY_PROFILE)) ||
+		    k->type == IOMMUSIM_KEY_REAL || k->type == IOMMUSIM_KEY_ENUM ||
+		    k->type == IOMMUSIM_KEY_BOOL)
+			continue;
+		bounds[0] = k->min;
+		bounds[1] = k->max;
+		for (j = 2; j < 5; j++) {
+			uint64_t r = test_splitmix64(&rng) >> (test_splitmix64(&rng) % 64);
+
+			bounds[j] = r < k->min ? k->min : r > k->max ? k->max : r;
+		}
+		for (j = 0; j < 5; j++) {
+			struct iommusim_key_value v = { .u = bounds[j] };
+			const char *pol = j % 2 ? "legacy" : "lazy-percpu";
+			char text[512], val[40];
+			struct cap c;
+
+			if (k->multiple > 1)
+				v.u = v.u / k->multiple * k->multiple;
+			if (v.u < k->min)
+				v.u += k->multiple;
+			assert_int_equal(iommusim_key_format(k, &v, val, sizeof(val)), 0);
+			snprintf(text, sizeof(text),
+				 "platform kvm %s=%s\nfunction f1\ndomain d1 policy=%s devices=f1\n"
+				 "map h d1 size=4k\nunmap h\n%s",
+				 k->name, val, pol, j % 2 ? "" : "flush d1\n");
+			run(&c, text);
+			/* The one refusal allowed: cost sums beyond 64 bits. */
+			if (c.rc != 0 && !(c.rc == 2 && !strcmp(k->unit, "cycles") &&
+					   strstr(c.err, "t.sim:4: the costs overflow 64-bit")))
+				fail_msg("%s=%s (%s): accepted, then status %d:\n%s", k->name, val,
+					 pol, c.rc, c.err);
+			cap_free(&c);
+			ntried++;
+		}
+	}
+	assert_true(ntried >= 100);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1364,6 +1435,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_script_repeat_and_substitution),
 		cmocka_unit_test(test_script_syntax_errors_stop_before_running),
 		cmocka_unit_test(test_script_error_messages),
+		cmocka_unit_test(test_script_runs_every_value_its_platform_keys_accept),
 		cmocka_unit_test(test_script_limits),
 		cmocka_unit_test(test_script_steps_budget),
 		cmocka_unit_test(test_script_run_file),
