@@ -192,19 +192,12 @@ print_key(const struct iommusim_key *k, enum format fmt)
 			      range, k->unit[0] ? k->unit : "", dflt, k->doc) < 0 ?
 			       1 :
 			       0;
-	case F_JSON: {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", k->name,
-				      "scope", iommusim_key_scope_name(k->scope), "type",
-				      iommusim_key_type_name(k->type), "range", range, "unit",
-				      k->unit, "default", dflt, "doc", k->doc, "accepts", k->hint);
-		int rc;
-
-		if (!o)
-			return 1;
-		rc = json_dumpf(o, stdout, JSON_COMPACT) || putchar('\n') == EOF;
-		json_decref(o);
-		return rc;
-	}
+	case F_JSON:
+		return output_json_line(
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", k->name,
+				  "scope", iommusim_key_scope_name(k->scope), "type",
+				  iommusim_key_type_name(k->type), "range", range, "unit", k->unit,
+				  "default", dflt, "doc", k->doc, "accepts", k->hint));
 	}
 	return 1;
 }

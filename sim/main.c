@@ -23,6 +23,7 @@ static const struct {
 	{ "profile", cmd_profile, "list the platform profiles or show one" },
 	{ "keys", cmd_keys, "every key a job file, --set or a script can set, with its range" },
 	{ "script", cmd_script, "run a scenario script with expectations" },
+	{ "stress", cmd_stress, "real threads on the DMA layer, with the safety check" },
 	{ "demo", cmd_demo, "walk through the IOVA allocator on a small domain" },
 };
 

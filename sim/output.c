@@ -248,6 +248,18 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 }
 
 int
+output_json_line(json_t *o)
+{
+	int rc;
+
+	if (!o)
+		return 1;
+	rc = json_dumpf(o, stdout, JSON_COMPACT) || putchar('\n') == EOF;
+	json_decref(o);
+	return rc;
+}
+
+int
 output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len)
 {
 	struct iommusim_key_value v;

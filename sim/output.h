@@ -65,6 +65,9 @@ uint64_t output_global_rpcits(const struct iommusim_run_result *r);
  * @return 0; -EINVAL (bad form or value) or -ENOENT (unknown key), with a
  *         message in @p err
  */
+/* Print @p o (taken: it is freed) as one compact JSON line on stdout. @return 0; 1 (NULL, a write error) */
+int output_json_line(json_t *o);
+
 /* Parse a --seed value by the job file's seed= row. @return 0; -EINVAL with a message */
 int output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len);
 

@@ -88,7 +88,7 @@ expect_text "demo reuses the freed hole" "size 1 again: the hole is reused   [0x
 check "demo rejects arguments" 2 "$sim" demo extra
 
 # ---- every command's --help -------------------------------------------------
-for cmd in run compare profile script demo keys; do
+for cmd in run compare profile script demo keys stress; do
 	check "$cmd --help exits 0" 0 "$sim" "$cmd" --help &&
 		expect_text "$cmd --help shows usage" "Usage: iommusim $cmd"
 done
@@ -140,6 +140,29 @@ check "profile show --set names the key's range" 2 "$sim" profile show kvm --set
 	expect_text "profile --set: the row's hint" "bad value 'sometimes' for irq (submitting, floating or directed)"
 check "--seed reads by the seed row" 2 "$sim" compare --seed 9223372036854775808 &&
 	expect_text "--seed: the row's hint" "bad value '9223372036854775808' for seed (a number from 0 to 2^63-1)"
+
+# ---- stress -----------------------------------------------------------------
+check_out "stress --json" 0 "$sim" stress --duration 50ms --threads 2 --policy lazy-single,strict --json
+n=$((n + 1))
+if [ "$(printf '%s\n' "$LAST" | wc -l)" -eq 2 ] && printf '%s\n' "$LAST" | python3 -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+assert [r['policy'] for r in rows] == ['lazy-single', 'strict'], rows
+assert all(r['passed'] and r['checks']['lazy_reuse_violations'] == 0 for r in rows)
+assert rows[1]['strict_syncs'] == rows[1]['unmaps']
+"; then
+	echo "ok $n - stress --json: two policies, both passed"
+else
+	echo "not ok $n - stress --json output"
+	fails=$((fails + 1))
+fi
+check "stress text" 0 "$sim" stress --duration 20ms --threads 1 --policy lazy-percpu &&
+	expect_text "stress: the table" "lazy-percpu        1"
+check "stress bad policy" 2 "$sim" stress --policy lazy && expect_text "stress: policy named" "unknown policy 'lazy'"
+check "stress bad threads" 2 "$sim" stress --threads 0 && expect_text "stress: threads range" "1 to 256"
+check "stress bad duration" 2 "$sim" stress --duration 2h
+check "stress bad fq-size" 2 "$sim" stress --fq-size 100 && expect_text "stress: the fq_size row" "a power of two"
+check "stress stray argument" 2 "$sim" stress extra
 
 # ---- job files ----------------------------------------------------------------
 cat >"$tmp/job.ini" <<'EOF'

@@ -170,6 +170,8 @@ struct iommusim_fq_stats {
 	uint64_t pages_now; /**< IOVA pages in the queues now */
 	uint64_t max_entries; /**< most entries ever queued at once (all queues) */
 	uint64_t max_pages; /**< most pages ever queued at once (all queues) */
+	uint64_t lock_waits; /**< ring-lock takings that found the lock held (contention;
+			      *   the simulator's, not a kernel counter) */
 };
 
 /** All counters of an instance. */
