@@ -275,11 +275,11 @@ cmd_stress(int argc, char **argv)
 				r.first_failure);
 			rc = 1;
 		}
-		if (!quiet && !json && r.threads > (unsigned)(online > 0 ? online : 1))
-			fprintf(stderr,
-				"iommusim stress: %u threads on %ld online CPUs: the latencies and "
-				"lock waits include preempted lock holders\n",
-				r.threads, online);
 	}
+	if (!quiet && !json && cfg.threads > (unsigned)(online > 0 ? online : 1))
+		fprintf(stderr,
+			"iommusim stress: %u threads on %ld online CPUs: the latencies and lock "
+			"waits include preempted lock holders\n",
+			cfg.threads, online);
 	return rc;
 }

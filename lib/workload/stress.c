@@ -76,7 +76,8 @@ struct stress {
 	struct iommusim_dma_iommu *d;
 	struct iommusim_dma dma;
 	struct iommusim_ctx_ops ops;
-	struct timespec t0;
+	struct timespec t0; /* set before any thread starts, then read-only */
+	uint64_t run_start, run_end; /* the workers' run (main thread only) */
 	struct ims_stress_check check; /* see the top of the file */
 	atomic_bool stop;
 	pthread_barrier_t start;
@@ -587,10 +588,11 @@ run_threads(struct stress *st, struct worker *w, char *err, size_t err_len)
 	/* The barrier counts threads + 1: stand in for those that did not start. */
 	for (i = started; i < st->cfg.threads; i++)
 		pthread_barrier_wait(&st->start);
-	IMS_IGNORE(clock_gettime(CLOCK_MONOTONIC, &st->t0)); /* see mono_ns */
+	/* t0 was taken before any thread started: they all read it. */
 	pthread_barrier_wait(&st->start);
-	end = now_ns(st) + (ret ? 0 : st->cfg.duration_ns);
-	last_report = 0;
+	st->run_start = now_ns(st);
+	end = st->run_start + (ret ? 0 : st->cfg.duration_ns);
+	last_report = st->run_start;
 	while (!ret && now_ns(st) < end) {
 		uint64_t left = end - now_ns(st), nap = left < 100000000u ? left : 100000000u;
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)nap };
@@ -604,11 +606,13 @@ run_threads(struct stress *st, struct worker *w, char *err, size_t err_len)
 				ops += atomic_load_explicit(&w[i].maps, memory_order_relaxed) +
 				       atomic_load_explicit(&w[i].unmaps, memory_order_relaxed);
 			last_report = now_ns(st);
-			st->cfg.progress->report(st->cfg.progress->priv, last_report,
-						 st->cfg.duration_ns, ops);
+			st->cfg.progress->report(st->cfg.progress->priv,
+						 last_report - st->run_start, st->cfg.duration_ns,
+						 ops);
 		}
 	}
 	atomic_store(&st->stop, true);
+	st->run_end = now_ns(st);
 	for (i = 0; i < started; i++)
 		IMS_IGNORE(pthread_join(w[i].tid, NULL)); /* our own, joinable threads */
 	return ret ? -EAGAIN : 0;
@@ -640,7 +644,7 @@ collect(struct stress *st, struct worker *w, struct iommusim_stress_result *out)
 	out->lazy = st->cfg.policy != IOMMUSIM_STRESS_STRICT;
 	out->fq_size = st->cfg.fq_size;
 	out->fq_timeout_ms = st->cfg.fq_timeout_ms;
-	out->elapsed_ns = now_ns(st);
+	out->elapsed_ns = st->run_end - st->run_start;
 	for (i = 0; i < st->cfg.threads; i++) {
 		out->maps += atomic_load(&w[i].maps);
 		out->unmaps += atomic_load(&w[i].unmaps);
