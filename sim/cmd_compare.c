@@ -353,6 +353,9 @@ print_text(FILE *f, const struct compare *cmp)
 				output_fmt_ns(exp, sizeof(exp), r->exposure.p99);
 			else
 				snprintf(exp, sizeof(exp), "-");
+			/* '+': unmaps still queued at the end are not in the figure. */
+			if (r->exposure_censored && strlen(exp) + 1 < sizeof(exp))
+				strcat(exp, "+");
 			if (r->fq_max_entries)
 				snprintf(q, sizeof(q), "%" PRIu64, r->fq_max_entries);
 			else
@@ -361,6 +364,20 @@ print_text(FILE *f, const struct compare *cmp)
 				"%-12s %9.0f %10s %10" PRIu64 " %14s %16s %9" PRIu64 " %9s %6s\n",
 				iommusim_policy_name(cmp->policies[j]), r->iops, rel,
 				r->cpu_cycles_per_io, glob, smap, r->status16, exp, q);
+		}
+		/* An exposure figure without the unmaps the run ended on says so. */
+		for (j = 0; j < cmp->npolicies; j++) {
+			const struct iommusim_run_result *r = &rows[j].res;
+			uint64_t all = r->exposure.count + r->exposure_censored;
+
+			if (r->exposure_censored)
+				fprintf(f,
+					"note: %s: %" PRIu64 " of %" PRIu64
+					" lazy unmaps (%.1f%%) were "
+					"still queued at the end: in no exposure figure (+)\n",
+					iommusim_policy_name(cmp->policies[j]),
+					r->exposure_censored, all,
+					100.0 * (double)r->exposure_censored / (double)all);
 		}
 		/* A lazy policy that ran strict is not what the row's name says. */
 		for (j = 0; j < cmp->npolicies; j++)

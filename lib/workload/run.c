@@ -736,6 +736,9 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		out->enomem_recoveries = se.enomem_recoveries;
 		out->fq_max_entries = ds.fq.max_entries;
 		out->fq_max_pages = ds.fq.max_pages;
+		/* Entries still queued have no sample yet: say so, do not flush them
+		 * (a flush the run did not do would change what it measured). */
+		out->exposure_censored = ds.fq.entries_now;
 	} else {
 		struct iommusim_legacy_dma_counters lc;
 
