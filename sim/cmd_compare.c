@@ -430,14 +430,21 @@ print_json(FILE *f, const struct compare *cmp)
 				goto out;
 		}
 	}
-	json_object_set_new(top, "schema", json_integer(OUTPUT_SCHEMA));
-	json_object_set_new(top, "version", json_string(iommusim_version()));
-	json_object_set_new(top, "command", json_string("compare"));
-	json_object_set_new(top, "seed", json_integer((json_int_t)cmp->seed));
-	json_object_set_new(top, "runs", runs);
-	json_object_set_new(top, "ism_checks", checks);
-	runs = checks = NULL;
-	ret = output_json_dump(f, top);
+	/* Each set takes its value, even on failure; a field that could not be
+	 * set (no memory) must not leave a document without it. */
+	if (json_object_set_new(top, "schema", json_integer(OUTPUT_SCHEMA)) ||
+	    json_object_set_new(top, "version", json_string(iommusim_version())) ||
+	    json_object_set_new(top, "command", json_string("compare")) ||
+	    json_object_set_new(top, "seed", json_integer((json_int_t)cmp->seed))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = json_object_set_new(top, "runs", runs);
+	runs = NULL;
+	if (!ret)
+		ret = json_object_set_new(top, "ism_checks", checks);
+	checks = NULL;
+	ret = ret ? -ENOMEM : output_json_dump(f, top);
 out:
 	json_decref(runs);
 	json_decref(checks);

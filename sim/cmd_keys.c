@@ -184,13 +184,13 @@ print_key(const struct iommusim_key *k, enum format fmt)
 			      iommusim_key_scope_name(k->scope), iommusim_key_type_name(k->type),
 			      range, dflt[0] ? dflt : "-", k->doc, k->unit[0] ? " (" : "", k->unit,
 			      k->unit[0] ? ")" : "") < 0 ?
-			       1 :
+			       -EIO :
 			       0;
 	case F_MARKDOWN:
 		return printf("| `%s` | %s | %s | %s | %s | %s | %s |\n", k->name,
 			      iommusim_key_scope_name(k->scope), iommusim_key_type_name(k->type),
 			      range, k->unit[0] ? k->unit : "", dflt, k->doc) < 0 ?
-			       1 :
+			       -EIO :
 			       0;
 	case F_JSON:
 		return output_json_line(
@@ -199,7 +199,7 @@ print_key(const struct iommusim_key *k, enum format fmt)
 				  iommusim_key_type_name(k->type), "range", range, "unit", k->unit,
 				  "default", dflt, "doc", k->doc, "accepts", k->hint));
 	}
-	return 1;
+	return -EINVAL;
 }
 
 int
@@ -242,18 +242,22 @@ cmd_keys(int argc, char **argv)
 			return bad("unknown key '%s'", argv[a]);
 	}
 	if (fmt == F_TEXT)
-		rc |= printf("%-20s %-8s %-6s %-38s %-16s %s\n", "key", "scope", "type", "range",
-			     "default", "meaning (unit)") < 0;
+		rc = -EIO * (printf("%-20s %-8s %-6s %-38s %-16s %s\n", "key", "scope", "type",
+				    "range", "default", "meaning (unit)") < 0);
 	if (fmt == F_MARKDOWN)
-		rc |= printf("| key | scope | type | range | unit | default | meaning |\n"
-			     "|---|---|---|---|---|---|---|\n") < 0;
+		rc = -EIO * (printf("| key | scope | type | range | unit | default | meaning |\n"
+				    "|---|---|---|---|---|---|---|\n") < 0);
 	for (i = 0; (k = iommusim_key_at(i)) && !rc; i++) {
 		bool want = optind == argc;
 
 		for (a = optind; a < argc && !want; a++)
 			want = !strcmp(k->name, argv[a]);
 		if (want)
-			rc |= print_key(k, fmt);
+			rc = print_key(k, fmt);
 	}
+	if (rc)
+		fprintf(stderr, "iommusim keys: %s\n",
+			rc == -ENOMEM ? "out of memory building the JSON" :
+					"writing the output failed");
 	return rc ? EXIT_FAILURE : EXIT_SUCCESS;
 }

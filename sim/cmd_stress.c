@@ -264,9 +264,11 @@ cmd_stress(int argc, char **argv)
 			fprintf(stderr, "iommusim stress: %s: %s\n", ps.policy, err);
 			return 1;
 		}
-		if (json ? print_json(&r) : print_text(&r, first)) {
-			fprintf(stderr, "iommusim stress: writing the output: %s\n",
-				strerror(errno));
+		ret = json ? print_json(&r) : print_text(&r, first) ? -EIO : 0;
+		if (ret) {
+			fprintf(stderr, "iommusim stress: %s\n",
+				ret == -ENOMEM ? "out of memory building the JSON" :
+						 "writing the output failed");
 			return 1;
 		}
 		first = false;

@@ -253,8 +253,8 @@ output_json_line(json_t *o)
 	int rc;
 
 	if (!o)
-		return 1;
-	rc = json_dumpf(o, stdout, JSON_COMPACT) || putchar('\n') == EOF;
+		return -ENOMEM;
+	rc = json_dumpf(o, stdout, JSON_COMPACT) || putchar('\n') == EOF ? -EIO : 0;
 	json_decref(o);
 	return rc;
 }

@@ -65,7 +65,8 @@ uint64_t output_global_rpcits(const struct iommusim_run_result *r);
  * @return 0; -EINVAL (bad form or value) or -ENOENT (unknown key), with a
  *         message in @p err
  */
-/* Print @p o (taken: it is freed) as one compact JSON line on stdout. @return 0; 1 (NULL, a write error) */
+/* Print @p o (taken: it is freed) as one compact JSON line on stdout.
+ * @return 0; -ENOMEM (@p o is NULL: it could not be built); -EIO */
 int output_json_line(json_t *o);
 
 /* Parse a --seed value by the job file's seed= row. @return 0; -EINVAL with a message */
