@@ -109,7 +109,7 @@ usage(FILE *f)
 #define bad(...) cli_usage_error("compare", __VA_ARGS__)
 
 /* Split a comma-separated list in place; calls @p fn on each item. */
-static int
+IOMMUSIM_NODISCARD static int
 for_each_item(const char *what, char *list, int (*fn)(struct compare *cmp, const char *item),
 	      struct compare *cmp)
 {
@@ -126,7 +126,7 @@ for_each_item(const char *what, char *list, int (*fn)(struct compare *cmp, const
 	return 0;
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 add_platform(struct compare *cmp, const char *name)
 {
 	const struct iommusim_profile *p;
@@ -150,7 +150,7 @@ add_platform(struct compare *cmp, const char *name)
 	return 0;
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 add_policy(struct compare *cmp, const char *name)
 {
 	enum iommusim_policy_kind k;
@@ -204,7 +204,7 @@ nruns_per_platform(const struct compare *cmp)
  * of --set (the compared job took their job keys already; the ISM job takes
  * none).
  */
-static int
+IOMMUSIM_NODISCARD static int
 make_profile(const struct compare *cmp, size_t i, struct iommusim_profile *profile)
 {
 	char err[512] = "";
@@ -222,7 +222,7 @@ make_profile(const struct compare *cmp, size_t i, struct iommusim_profile *profi
 	return 0;
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 run_all(struct compare *cmp, bool quiet)
 {
 	const size_t per = nruns_per_platform(cmp);
@@ -312,7 +312,7 @@ per_kilo_io(char *buf, size_t len, uint64_t n, uint64_t ios)
 		snprintf(buf, len, "%.2f", (double)n * 1000.0 / (double)ios);
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 print_text(FILE *f, const struct compare *cmp)
 {
 	const size_t per = nruns_per_platform(cmp);
@@ -399,7 +399,7 @@ print_text(FILE *f, const struct compare *cmp)
 
 /* ---- JSON and CSV ---- */
 
-static int
+IOMMUSIM_NODISCARD static int
 print_json(FILE *f, const struct compare *cmp)
 {
 	const size_t per = nruns_per_platform(cmp);
@@ -452,7 +452,7 @@ out:
 	return ret;
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 print_csv(FILE *f, const struct compare *cmp)
 {
 	const size_t n = cmp->nplatforms * nruns_per_platform(cmp);

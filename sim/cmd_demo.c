@@ -33,7 +33,7 @@ show_range(struct iommusim_iova_domain *iovad, const char *what, uint64_t pfn)
 	       what, r.pfn_lo, r.pfn_hi, info.cached32_node.pfn_lo, info.cached32_node.pfn_hi);
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 demo(void)
 {
 	const struct iommusim_iova_cfg cfg = { .granule = 4096, .start_pfn = 1 };

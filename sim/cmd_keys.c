@@ -171,7 +171,7 @@ fmt_default(const struct iommusim_key *k, char *buf, size_t len)
 
 enum format { F_TEXT, F_JSON, F_MARKDOWN };
 
-static int
+IOMMUSIM_NODISCARD static int
 print_key(const struct iommusim_key *k, enum format fmt)
 {
 	char range[160], dflt[40];

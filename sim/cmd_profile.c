@@ -31,7 +31,7 @@ usage(FILE *f)
 #define bad(...) cli_usage_error("profile", __VA_ARGS__)
 
 /* Flush stdout: 0, or 1 with a message if the output could not be written. */
-static int
+IOMMUSIM_NODISCARD static int
 written(void)
 {
 	if (!fflush(stdout) && !ferror(stdout))
@@ -40,7 +40,7 @@ written(void)
 	return 1;
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 list(void)
 {
 	size_t i;
@@ -53,7 +53,7 @@ list(void)
 	return written();
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 show(int argc, char **argv)
 {
 	static const struct option opts[] = {

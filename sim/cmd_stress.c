@@ -67,7 +67,7 @@ report(void *priv, uint64_t elapsed_ns, uint64_t duration_ns, uint64_t ops)
 		(double)elapsed_ns / 1e9, (double)duration_ns / 1e9, ops);
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 print_text(const struct iommusim_stress_result *r, bool header)
 {
 	int n = 0;
@@ -95,7 +95,7 @@ hist_json(const struct iommusim_hist_summary *h)
 			 (json_int_t)h->p99, "p999", (json_int_t)h->p999);
 }
 
-static int
+IOMMUSIM_NODISCARD static int
 print_json(const struct iommusim_stress_result *r)
 {
 	json_t *o = json_pack(
@@ -120,7 +120,7 @@ print_json(const struct iommusim_stress_result *r)
 }
 
 /* Parse --policy's list into @p want (indexed by policy). */
-static int
+IOMMUSIM_NODISCARD static int
 parse_policies(char *list, bool want[3])
 {
 	char *save = NULL, *t;

@@ -67,26 +67,29 @@ uint64_t output_global_rpcits(const struct iommusim_run_result *r);
  */
 /* Print @p o (taken: it is freed) as one compact JSON line on stdout.
  * @return 0; -ENOMEM (@p o is NULL: it could not be built); -EIO */
-int output_json_line(json_t *o);
+IOMMUSIM_NODISCARD int output_json_line(json_t *o);
 
 /* Parse a --seed value by the job file's seed= row. @return 0; -EINVAL with a message */
-int output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len);
+IOMMUSIM_NODISCARD int output_parse_seed(const char *text, uint64_t *seed, char *err,
+					 size_t err_len);
 
-int output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_policy *policy,
-		     struct iommusim_profile *profile, char *err, size_t err_len);
+IOMMUSIM_NODISCARD int output_apply_set(const char *kv, struct iommusim_job *job,
+					struct iommusim_policy *policy,
+					struct iommusim_profile *profile, char *err,
+					size_t err_len);
 
 /* ---- one run ---- */
 
 /** The full text report of one run. @return 0; -EIO */
-int output_run_text(FILE *f, const struct output_run *run);
+IOMMUSIM_NODISCARD int output_run_text(FILE *f, const struct output_run *run);
 /** The JSON object of one run (a new reference), or NULL on allocation failure. */
 json_t *output_run_json(const struct output_run *run);
 /** Write @p json to @p f, indented, with a final newline. @return 0; -EIO */
-int output_json_dump(FILE *f, const json_t *json);
+IOMMUSIM_NODISCARD int output_json_dump(FILE *f, const json_t *json);
 /** The CSV header line. @return 0; -EIO */
-int output_csv_header(FILE *f);
+IOMMUSIM_NODISCARD int output_csv_header(FILE *f);
 /** One CSV row. @return 0; -EIO */
-int output_csv_row(FILE *f, const struct output_run *run);
+IOMMUSIM_NODISCARD int output_csv_row(FILE *f, const struct output_run *run);
 
 /* ---- progress on stderr ---- */
 

@@ -3,6 +3,9 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/rcu_int.h"
 
@@ -23,7 +26,15 @@ thread_exit(void *unused)
 static void
 make_exit_key(void)
 {
-	(void)pthread_key_create(&exit_key, thread_exit);
+	int ret = pthread_key_create(&exit_key, thread_exit);
+
+	/* Without the key a registered thread could not unregister at exit and
+	 * liburcu would keep a reader in freed thread storage: stop instead.
+	 * (Only a process out of keys, PTHREAD_KEYS_MAX, or memory gets here.) */
+	if (ret) {
+		fprintf(stderr, "libiommusim: cannot create the RCU exit key: %s\n", strerror(ret));
+		abort();
+	}
 }
 
 void
@@ -35,5 +46,11 @@ ims_rcu_thread_online(void)
 	urcu_memb_register_thread();
 	registered = 1;
 	/* A non-NULL value makes the destructor run at thread exit. */
-	(void)pthread_setspecific(exit_key, &registered);
+	if (pthread_setspecific(exit_key, &registered)) {
+		/* As above: unregister now rather than leave a stale reader. */
+		urcu_memb_unregister_thread();
+		registered = 0;
+		fprintf(stderr, "libiommusim: cannot set the RCU exit key (out of memory)\n");
+		abort();
+	}
 }

@@ -88,7 +88,7 @@ skip_digits(const char **p, bool hex)
  * n->unit points at what follows it.
  * @return 0; -EINVAL if @p s does not start with a number
  */
-static int
+IMS_NODISCARD static int
 scan(const char *s, struct num *n)
 {
 	const char *p = s, *q;
@@ -206,7 +206,7 @@ div_pow(uint64_t *v, uint64_t base, long times)
  * mant * 10^dexp * 2^two * 5^five, exactly.
  * @return 0; -EINVAL (not a whole number); -ERANGE (beyond 64 bits)
  */
-static int
+IMS_NODISCARD static int
 scale(const struct num *n, unsigned two, unsigned five, uint64_t *out)
 {
 	uint64_t v = n->mant;
@@ -228,7 +228,7 @@ scale(const struct num *n, unsigned two, unsigned five, uint64_t *out)
 }
 
 /* A number with a unit of kind @p want (or none), in base units. */
-static int
+IMS_NODISCARD static int
 parse_int(const char *s, enum iommusim_unit want, uint64_t bare_two, uint64_t bare_five,
 	  bool bare_needs_unit, uint64_t *out, enum iommusim_unit *unit_out)
 {
@@ -256,7 +256,7 @@ parse_int(const char *s, enum iommusim_unit want, uint64_t bare_two, uint64_t ba
 }
 
 /* @p ret and @p v of a parse (called before, not as an argument beside v). */
-static int
+IMS_NODISCARD static int
 in_range(int ret, uint64_t v, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (ret)

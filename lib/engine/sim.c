@@ -221,7 +221,7 @@ gcd64(uint64_t a, uint64_t b)
  * of ten up to 10^9 that makes the double an integer (to well within its
  * precision) gives the fraction; anything else is rounded to 10^-9 GHz.
  */
-static int
+IMS_NODISCARD static int
 clock_ratio(double ghz, uint64_t *num, uint64_t *den)
 {
 	long double x;
@@ -466,7 +466,7 @@ hash_delete(struct iommusim_sim *sim, uint32_t i)
 }
 
 /* Double the event storage; nothing changes on failure. */
-static int
+IMS_NODISCARD static int
 ev_grow(struct iommusim_sim *sim)
 {
 	uint32_t cap = sim->cap ? sim->cap * 2 : EV_CAP_MIN, i;

@@ -509,7 +509,7 @@ iommusim_zpci_script_destroy(struct iommusim_zpci_script *s)
 }
 
 /* Make room for one more entry at the tail; the caller holds the lock. */
-static int
+IMS_NODISCARD static int
 queue_reserve(struct answer_queue *q)
 {
 	struct answer *a;

@@ -569,8 +569,9 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 	pthread_mutex_unlock(&pl->lock);
 	/* The CPU waits for the answer: behind other refreshes when the
 	 * hypervisor serialises them, in parallel on firmware. */
-	if (pl->hv)
-		(void)iommusim_sim_cpu_wait(pl->sim, r->cpu, pl->hv, service, cost_of(r->reason));
+	if (pl->hv) /* the finish time: the item's clock already moved there */
+		IMS_IGNORE(iommusim_sim_cpu_wait(pl->sim, r->cpu, pl->hv, service,
+						 cost_of(r->reason)));
 	else
 		iommusim_sim_cpu_charge(pl->sim, r->cpu, cost_of(r->reason), service);
 	return cc;

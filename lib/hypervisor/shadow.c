@@ -68,7 +68,7 @@
 /* What the shadow keeps of a PTE: the frame and the protection bit. */
 #define PTE_KEEP (IOMMUSIM_ZPCI_PTE_ADDR_MASK | IOMMUSIM_ZPCI_TABLE_PROT_MASK)
 
-static int
+IMS_NODISCARD static int
 node_cmp(const struct ims_shadow_node *a, const struct ims_shadow_node *b)
 {
 	return a->iova < b->iova ? -1 : a->iova > b->iova;
@@ -337,7 +337,7 @@ step_invalid_frame(struct walk *w, uint64_t first, uint64_t end)
 }
 
 /* A step that reached page entry @pte of page @iova. @return 0; -ENOMEM */
-static int
+IMS_NODISCARD static int
 step_page(struct walk *w, uint64_t iova, uint64_t pte)
 {
 	struct iommusim_shadow *s = w->s;
@@ -413,7 +413,7 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
  * rooted at @rto, step by step. @return 0; -ENOMEM (the shadow stays
  * consistent).
  */
-static int
+IMS_NODISCARD static int
 walk_pass(struct walk *w, uint64_t rto, uint64_t start, uint64_t end)
 {
 	struct iommusim_shadow_result *res = w->res;

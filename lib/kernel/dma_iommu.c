@@ -107,7 +107,7 @@ static const struct ims_fq_ops fq_ops = {
 /* ---- set-up (§2.5, §2.7) ------------------------------------------------ */
 
 /* iova_reserve_iommu_regions(): every reserved region but SW_MSI. */
-static int
+IMS_NODISCARD static int
 reserve_regions(struct iommusim_dma_iommu *d)
 {
 	struct iommusim_resv_region r[IOMMUSIM_MAX_RESV_REGIONS];
@@ -131,7 +131,7 @@ reserve_regions(struct iommusim_dma_iommu *d)
 	return 0;
 }
 
-static int
+IMS_NODISCARD static int
 setup_fq(struct iommusim_dma_iommu *d, const struct iommusim_dma_iommu_cfg *cfg)
 {
 	struct ims_fq_cfg fcfg = {
@@ -371,7 +371,7 @@ bad_call(const struct iommusim_dma_iommu *d, enum iommusim_dma_dir dir,
 }
 
 /* __iommu_dma_map(). */
-static int
+IMS_NODISCARD static int
 dma_map(struct iommusim_dma_iommu *d, uint64_t phys, uint64_t size, unsigned prot,
 	uint64_t dma_mask, const struct iommusim_ctx *ctx, uint64_t *dma_out)
 {
@@ -419,7 +419,7 @@ dma_unmap(struct iommusim_dma_iommu *d, uint64_t dma, uint64_t size, const struc
 	free_iova(d, dma, size, gather.queued, ctx);
 }
 
-static int
+IMS_NODISCARD static int
 op_map_page(void *priv, uint64_t phys, uint64_t size, enum iommusim_dma_dir dir,
 	    unsigned long attrs, const struct iommusim_ctx *ctx, uint64_t *dma_out)
 {
@@ -439,7 +439,7 @@ op_map_page(void *priv, uint64_t phys, uint64_t size, enum iommusim_dma_dir dir,
 	return ret;
 }
 
-static int
+IMS_NODISCARD static int
 op_unmap_page(void *priv, uint64_t dma, uint64_t size, enum iommusim_dma_dir dir,
 	      unsigned long attrs, const struct iommusim_ctx *ctx)
 {
@@ -461,7 +461,7 @@ op_unmap_page(void *priv, uint64_t dma, uint64_t size, enum iommusim_dma_dir dir
  * the DMA segments are written, merging elements that are contiguous in
  * IOVA space while the result fits max_seg_size and the boundary.
  */
-static int
+IMS_NODISCARD static int
 op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dma_dir dir,
 	  unsigned long attrs, const struct iommusim_ctx *ctx, size_t *nsegs_out)
 {
@@ -547,7 +547,7 @@ out:
 
 /* iommu_dma_unmap_sg(): one unmap from the first DMA segment to the end of
  * the last (the range map_sg allocated). */
-static int
+IMS_NODISCARD static int
 op_unmap_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dma_dir dir,
 	    unsigned long attrs, const struct iommusim_ctx *ctx)
 {
@@ -577,7 +577,7 @@ dma_stats(const struct iommusim_dma_iommu *d, struct iommusim_dma_stats *out)
 	out->iova_pages_live = atomic_load(&d->ctrs.iova_pages_live);
 }
 
-static int
+IMS_NODISCARD static int
 op_stats_get(void *priv, struct iommusim_dma_stats *out)
 {
 	if (!priv || !out)

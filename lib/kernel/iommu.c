@@ -530,7 +530,7 @@ unmap_range(struct iommusim_domain *dom, uint64_t iova, uint64_t size,
 	return unmapped;
 }
 
-static int
+IMS_NODISCARD static int
 check_unmap_args(const struct iommusim_domain *dom, uint64_t iova, uint64_t size)
 {
 	uint64_t min = dom ? min_pgsize(dom) : 0;
@@ -584,7 +584,7 @@ iommusim_iommu_unmap(struct iommusim_domain *dom, uint64_t iova, uint64_t size,
 }
 
 /* __iommu_map(): map in page-size chunks; undo everything on failure. */
-static int
+IMS_NODISCARD static int
 map_range(struct iommusim_domain *dom, uint64_t iova, uint64_t paddr, uint64_t size, unsigned prot,
 	  const struct iommusim_ctx *ctx)
 {

@@ -42,7 +42,7 @@
 
 static void iova_augment(struct ims_iova *n);
 
-static int
+IMS_NODISCARD static int
 iova_cmp(const struct ims_iova *a, const struct ims_iova *b)
 {
 	return a->pfn_lo < b->pfn_lo ? -1 : a->pfn_lo > b->pfn_lo;
@@ -367,7 +367,7 @@ find_limit(struct iommusim_iova_domain *d, uint64_t limit)
 }
 
 /* __alloc_and_insert_iova_range(); the caller holds the tree lock. */
-static int
+IMS_NODISCARD static int
 alloc_range(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn, bool aligned,
 	    struct ims_iova *n, struct iommusim_iova_trace *tr)
 {
@@ -436,7 +436,7 @@ remove_node(struct iommusim_iova_domain *d, struct ims_iova *n, struct iommusim_
 	TRACE_ADD(tr, tree_erases, 1);
 }
 
-static int
+IMS_NODISCARD static int
 check_alloc_args(const struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn)
 {
 	/* 1 <= size <= 2^62 (one unsigned comparison: this sits on the fast
@@ -451,7 +451,7 @@ check_alloc_args(const struct iommusim_iova_domain *d, uint64_t size, uint64_t l
 }
 
 /* alloc_iova(): allocate the node first, as the kernel does (GFP_ATOMIC). */
-static int
+IMS_NODISCARD static int
 tree_alloc(struct iommusim_iova_domain *d, uint64_t size, uint64_t limit_pfn, bool aligned,
 	   uint64_t *pfn_lo, struct iommusim_iova_trace *tr)
 {
@@ -1384,7 +1384,7 @@ struct check {
 	} while (0)
 
 /* Red-black shape and aggregates of a subtree; returns its black height. */
-static int
+IMS_NODISCARD static int
 check_subtree(struct check *c, const struct ims_iova *n, const struct ims_iova *parent)
 {
 	const struct ims_iova *l, *r;

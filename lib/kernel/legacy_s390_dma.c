@@ -243,7 +243,7 @@ area_alloc(struct iommusim_legacy_dma *l, uint64_t start, uint64_t nr, uint64_t 
 }
 
 /* zpci_refresh_global() (§6.2): RPCIT over [start_dma, start_dma + iommu_pages pages). */
-static int
+IMS_NODISCARD static int
 refresh_global(struct iommusim_legacy_dma *l, const struct iommusim_ctx *ctx)
 {
 	ctr_add(&l->global_rpcits, 1);
@@ -358,7 +358,7 @@ is_mapping(uint64_t flags)
  * at @dma; 0 pages -> -EINVAL; a failed walk -> -ENOMEM, undoing the pages
  * already written when mapping.
  */
-static int
+IMS_NODISCARD static int
 update_tables(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t dma, uint64_t size,
 	      uint64_t flags)
 {
@@ -386,7 +386,7 @@ update_tables(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t dma, uint64_t
  * unmapping only in strict mode. -ENOMEM in lazy mode gives the hypervisor a
  * global RPCIT to free resources and, if that works, reuses the lazy pages.
  */
-static int
+IMS_NODISCARD static int
 purge(struct iommusim_legacy_dma *l, uint64_t dma, uint64_t size, uint64_t flags,
       const struct iommusim_ctx *ctx)
 {
@@ -419,7 +419,7 @@ purge(struct iommusim_legacy_dma *l, uint64_t dma, uint64_t size, uint64_t flags
 }
 
 /* dma_update_trans() (§6.3): update + purge; a failed purge of a mapping invalidates again. */
-static int
+IMS_NODISCARD static int
 update_trans(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t dma, uint64_t size,
 	     uint64_t flags, const struct iommusim_ctx *ctx)
 {
@@ -428,8 +428,10 @@ update_trans(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t dma, uint64_t 
 	if (ret)
 		return ret;
 	ret = purge(l, dma, size, flags, ctx);
+	/* The purge's error is the one returned; writing invalid entries over
+	 * tables that were just written valid cannot fail (§6.3). */
 	if (ret && is_mapping(flags))
-		(void)update_tables(l, pa, dma, size, IOMMUSIM_ZPCI_PTE_INVALID);
+		IMS_IGNORE(update_tables(l, pa, dma, size, IOMMUSIM_ZPCI_PTE_INVALID));
 	return ret;
 }
 
@@ -453,7 +455,7 @@ map_flags(enum iommusim_dma_dir dir)
 }
 
 /* Pages spanned by [addr, addr + size) counted from addr's page (iommu_num_pages()). */
-static inline int
+IMS_NODISCARD static inline int
 num_pages(uint64_t addr, uint64_t size, uint64_t *npages)
 {
 	uint64_t first = addr & PG_MASK;
@@ -465,7 +467,7 @@ num_pages(uint64_t addr, uint64_t size, uint64_t *npages)
 }
 
 /* s390_dma_map_pages() (§6.4). */
-static int
+IMS_NODISCARD static int
 do_map(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t size, enum iommusim_dma_dir dir,
        const struct iommusim_ctx *ctx, uint64_t *dma_out)
 {
@@ -487,7 +489,7 @@ do_map(struct iommusim_legacy_dma *l, uint64_t pa, uint64_t size, enum iommusim_
 }
 
 /* s390_dma_unmap_pages() (§6.4): a failed invalidation leaks the address. */
-static int
+IMS_NODISCARD static int
 do_unmap(struct iommusim_legacy_dma *l, uint64_t dma, uint64_t size, const struct iommusim_ctx *ctx)
 {
 	uint64_t npages, addr = dma & ~PG_MASK;
@@ -505,7 +507,7 @@ do_unmap(struct iommusim_legacy_dma *l, uint64_t dma, uint64_t size, const struc
 	return 0;
 }
 
-static int
+IMS_NODISCARD static int
 op_map_page(void *priv, uint64_t phys, uint64_t size, enum iommusim_dma_dir dir,
 	    unsigned long attrs, const struct iommusim_ctx *ctx, uint64_t *dma_out)
 {
@@ -525,7 +527,7 @@ op_map_page(void *priv, uint64_t phys, uint64_t size, enum iommusim_dma_dir dir,
 	return 0;
 }
 
-static int
+IMS_NODISCARD static int
 op_unmap_page(void *priv, uint64_t dma, uint64_t size, enum iommusim_dma_dir dir,
 	      unsigned long attrs, const struct iommusim_ctx *ctx)
 {
@@ -542,7 +544,7 @@ op_unmap_page(void *priv, uint64_t dma, uint64_t size, enum iommusim_dma_dir dir
  * (@size bytes from the first element's page), per-element table updates,
  * one purge for the whole chunk.
  */
-static int
+IMS_NODISCARD static int
 map_chunk(struct iommusim_legacy_dma *l, const struct iommusim_dma_sg *sg, size_t n, uint64_t size,
 	  uint64_t flags, const struct iommusim_ctx *ctx, uint64_t *base_out)
 {
@@ -568,8 +570,9 @@ map_chunk(struct iommusim_legacy_dma *l, const struct iommusim_dma_sg *sg, size_
 	*base_out = base;
 	return 0;
 unmap:
-	/* what was written, including its strict purge; the address is freed anyway */
-	(void)update_trans(l, 0, base, dma - base, IOMMUSIM_ZPCI_PTE_INVALID, ctx);
+	/* what was written, including its strict purge; the address is freed
+	 * anyway and the map's own error is the one returned (§6.3) */
+	IMS_IGNORE(update_trans(l, 0, base, dma - base, IOMMUSIM_ZPCI_PTE_INVALID, ctx));
 	ims_legacy_dma_free_address(l, base, nr_pages);
 	return ret;
 }
@@ -581,7 +584,7 @@ unmap:
  * kernel (and dma-iommu), the DMA segments are written compactly: segment k
  * goes to element k, every other element gets dma_length 0.
  */
-static int
+IMS_NODISCARD static int
 op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dma_dir dir,
 	  unsigned long attrs, const struct iommusim_ctx *ctx, size_t *nsegs_out)
 {
@@ -624,8 +627,8 @@ op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dm
 	return 0;
 unmap:
 	/* the chunks mapped so far; then no element describes a DMA segment */
-	for (i = 0; i < k; i++)
-		(void)do_unmap(l, sg[i].dma_address, sg[i].dma_length, ctx);
+	for (i = 0; i < k; i++) /* the map's error is the one returned (§6.3) */
+		IMS_IGNORE(do_unmap(l, sg[i].dma_address, sg[i].dma_length, ctx));
 	for (i = 0; i < nents; i++) {
 		sg[i].dma_address = 0;
 		sg[i].dma_length = 0;
@@ -635,7 +638,7 @@ unmap:
 }
 
 /* s390_dma_unmap_sg() (§6.4): every element with a DMA length; @return the first error. */
-static int
+IMS_NODISCARD static int
 op_unmap_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dma_dir dir,
 	    unsigned long attrs, const struct iommusim_ctx *ctx)
 {
@@ -658,7 +661,7 @@ op_unmap_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_
 	return ret;
 }
 
-static int
+IMS_NODISCARD static int
 op_stats_get(void *priv, struct iommusim_dma_stats *out)
 {
 	struct iommusim_legacy_dma *l = priv;

@@ -465,7 +465,7 @@ platform_list(char *buf, size_t len)
  * Keys of the whole file, allowed in [global] and in the job section.
  * @return 0; -ENOENT (not one of them); -EINVAL with a message in @p msg
  */
-static int
+IMS_NODISCARD static int
 file_key_set(struct iommusim_jobfile *jf, const char *key, const char *value, char *msg,
 	     size_t msg_len)
 {
@@ -539,7 +539,7 @@ add_override(struct pctx *c, const char *key, const char *value)
 }
 
 /* inih's handler: @p section is ignored, the reader tracked it (with its line). */
-static int
+IMS_NODISCARD static int
 on_key(void *user, const char *section, const char *key, const char *value)
 {
 	struct pctx *c = user;
@@ -680,7 +680,7 @@ read_line(char *buf, int num, void *stream)
 	return c->failed ? NULL : buf;
 }
 
-static int
+IMS_NODISCARD static int
 parse_text(const char *text, size_t len, const char *name, struct iommusim_jobfile *out, char *err,
 	   size_t err_len)
 {

@@ -317,7 +317,7 @@ buffer_phys(struct run *r, struct job_state *js, uint64_t len)
 }
 
 /* Map the I/O's buffer (within the running work item on @cpu). */
-static int
+IMS_NODISCARD static int
 io_map(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *ctx)
 {
 	struct job_state *js = &r->jobs[io->job];
@@ -508,7 +508,7 @@ progress_tick(struct iommusim_sim *sim, void *priv)
 
 /* ---- set-up and teardown -------------------------------------------------- */
 
-static int
+IMS_NODISCARD static int
 setup_stack(struct run *r, char *err, size_t err_len)
 {
 	const struct iommusim_sim_cfg scfg = { .clock_ghz = r->profile.clock_ghz,
@@ -622,7 +622,7 @@ setup_stack(struct run *r, char *err, size_t err_len)
 }
 
 /* ISM: long-lived DMBs, mapped and registered before the traffic. */
-static int
+IMS_NODISCARD static int
 setup_dmbs(struct run *r)
 {
 	struct iommusim_ctx ctx;
@@ -781,7 +781,7 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	}
 }
 
-static int
+IMS_NODISCARD static int
 check_job(const struct iommusim_job *job, char *err, size_t err_len)
 {
 	if (!job->bs || !job->iodepth || !job->numjobs || !job->dev_slots || !job->runtime_ns) {

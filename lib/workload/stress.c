@@ -426,7 +426,7 @@ bad_cfg(char *err, size_t err_len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int
+IMS_NODISCARD static int
 check_cfg(struct iommusim_stress_cfg *c, char *err, size_t err_len)
 {
 	if (!c->threads)
@@ -487,7 +487,7 @@ teardown(struct stress *st)
 	ims_stress_check_destroy(&st->check);
 }
 
-static int
+IMS_NODISCARD static int
 setup(struct stress *st, char *err, size_t err_len)
 {
 	const struct iommusim_s390_iommu_cfg scfg = { .memory_bytes = memory_for(&st->cfg) };
@@ -558,7 +558,7 @@ setup(struct stress *st, char *err, size_t err_len)
 }
 
 /* Start the workers and the timer, sleep out the duration, stop and join. */
-static int
+IMS_NODISCARD static int
 run_threads(struct stress *st, struct worker *w, char *err, size_t err_len)
 {
 	unsigned i, started = 0;

@@ -32,7 +32,7 @@
 
 /* ---- growable arrays ------------------------------------------------------ */
 
-static int
+IMS_NODISCARD static int
 vec_push(struct vec *a, void *p)
 {
 	if (a->n == a->cap) {
@@ -60,7 +60,7 @@ vec_fini(struct vec *a)
 
 /* ---- building and tearing down the simulation --------------------------------------- */
 
-static int
+IMS_NODISCARD static int
 ensure_built(struct script *s)
 {
 	struct iommusim_sim_cfg scfg = { 0 };
@@ -141,7 +141,7 @@ run_events(struct script *s, uint64_t until)
 	s->now = IMS_MAX(s->now, until);
 }
 
-static int
+IMS_NODISCARD static int
 item_begin(struct script *s, unsigned cpu, struct iommusim_ctx *ctx)
 {
 	if (cpu >= s->ncpus)
@@ -213,7 +213,7 @@ static const struct iommusim_dma_timer_ops timer_ops = {
 
 /* ---- statements that build ---------------------------------------------------------- */
 
-static int
+IMS_NODISCARD static int
 do_platform(struct script *s, const struct op *op)
 {
 	if (s->started)
@@ -228,7 +228,7 @@ do_platform(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_cpus(struct script *s, const struct op *op)
 {
 	if (s->started)
@@ -241,7 +241,7 @@ do_cpus(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_function(struct script *s, const struct op *op)
 {
 	struct iommusim_zpci_fn_cfg cfg = { 0 };
@@ -294,7 +294,7 @@ do_function(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 {
 	struct iommusim_device *first;
@@ -348,7 +348,7 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_domain(struct script *s, const struct op *op)
 {
 	char list[MAX_TOKEN];
@@ -445,7 +445,7 @@ do_domain(struct script *s, const struct op *op)
 
 /* ---- DMA statements ------------------------------------------------------------------ */
 
-static int
+IMS_NODISCARD static int
 do_map(struct script *s, const struct op *op)
 {
 	struct iommusim_ctx ctx;
@@ -521,7 +521,7 @@ do_map(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_unmap(struct script *s, const struct op *op)
 {
 	struct iommusim_ctx ctx;
@@ -563,7 +563,7 @@ do_unmap(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_dmb(struct script *s, const struct op *op)
 {
 	struct shandle *h;
@@ -604,7 +604,7 @@ do_dmb(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 dma_iommu_domain(struct script *s, const char *name, const char *what, struct sdom **out)
 {
 	int rc;
@@ -618,7 +618,7 @@ dma_iommu_domain(struct script *s, const char *name, const char *what, struct sd
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_flush(struct script *s, const struct op *op)
 {
 	struct iommusim_ctx ctx;
@@ -637,7 +637,7 @@ do_flush(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_reset(struct script *s, const struct op *op)
 {
 	struct sdom *sd;
@@ -651,7 +651,7 @@ do_reset(struct script *s, const struct op *op)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 do_advance(struct script *s, const struct op *op)
 {
 	int rc = ensure_built(s);
@@ -665,7 +665,7 @@ do_advance(struct script *s, const struct op *op)
 /* ---- running ------------------------------------------------------------------------------ */
 
 /* Count a statement or a repeat iteration against the budget. */
-static int
+IMS_NODISCARD static int
 step(struct script *s)
 {
 	if (++s->steps > MAX_STEPS)
@@ -676,7 +676,7 @@ step(struct script *s)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 run_op(struct script *s, const struct op *op)
 {
 	int rc;
@@ -743,7 +743,7 @@ costs_overflowed(struct script *s)
 	return false;
 }
 
-static int
+IMS_NODISCARD static int
 run_simple(struct script *s, const struct tok *t, unsigned n, int64_t iter)
 {
 	char bufs[MAX_TOKENS][MAX_TOKEN];
@@ -764,7 +764,7 @@ run_simple(struct script *s, const struct tok *t, unsigned n, int64_t iter)
 }
 
 /* Run one line's tokens in iteration @iter (-1: outside a repeat). */
-static int
+IMS_NODISCARD static int
 run_tokens(struct script *s, const struct tok *t, unsigned n, int64_t iter)
 {
 	char bufs[2][MAX_TOKEN];

@@ -49,7 +49,7 @@ compare(uint64_t a, enum cmp_op op, uint64_t b)
 }
 
 /* Literals must say what they are when the other side is a time, and only then. */
-static int
+IMS_NODISCARD static int
 check_units(struct script *s, const struct operand *lit, const struct val *lv,
 	    const struct operand *key, const struct val *kv)
 {

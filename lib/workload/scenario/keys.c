@@ -339,7 +339,7 @@ dom_type(const struct sdom *sd, const struct dom_stats *d)
 	return iommusim_domain_type_name(d->info.type);
 }
 
-static int
+IMS_NODISCARD static int
 read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, struct val *v)
 {
 	struct dom_stats d;
@@ -514,7 +514,7 @@ read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, st
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 read_fn_key(struct script *s, const struct sfn *f, const struct keydef *k, struct val *v)
 {
 	struct iommusim_zpci_fn_stats fs;

@@ -102,7 +102,7 @@ is_blank(char c)
 }
 
 /* Split one line (a copy owned by @st) into @tok. */
-static int
+IMS_NODISCARD static int
 tokenize(struct script *s, struct stmt *st, struct tok *tok)
 {
 	char *p = st->buf;
@@ -169,7 +169,7 @@ ims_script_prog_free(struct prog *pg)
 	memset(pg, 0, sizeof(*pg));
 }
 
-static int
+IMS_NODISCARD static int
 prog_push(struct prog *pg, struct stmt *st)
 {
 	if (pg->n == pg->cap) {
@@ -195,7 +195,7 @@ ims_script_is_word(const struct tok *t, const char *w)
 }
 
 /* Check a simple statement's tokens as they will run (with {i} = 0 inside repeats). */
-static int
+IMS_NODISCARD static int
 check_simple(struct script *s, const struct tok *t, unsigned n, bool in_repeat)
 {
 	char bufs[MAX_TOKENS][MAX_TOKEN];
@@ -209,7 +209,7 @@ check_simple(struct script *s, const struct tok *t, unsigned n, bool in_repeat)
 	return ims_script_parse_stmt(s, sub, n, &op);
 }
 
-static int
+IMS_NODISCARD static int
 check_tokens(struct script *s, const struct tok *t, unsigned n, bool in_repeat)
 {
 	char bufs[2][MAX_TOKEN];

@@ -34,7 +34,7 @@
  * Every value is read by iommusim/units.h, the grammar of docs/cli.md that
  * job files and --set share; only the messages are the script's.
  */
-static int
+IMS_NODISCARD static int
 want_value(struct script *s, const char *key, const char *val, int ret, uint64_t max,
 	   const char *what)
 {
@@ -48,21 +48,21 @@ want_value(struct script *s, const char *key, const char *val, int ret, uint64_t
 }
 
 /* A count: a number without a unit. */
-static int
+IMS_NODISCARD static int
 want_uint(struct script *s, const char *key, const char *val, uint64_t max, uint64_t *out)
 {
 	return want_value(s, key, val, iommusim_count_parse(val, 0, max, out), max, "a number");
 }
 
 /* A size or an address: bytes, with an optional size unit. */
-static int
+IMS_NODISCARD static int
 want_size(struct script *s, const char *key, const char *val, uint64_t max, uint64_t *out)
 {
 	return want_value(s, key, val, iommusim_size_parse(val, 0, max, out), max,
 			  "a size in bytes (4096, 8k, 0x1000)");
 }
 
-static int
+IMS_NODISCARD static int
 want_bool(struct script *s, const char *key, const char *val, bool *out)
 {
 	if (iommusim_bool_parse(val, out))
@@ -72,7 +72,7 @@ want_bool(struct script *s, const char *key, const char *val, bool *out)
 }
 
 /* A statement's time: a unit is required, but for 0. */
-static int
+IMS_NODISCARD static int
 want_time(struct script *s, const char *what, const char *val, uint64_t *ns)
 {
 	if (iommusim_time_parse(val, 0, 0, UINT64_MAX, ns))
@@ -167,7 +167,7 @@ split_opt(const struct tok *t, char *key, size_t keylen, const char **val)
 	return true;
 }
 
-static int
+IMS_NODISCARD static int
 parse_operand(struct script *s, const struct tok *t, struct operand *o)
 {
 	const char *dot;
@@ -226,7 +226,7 @@ parse_operand(struct script *s, const struct tok *t, struct operand *o)
 	return RC_OK;
 }
 
-static int
+IMS_NODISCARD static int
 stmt_kind(struct script *s, const struct tok *t, enum st_kind *kind)
 {
 	size_t i;
@@ -240,7 +240,7 @@ stmt_kind(struct script *s, const struct tok *t, enum st_kind *kind)
 	return ims_script_error(s, "unknown statement '%s'", ims_script_safe(s, t->s));
 }
 
-static int
+IMS_NODISCARD static int
 check_name(struct script *s, const char *what, const struct tok *t)
 {
 	if (t->quoted || !valid_name(t->s))
@@ -253,7 +253,7 @@ check_name(struct script *s, const char *what, const struct tok *t)
 }
 
 /* Options of one statement kind. */
-static int
+IMS_NODISCARD static int
 parse_option(struct script *s, struct op *op, const char *key, const char *val)
 {
 	uint64_t x;
@@ -385,7 +385,7 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 }
 
 /* Flags: options without a value. */
-static int
+IMS_NODISCARD static int
 parse_flag(struct script *s, struct op *op, const struct tok *t)
 {
 	if (op->kind == ST_FUNCTION && !t->quoted && ims_script_streq(t->s, "ism")) {
