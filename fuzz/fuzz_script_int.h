@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scenario harnesses' view of the interpreter's insides: a script state
- * set up as iommusim_script_run_string() sets it up, so that the program can be
- * built (tokenised and checked) without running it. Keep in step with
- * lib/workload/scenario/script.c.
+ * The scenario harnesses' view of the interpreter's insides: the program
+ * built (tokenised and checked) without running it, on a script state from
+ * ims_script_new(), as the entry points make it (fuzz_script_run needs the
+ * program to count its steps; fuzz_script checks the error stream too).
  */
 #ifndef IMS_FUZZ_SCRIPT_INT_H
 #define IMS_FUZZ_SCRIPT_INT_H
@@ -21,28 +21,17 @@
 
 #define FUZZ_SCRIPT_NAME "fuzz.sim"
 
+/* A script state as the entry points set it up (script.c). */
 static inline struct script *
 fuzz_script_new(FILE *err)
 {
-	struct script *s = ims_zalloc(sizeof(*s));
-
-	if (!s)
-		return NULL;
-	s->name = FUZZ_SCRIPT_NAME;
-	s->err = err;
-	s->iter = -1;
-	s->profile = *iommusim_profile_find("lpar");
-	s->ncpus = 1;
-	s->next_phys = UINT64_C(0x40000000);
-	return s;
+	return ims_script_new(FUZZ_SCRIPT_NAME, NULL, err);
 }
 
 static inline void
 fuzz_script_free(struct script *s, struct prog *pg)
 {
-	ims_script_prog_free(pg);
-	ims_script_teardown(s);
-	ims_free(s);
+	ims_script_free(s, pg);
 }
 
 /* What the script wrote to its error stream: one line each, NAME:... */

@@ -16,13 +16,15 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: iommusim script [--quiet] FILE...\n"
+	fprintf(f, "Usage: iommusim script [--quiet] [--check] FILE...\n"
 		   "Run scenario scripts: declare a platform, zPCI functions, domains and DMA\n"
 		   "policies, map, unmap and advance time step by step, and check `expect`\n"
 		   "lines (the language: docs/scenario.md). Each file runs on a fresh\n"
 		   "simulation; `print` and `echo` write to standard output, failures and\n"
 		   "errors to standard error as FILE:LINE: MESSAGE.\n"
 		   "\n"
+		   "  -c, --check  check each file (every statement parsed, blocks matched)\n"
+		   "               without running it: \"FILE: checked\"\n"
 		   "  -q, --quiet  no \"FILE: N expectations passed\" line for passing files\n"
 		   "  -h, --help   show this help\n"
 		   "\n"
@@ -36,18 +38,22 @@ cmd_script(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool quiet = false;
+	bool quiet = false, check = false;
 	int c, i, status = 0;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			quiet = true;
+			break;
+		case 'c':
+			check = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -65,8 +71,18 @@ cmd_script(int argc, char **argv)
 	}
 	for (i = optind; i < argc; i++) {
 		struct iommusim_script_summary sum;
-		int rc = iommusim_script_run_file(argv[i], stdout, stderr, &sum);
+		int rc;
 
+		if (check) {
+			rc = iommusim_script_check_file(argv[i], stderr);
+			if (rc == IOMMUSIM_SCRIPT_OK && !quiet)
+				printf("%s: checked\n", argv[i]);
+			fflush(stderr);
+			if (rc > status)
+				status = rc;
+			continue;
+		}
+		rc = iommusim_script_run_file(argv[i], stdout, stderr, &sum);
 		fflush(stdout);
 		if (rc == IOMMUSIM_SCRIPT_OK) {
 			if (!quiet)

@@ -141,6 +141,14 @@ check "profile show --set names the key's range" 2 "$sim" profile show kvm --set
 check "--seed reads by the seed row" 2 "$sim" compare --seed 9223372036854775808 &&
 	expect_text "--seed: the row's hint" "bad value '9223372036854775808' for seed (a number from 0 to 2^63-1)"
 
+# ---- script --check ----------------------------------------------------------
+examples=$(dirname "$0")/../docs/examples
+check "script --check the examples" 0 "$sim" script --check "$examples"/*.sim &&
+	expect_text "script --check: checked" "strict_ranged_rpcit.sim: checked"
+printf 'mapp x\n' >"$tmp/bad.sim"
+check "script --check a bad script" 2 "$sim" script --check "$tmp/bad.sim" &&
+	expect_text "script --check: the place" "bad.sim:1: unknown statement 'mapp'"
+
 # ---- stress -----------------------------------------------------------------
 check_out "stress --json" 0 "$sim" stress --duration 50ms --threads 2 --policy lazy-single,strict --json
 n=$((n + 1))

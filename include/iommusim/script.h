@@ -69,6 +69,20 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 			 struct iommusim_script_summary *summary);
 
+/**
+ * Check the script @p text without running it: every line tokenised, every
+ * statement parsed with its options and values, the repeat blocks matched
+ * (the first pass of iommusim_script_run_string(); names are not looked up,
+ * as a repeat may declare them). What `iommusim script --check` does.
+ * @return IOMMUSIM_SCRIPT_OK, or IOMMUSIM_SCRIPT_ERROR with the reason on
+ *         @p err (NULL discards)
+ */
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_script_check_string(const char *text, const char *name,
+								 FILE *err);
+
+/** The same for a file, read as iommusim_script_run_file() reads it. */
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_script_check_file(const char *path, FILE *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -88,9 +89,37 @@ ims_script_oom(struct script *s)
 
 /* ---- the public entry points ------------------------------------------------------- */
 
-int
-iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
-			   struct iommusim_script_summary *summary)
+struct script *
+ims_script_new(const char *name, FILE *out, FILE *err)
+{
+	struct script *s = ims_zalloc(sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->name = name ? name : "<string>";
+	s->out = out;
+	s->err = err;
+	s->iter = -1;
+	s->profile = *iommusim_profile_find("lpar");
+	s->ncpus = 1;
+	s->next_phys = AUTO_PHYS_BASE;
+	return s;
+}
+
+void
+ims_script_free(struct script *s, struct prog *pg)
+{
+	if (!s)
+		return;
+	ims_script_prog_free(pg);
+	ims_script_teardown(s);
+	ims_free(s);
+}
+
+/* Check (@p run false) or check and run @p text. */
+static int
+run_or_check(const char *text, const char *name, FILE *out, FILE *err,
+	     struct iommusim_script_summary *summary, bool run)
 {
 	struct prog pg = { 0 };
 	uint64_t mem_failures = ims_mem_failures();
@@ -101,21 +130,14 @@ iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *
 		memset(summary, 0, sizeof(*summary));
 	if (!text)
 		return IOMMUSIM_SCRIPT_ERROR;
-	s = ims_zalloc(sizeof(*s));
+	s = ims_script_new(name, out, err);
 	if (!s) {
 		if (err)
 			fprintf(err, "%s: out of memory\n", name ? name : "<string>");
 		return IOMMUSIM_SCRIPT_ERROR;
 	}
-	s->name = name ? name : "<string>";
-	s->out = out;
-	s->err = err;
-	s->iter = -1;
-	s->profile = *iommusim_profile_find("lpar");
-	s->ncpus = 1;
-	s->next_phys = AUTO_PHYS_BASE;
 	rc = ims_script_prog_build(s, text, &pg);
-	if (!rc) {
+	if (!rc && run) {
 		s->iter = -1;
 		rc = ims_script_run_range(s, &pg, 0, pg.n, -1);
 	}
@@ -123,8 +145,6 @@ iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *
 		rc = IOMMUSIM_SCRIPT_FAILED;
 	if (summary)
 		*summary = s->sum;
-	ims_script_prog_free(&pg);
-	ims_script_teardown(s);
 	/* As for a run (iommusim_run): an allocation of the simulator that
 	 * failed on the way may have changed what the layers did, though they
 	 * coped; the script's answer would then not be the model's. */
@@ -136,28 +156,38 @@ iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *
 				s->name, ims_mem_failures() - mem_failures);
 		rc = IOMMUSIM_SCRIPT_ERROR;
 	}
-	ims_free(s);
+	ims_script_free(s, &pg);
 	return rc;
 }
 
 int
-iommusim_script_run_file(const char *path, FILE *out, FILE *err,
-			 struct iommusim_script_summary *summary)
+iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
+			   struct iommusim_script_summary *summary)
+{
+	return run_or_check(text, name, out, err, summary, true);
+}
+
+int
+iommusim_script_check_string(const char *text, const char *name, FILE *err)
+{
+	return run_or_check(text, name, NULL, err, NULL, false);
+}
+
+/* The text of the file @p path, bounded; NULL with the reason on @p err. */
+static char *
+read_script(const char *path, FILE *err)
 {
 	char *text = NULL;
 	size_t len = 0, cap = 0, n;
 	FILE *f;
-	int rc;
 
-	if (summary)
-		memset(summary, 0, sizeof(*summary));
 	if (!path)
-		return IOMMUSIM_SCRIPT_ERROR;
+		return NULL;
 	f = fopen(path, "rb");
 	if (!f) {
 		if (err)
 			fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
-		return IOMMUSIM_SCRIPT_ERROR;
+		return NULL;
 	}
 	do {
 		/* Bounded: a script larger than any real one (or /dev/zero) is
@@ -168,7 +198,7 @@ iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 			if (err)
 				fprintf(err, "%s: too large (more than %" PRIu64 " bytes)\n", path,
 					IOMMUSIM_SCRIPT_MAX_BYTES);
-			return IOMMUSIM_SCRIPT_ERROR;
+			return NULL;
 		}
 		if (len + 4096 + 1 > cap) {
 			size_t ncap = cap ? 2 * cap : 65536;
@@ -179,7 +209,7 @@ iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 				fclose(f);
 				if (err)
 					fprintf(err, "%s: out of memory\n", path);
-				return IOMMUSIM_SCRIPT_ERROR;
+				return NULL;
 			}
 			if (len)
 				memcpy(nt, text, len);
@@ -195,13 +225,16 @@ iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 			fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
 		fclose(f);
 		ims_free(text);
-		return IOMMUSIM_SCRIPT_ERROR;
+		return NULL;
 	}
 	fclose(f);
 	if (!text) {
 		text = ims_zalloc(1);
-		if (!text)
-			return IOMMUSIM_SCRIPT_ERROR;
+		if (!text) {
+			if (err)
+				fprintf(err, "%s: out of memory\n", path);
+			return NULL;
+		}
 	}
 	text[len] = 0;
 	if (strlen(text) != len) {
@@ -213,9 +246,37 @@ iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 		if (err)
 			fprintf(err, "%s:%u: NUL byte in the script\n", path, line);
 		ims_free(text);
-		return IOMMUSIM_SCRIPT_ERROR;
+		return NULL;
 	}
+	return text;
+}
+
+int
+iommusim_script_run_file(const char *path, FILE *out, FILE *err,
+			 struct iommusim_script_summary *summary)
+{
+	char *text;
+	int rc;
+
+	if (summary)
+		memset(summary, 0, sizeof(*summary));
+	text = read_script(path, err);
+	if (!text)
+		return IOMMUSIM_SCRIPT_ERROR;
 	rc = iommusim_script_run_string(text, path, out, err, summary);
+	ims_free(text);
+	return rc;
+}
+
+int
+iommusim_script_check_file(const char *path, FILE *err)
+{
+	char *text = read_script(path, err);
+	int rc;
+
+	if (!text)
+		return IOMMUSIM_SCRIPT_ERROR;
+	rc = iommusim_script_check_string(text, path, err);
 	ims_free(text);
 	return rc;
 }

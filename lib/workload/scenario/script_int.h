@@ -330,4 +330,9 @@ IMS_NODISCARD int ims_script_run_range(struct script *s, const struct prog *pg, 
 				       size_t to, int64_t iter);
 void ims_script_teardown(struct script *s);
 
+/* script.c: a script state as the entry points set it up (@p name NULL:
+ * "<string>"; @p out and @p err may be NULL), and its end with its program. */
+struct script *ims_script_new(const char *name, FILE *out, FILE *err);
+void ims_script_free(struct script *s, struct prog *pg);
+
 #endif /* IMS_SCRIPT_INT_H */

@@ -1418,6 +1418,47 @@ test_script_runs_every_value_its_platform_keys_accept(void **state)
 	assert_true(ntried >= 100);
 }
 
+/* --check: the first pass only. A script whose expectation would fail, or
+ * whose names are never declared, checks; a syntax error does not. */
+static void
+test_script_check_parses_without_running(void **state)
+{
+	char *buf = NULL, path[] = "/tmp/iommusim-check-XXXXXX";
+	size_t len = 0;
+	FILE *err = open_memstream(&buf, &len);
+	int fd;
+
+	(void)state;
+	assert_non_null(err);
+	assert_int_equal(iommusim_script_check_string(LPAR1 "expect time == 5s\n", "c.sim", err),
+			 IOMMUSIM_SCRIPT_OK);
+	assert_int_equal(iommusim_script_check_string("unmap nosuch\n", "c.sim", err),
+			 IOMMUSIM_SCRIPT_OK);
+	fflush(err);
+	assert_int_equal(len, 0);
+	assert_int_equal(iommusim_script_check_string("platform kvm hz=100001\n", "c.sim", err),
+			 IOMMUSIM_SCRIPT_ERROR);
+	assert_int_equal(iommusim_script_check_string("repeat 3\necho x\n", "c.sim", err),
+			 IOMMUSIM_SCRIPT_ERROR);
+	assert_int_equal(iommusim_script_check_string(NULL, "c.sim", err), IOMMUSIM_SCRIPT_ERROR);
+	fflush(err);
+	assert_non_null(strstr(buf, "c.sim:1: bad value '100001' for hz"));
+	/* files: as run_file reads them */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "mapp x\n", 7), 7);
+	close(fd);
+	assert_int_equal(iommusim_script_check_file(path, err), IOMMUSIM_SCRIPT_ERROR);
+	assert_int_equal(iommusim_script_check_file("/nonexistent/x.sim", err),
+			 IOMMUSIM_SCRIPT_ERROR);
+	fflush(err);
+	assert_non_null(strstr(buf, ":1: unknown statement 'mapp'"));
+	assert_non_null(strstr(buf, "/nonexistent/x.sim: cannot open"));
+	unlink(path);
+	fclose(err);
+	free(buf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1435,6 +1476,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_script_repeat_and_substitution),
 		cmocka_unit_test(test_script_syntax_errors_stop_before_running),
 		cmocka_unit_test(test_script_error_messages),
+		cmocka_unit_test(test_script_check_parses_without_running),
 		cmocka_unit_test(test_script_runs_every_value_its_platform_keys_accept),
 		cmocka_unit_test(test_script_limits),
 		cmocka_unit_test(test_script_steps_budget),
