@@ -149,6 +149,41 @@ printf 'mapp x\n' >"$tmp/bad.sim"
 check "script --check a bad script" 2 "$sim" script --check "$tmp/bad.sim" &&
 	expect_text "script --check: the place" "bad.sim:1: unknown statement 'mapp'"
 
+# ---- script --tap / --tap-flat / --junit -----------------------------------------
+fails_dir=$(dirname "$0")/workload/scenario/fail
+check_out "script --tap" 1 "$sim" script --tap "$examples/strict_ranged_rpcit.sim" \
+	"$fails_dir/wrong_expectation.sim"
+n=$((n + 1))
+if printf '%s\n' "$LAST" | python3 -c "
+import sys
+lines = sys.stdin.read().splitlines()
+assert lines[0] == 'KTAP version 1' and lines[1] == '1..2', lines[:2]
+assert '    # Subtest: ' in lines[3] and lines[4] == '    1..12', lines[3:5]
+assert sum(l.startswith('    ok ') for l in lines) == 12
+assert any(l.startswith('ok 1 ') for l in lines)
+assert any(l.startswith('    not ok 1 ') and 'wrong_expectation.sim:11 expect' in l for l in lines)
+assert '    # expected \"d1.Global RPCITs\" == 4, got 3' in lines, lines
+assert lines[-1].startswith('not ok 2 ')
+"; then echo "ok $n - script --tap: KTAP, a subtest per file, a result per expectation"; else
+	echo "not ok $n - script --tap output"; fails=$((fails + 1)); fi
+check_out "script --tap-flat" 2 "$sim" script --tap-flat "$examples/strict_ranged_rpcit.sim" \
+	"$fails_dir/syntax_error.sim"
+expect_text "tap-flat: the plan" "TAP version 13
+1..13"
+expect_text "tap-flat: what stopped a script" "not ok 13 "
+check "script --junit" 1 "$sim" script --quiet --junit "$tmp/j.xml" "$examples/strict_ranged_rpcit.sim" \
+	"$fails_dir/wrong_expectation.sim"
+n=$((n + 1))
+if python3 -c "
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+assert r.tag == 'testsuites' and r.get('tests') == '13' and r.get('failures') == '1', r.attrib
+s = r.findall('testsuite')
+assert len(s) == 2 and s[1].find('testcase/failure').get('message').startswith('expected')
+" "$tmp/j.xml"; then echo "ok $n - script --junit: valid JUnit XML"; else
+	echo "not ok $n - script --junit XML"; fails=$((fails + 1)); fi
+check "script --tap with --check" 2 "$sim" script --check --tap "$examples/strict_ranged_rpcit.sim"
+
 # ---- stress -----------------------------------------------------------------
 check_out "stress --json" 0 "$sim" stress --duration 50ms --threads 2 --policy lazy-single,strict --json
 n=$((n + 1))

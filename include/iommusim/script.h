@@ -16,6 +16,7 @@
 #ifndef IOMMUSIM_SCRIPT_H
 #define IOMMUSIM_SCRIPT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +42,26 @@ struct iommusim_script_summary {
 	uint64_t failed; /**< ... that did not hold */
 };
 
+/** One expectation's outcome, as a hook sees it. Strings live during the call only. */
+struct iommusim_script_expectation {
+	const char *script; /**< the script's name, as in messages */
+	unsigned line;
+	int64_t iteration; /**< the innermost repeat's {i}; -1 outside a repeat */
+	const char *text; /**< as written: "d1.global_rpcits == 1" */
+	bool passed;
+	const char *message; /**< why it failed ("expected ..., got 3"); "" when it held */
+};
+
+/** Calls made while a script runs; any may be NULL. */
+struct iommusim_script_hooks {
+	/** After each expectation (each iteration of one in a repeat). */
+	void (*expectation)(void *priv, const struct iommusim_script_expectation *e);
+	/** When something stops the script (an error, a failed DMA operation):
+	 *  the message as written to the error stream, without the newline. */
+	void (*stopped)(void *priv, const char *message);
+	void *priv;
+};
+
 /**
  * Run the script @p text.
  * @param name what messages call the script (NAME:LINE: ...); NULL = "<string>"
@@ -55,6 +76,12 @@ struct iommusim_script_summary {
 IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
 			   struct iommusim_script_summary *summary);
+
+/** iommusim_script_run_string() with @p hooks (NULL: none). */
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_script_run_string_hooks(const char *text, const char *name, FILE *out, FILE *err,
+				 const struct iommusim_script_hooks *hooks,
+				 struct iommusim_script_summary *summary);
 
 /** The largest script file iommusim_script_run_file() reads, in bytes. */
 #define IOMMUSIM_SCRIPT_MAX_BYTES (UINT64_C(16) << 20)
@@ -82,6 +109,13 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_script_check_string(const char *tex
 
 /** The same for a file, read as iommusim_script_run_file() reads it. */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_script_check_file(const char *path, FILE *err);
+
+/** iommusim_script_run_file() with @p hooks (NULL: none); a file that cannot be
+ *  read is reported through the stopped hook too. */
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_script_run_file_hooks(const char *path, FILE *out, FILE *err,
+			       const struct iommusim_script_hooks *hooks,
+			       struct iommusim_script_summary *summary);
 
 #ifdef __cplusplus
 }

@@ -539,6 +539,9 @@ fault_sweep(const struct iommusim_job *j, const char *platform, enum iommusim_po
 			}
 		}
 	assert_true(failed > 0);
+	print_message("# fault sweep %s %s: %" PRIu64 " allocations, each failed once and from "
+		      "there on\n",
+		      platform, iommusim_policy_name(k), attempts);
 }
 
 /* What ran is in the result: the domain type, and why a lazy policy ran

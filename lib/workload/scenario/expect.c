@@ -70,7 +70,7 @@ int
 ims_script_do_expect(struct script *s, const struct op *op)
 {
 	const struct operand *l = &op->lhs, *r = &op->rhs;
-	char lb[96], rb[96];
+	char lb[96], rb[96], msg[512];
 	struct val lv, rv;
 	bool ok;
 	int rc;
@@ -102,25 +102,44 @@ ims_script_do_expect(struct script *s, const struct op *op)
 		ok = (strcmp(lv.str, rv.str) == 0) == (op->cmp == OP_EQ);
 	else
 		ok = compare(lv.n, op->cmp, rv.n);
-	if (ok)
-		return RC_OK;
-	s->sum.failed++;
-	fmt_val(lb, sizeof(lb), &lv);
-	fmt_val(rb, sizeof(rb), &rv);
-	if (l->type == OPD_KEY && r->type == OPD_KEY)
-		ims_script_failure(s, "expected %s%s%s %s %s%s%s, got %s and %s",
-				   l->quoted ? "\"" : "", ims_script_safe(s, l->text),
-				   l->quoted ? "\"" : "", ims_script_op_names[op->cmp],
-				   r->quoted ? "\"" : "", ims_script_safe(s, r->text),
-				   r->quoted ? "\"" : "", lb, rb);
-	else if (l->type == OPD_KEY || r->type == OPD_KEY)
-		ims_script_failure(s, "expected %s%s%s %s %s%s%s, got %s", l->quoted ? "\"" : "",
-				   ims_script_safe(s, l->text), l->quoted ? "\"" : "",
-				   ims_script_op_names[op->cmp], r->quoted ? "\"" : "",
-				   ims_script_safe(s, r->text), r->quoted ? "\"" : "",
-				   l->type == OPD_KEY ? lb : rb);
-	else
-		ims_script_failure(s, "expected %s %s %s", ims_script_safe(s, l->text),
-				   ims_script_op_names[op->cmp], ims_script_safe(s, r->text));
+	if (!ok) {
+		s->sum.failed++;
+		fmt_val(lb, sizeof(lb), &lv);
+		fmt_val(rb, sizeof(rb), &rv);
+		if (l->type == OPD_KEY && r->type == OPD_KEY)
+			snprintf(msg, sizeof(msg), "expected %s%s%s %s %s%s%s, got %s and %s",
+				 l->quoted ? "\"" : "", ims_script_safe(s, l->text),
+				 l->quoted ? "\"" : "", ims_script_op_names[op->cmp],
+				 r->quoted ? "\"" : "", ims_script_safe(s, r->text),
+				 r->quoted ? "\"" : "", lb, rb);
+		else if (l->type == OPD_KEY || r->type == OPD_KEY)
+			snprintf(msg, sizeof(msg), "expected %s%s%s %s %s%s%s, got %s",
+				 l->quoted ? "\"" : "", ims_script_safe(s, l->text),
+				 l->quoted ? "\"" : "", ims_script_op_names[op->cmp],
+				 r->quoted ? "\"" : "", ims_script_safe(s, r->text),
+				 r->quoted ? "\"" : "", l->type == OPD_KEY ? lb : rb);
+		else
+			snprintf(msg, sizeof(msg), "expected %s %s %s", ims_script_safe(s, l->text),
+				 ims_script_op_names[op->cmp], ims_script_safe(s, r->text));
+		s->in_expect = true;
+		ims_script_failure(s, "%s", msg);
+		s->in_expect = false;
+	}
+	if (s->hooks && s->hooks->expectation) {
+		char text[3 * MAX_TOKEN + 8];
+		const struct iommusim_script_expectation e = {
+			.script = s->name,
+			.line = s->line,
+			.iteration = s->iter,
+			.text = text,
+			.passed = ok,
+			.message = ok ? "" : msg,
+		};
+
+		snprintf(text, sizeof(text), "%s%s%s %s %s%s%s", l->quoted ? "\"" : "", l->text,
+			 l->quoted ? "\"" : "", ims_script_op_names[op->cmp], r->quoted ? "\"" : "",
+			 r->text, r->quoted ? "\"" : "");
+		s->hooks->expectation(s->hooks->priv, &e);
+	}
 	return RC_OK;
 }

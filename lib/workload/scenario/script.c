@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <iommusim/platform.h>
@@ -46,16 +47,24 @@ static void vreport(struct script *s, const char *fmt, va_list ap)
 static void
 vreport(struct script *s, const char *fmt, va_list ap)
 {
-	if (!s->err)
+	char msg[1024];
+	int n;
+
+	if (!s->err && !(s->hooks && s->hooks->stopped))
 		return;
 	if (s->line)
-		fprintf(s->err, "%s:%u: ", s->name, s->line);
+		n = snprintf(msg, sizeof(msg), "%s:%u: ", s->name, s->line);
 	else
-		fprintf(s->err, "%s: ", s->name);
-	if (s->iter >= 0)
-		fprintf(s->err, "[i=%" PRId64 "] ", s->iter);
-	vfprintf(s->err, fmt, ap);
-	fputc('\n', s->err);
+		n = snprintf(msg, sizeof(msg), "%s: ", s->name);
+	if (s->iter >= 0 && n >= 0 && (size_t)n < sizeof(msg))
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "[i=%" PRId64 "] ", s->iter);
+	if (n >= 0 && (size_t)n < sizeof(msg))
+		vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	if (s->err)
+		fprintf(s->err, "%s\n", msg);
+	/* An expectation's failure goes to its own hook (expect.c). */
+	if (s->hooks && s->hooks->stopped && !s->in_expect)
+		s->hooks->stopped(s->hooks->priv, msg);
 }
 
 /* Report a problem that stops the script; returns RC_ERR. */
@@ -119,7 +128,8 @@ ims_script_free(struct script *s, struct prog *pg)
 /* Check (@p run false) or check and run @p text. */
 static int
 run_or_check(const char *text, const char *name, FILE *out, FILE *err,
-	     struct iommusim_script_summary *summary, bool run)
+	     const struct iommusim_script_hooks *hooks, struct iommusim_script_summary *summary,
+	     bool run)
 {
 	struct prog pg = { 0 };
 	uint64_t mem_failures = ims_mem_failures();
@@ -136,6 +146,7 @@ run_or_check(const char *text, const char *name, FILE *out, FILE *err,
 			fprintf(err, "%s: out of memory\n", name ? name : "<string>");
 		return IOMMUSIM_SCRIPT_ERROR;
 	}
+	s->hooks = hooks;
 	rc = ims_script_prog_build(s, text, &pg);
 	if (!rc && run) {
 		s->iter = -1;
@@ -149,11 +160,14 @@ run_or_check(const char *text, const char *name, FILE *out, FILE *err,
 	 * failed on the way may have changed what the layers did, though they
 	 * coped; the script's answer would then not be the model's. */
 	if (rc != IOMMUSIM_SCRIPT_ERROR && ims_mem_failures() != mem_failures) {
-		if (err)
-			fprintf(err,
-				"%s: out of memory: %" PRIu64
-				" allocations failed; the results above are not the model's\n",
-				s->name, ims_mem_failures() - mem_failures);
+		s->line = 0;
+		s->iter = -1;
+		/* reported, and the status below says so already */
+		IMS_IGNORE(ims_script_error(s,
+					    "out of memory: %" PRIu64
+					    " allocations failed; the results above are not the "
+					    "model's",
+					    ims_mem_failures() - mem_failures));
 		rc = IOMMUSIM_SCRIPT_ERROR;
 	}
 	ims_script_free(s, &pg);
@@ -164,13 +178,21 @@ int
 iommusim_script_run_string(const char *text, const char *name, FILE *out, FILE *err,
 			   struct iommusim_script_summary *summary)
 {
-	return run_or_check(text, name, out, err, summary, true);
+	return run_or_check(text, name, out, err, NULL, summary, true);
+}
+
+int
+iommusim_script_run_string_hooks(const char *text, const char *name, FILE *out, FILE *err,
+				 const struct iommusim_script_hooks *hooks,
+				 struct iommusim_script_summary *summary)
+{
+	return run_or_check(text, name, out, err, hooks, summary, true);
 }
 
 int
 iommusim_script_check_string(const char *text, const char *name, FILE *err)
 {
-	return run_or_check(text, name, NULL, err, NULL, false);
+	return run_or_check(text, name, NULL, err, NULL, NULL, false);
 }
 
 /* The text of the file @p path, bounded; NULL with the reason on @p err. */
@@ -255,15 +277,39 @@ int
 iommusim_script_run_file(const char *path, FILE *out, FILE *err,
 			 struct iommusim_script_summary *summary)
 {
-	char *text;
+	return iommusim_script_run_file_hooks(path, out, err, NULL, summary);
+}
+
+int
+iommusim_script_run_file_hooks(const char *path, FILE *out, FILE *err,
+			       const struct iommusim_script_hooks *hooks,
+			       struct iommusim_script_summary *summary)
+{
+	char *text, *buf = NULL;
+	size_t len = 0;
+	FILE *e = err;
 	int rc;
 
 	if (summary)
 		memset(summary, 0, sizeof(*summary));
-	text = read_script(path, err);
+	/* The reason a file cannot be read goes to the hook too: catch it. */
+	if (hooks && hooks->stopped)
+		e = open_memstream(&buf, &len);
+	text = read_script(path, e ? e : err);
+	if (e && e != err) {
+		fclose(e);
+		if (!text && buf && len) {
+			if (buf[len - 1] == '\n')
+				buf[len - 1] = '\0';
+			if (err)
+				fprintf(err, "%s\n", buf);
+			hooks->stopped(hooks->priv, buf);
+		}
+		free(buf);
+	}
 	if (!text)
 		return IOMMUSIM_SCRIPT_ERROR;
-	rc = iommusim_script_run_string(text, path, out, err, summary);
+	rc = iommusim_script_run_string_hooks(text, path, out, err, hooks, summary);
 	ims_free(text);
 	return rc;
 }

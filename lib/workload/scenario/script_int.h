@@ -165,6 +165,8 @@ struct script {
 	uint64_t next_phys;
 	struct names names;
 	struct vec fns, doms; /* in declaration order, for teardown */
+	const struct iommusim_script_hooks *hooks; /* may be NULL */
+	bool in_expect; /* a failure being reported is an expectation's */
 	/* sanitised copies of user text for messages */
 	char sbuf[4][80];
 	unsigned sidx;

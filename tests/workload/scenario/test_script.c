@@ -765,6 +765,9 @@ fault_sweep(const char *text, const char *name, uint64_t max, double budget_s)
 					 c.err);
 			cap_free(&c);
 		}
+	print_message("# fault sweep %s: %" PRIu64 " allocations; from 1 in steps of %" PRIu64
+		      ", each failed once and from there on\n",
+		      name, total, stride);
 	cap_free(&ref);
 }
 
@@ -1459,6 +1462,67 @@ test_script_check_parses_without_running(void **state)
 	free(buf);
 }
 
+struct hook_log {
+	char text[8][64];
+	int64_t iter[8];
+	bool passed[8];
+	unsigned line[8], n, stops;
+	char stopped[128];
+};
+
+static void
+log_expectation(void *priv, const struct iommusim_script_expectation *e)
+{
+	struct hook_log *h = priv;
+
+	if (h->n < 8) {
+		snprintf(h->text[h->n], sizeof(h->text[0]), "%s", e->text);
+		h->iter[h->n] = e->iteration;
+		h->passed[h->n] = e->passed;
+		h->line[h->n] = e->line;
+		assert_true(e->passed == !e->message[0]);
+	}
+	h->n++;
+}
+
+static void
+log_stopped(void *priv, const char *message)
+{
+	struct hook_log *h = priv;
+
+	h->stops++;
+	snprintf(h->stopped, sizeof(h->stopped), "%s", message);
+}
+
+/* The hooks see every expectation, every iteration, and what stopped a script. */
+static void
+test_script_hooks_see_each_expectation_and_the_stop(void **state)
+{
+	struct hook_log h;
+	const struct iommusim_script_hooks hooks = { log_expectation, log_stopped, &h };
+	struct iommusim_script_summary sum;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(iommusim_script_run_string_hooks(
+				 LPAR1 "repeat 2\n  expect time == 0\nend\nexpect d1.maps == 1\n"
+				       "unmap nosuch\n",
+				 "h.sim", NULL, NULL, &hooks, &sum),
+			 IOMMUSIM_SCRIPT_ERROR);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(sum.expectations, 3);
+	assert_string_equal(h.text[0], "time == 0");
+	assert_int_equal(h.iter[0], 0);
+	assert_int_equal(h.iter[1], 1);
+	assert_int_equal(h.line[1], 5);
+	assert_true(h.passed[0] && h.passed[1]);
+	assert_string_equal(h.text[2], "d1.maps == 1");
+	assert_false(h.passed[2]);
+	assert_int_equal(h.iter[2], -1);
+	assert_int_equal(h.stops, 1);
+	assert_string_equal(h.stopped, "h.sim:8: unknown handle 'nosuch'");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1477,6 +1541,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_script_syntax_errors_stop_before_running),
 		cmocka_unit_test(test_script_error_messages),
 		cmocka_unit_test(test_script_check_parses_without_running),
+		cmocka_unit_test(test_script_hooks_see_each_expectation_and_the_stop),
 		cmocka_unit_test(test_script_runs_every_value_its_platform_keys_accept),
 		cmocka_unit_test(test_script_limits),
 		cmocka_unit_test(test_script_steps_budget),
