@@ -37,6 +37,7 @@ enum {
 	OPT_PLATFORMS = 256,
 	OPT_POLICIES,
 	OPT_NO_ISM,
+	OPT_FAIL_ON,
 	OPT_JSON,
 	OPT_CSV,
 };
@@ -92,6 +93,10 @@ usage(FILE *f)
 		"                        of the compared runs, or a profile key of every\n"
 		"                        platform; repeatable\n"
 		"      --no-ism          skip the ISM checks\n"
+		"      --fail-on=LIST    exit 3 if a gate trips in any run: ism-exposure (the\n"
+		"                        policy runs and the kernel-policy ISM check, not the\n"
+		"                        forced queue's), status16, map-errors, downgraded,\n"
+		"                        exposure-p99>TIME (docs/cli.md)\n"
 		"      --json            print one JSON object with every run (docs/cli.md)\n"
 		"      --csv             print a CSV header and one row per run\n"
 		"  -q, --quiet           no progress on stderr\n"
@@ -102,7 +107,7 @@ usage(FILE *f)
 		"section to every platform.\n"
 		"\n"
 		"Exit status: 0 on success, 1 if a run failed, 2 on a usage error or a bad job\n"
-		"file.\n");
+		"file, 3 if a --fail-on gate tripped (each named on stderr, after the report).\n");
 }
 
 /* A usage error: message, hint, status 2. */
@@ -468,6 +473,29 @@ print_csv(FILE *f, const struct compare *cmp)
 	return ret;
 }
 
+/* Every run against the gates; the forced-queue ISM check exposes by design. */
+static unsigned
+gates_tripped(const struct compare *cmp, const struct output_gates *g)
+{
+	const size_t per = nruns_per_platform(cmp);
+	unsigned n = 0;
+	size_t i, j;
+
+	for (i = 0; i < cmp->nplatforms; i++)
+		for (j = 0; j < per; j++) {
+			char label[96];
+			bool policy_row = j < cmp->npolicies;
+
+			snprintf(label, sizeof(label), "%s %s%s", cmp->platforms[i]->name,
+				 policy_row ? iommusim_policy_name(cmp->policies[j]) :
+					      ism_checks[j - cmp->npolicies],
+				 policy_row ? "" : " (ISM)");
+			n += output_gates_check(g, "compare", label, &cmp->rows[i * per + j].res,
+						policy_row || j == cmp->npolicies);
+		}
+	return n;
+}
+
 int
 cmd_compare(int argc, char **argv)
 {
@@ -477,6 +505,7 @@ cmd_compare(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "no-ism", no_argument, NULL, OPT_NO_ISM },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -487,6 +516,7 @@ cmd_compare(int argc, char **argv)
 	static char default_platforms[] = "lpar,zvm,kvm,kvm-qemu7.1";
 	static char default_policies[] = "legacy,lazy-percpu,lazy-single,strict";
 	struct compare cmp = { .ism = true };
+	struct output_gates gates = { 0 };
 	struct iommusim_jobfile *jf = NULL;
 	enum output_format fmt = OUTPUT_TEXT;
 	char *platforms = NULL, *policies = NULL, err[512] = "", msg[160];
@@ -524,6 +554,12 @@ cmd_compare(int argc, char **argv)
 			break;
 		case OPT_NO_ISM:
 			cmp.ism = false;
+			break;
+		case OPT_FAIL_ON:
+			if (output_gates_parse(&gates, optarg, msg, sizeof(msg))) {
+				rc = bad("%s", msg);
+				goto out;
+			}
 			break;
 		case OPT_JSON:
 		case OPT_CSV:
@@ -627,6 +663,8 @@ cmd_compare(int argc, char **argv)
 		fprintf(stderr, "iommusim compare: writing the report: %s\n", strerror(-ret));
 		rc = 1;
 	}
+	if (!rc && gates_tripped(&cmp, &gates))
+		rc = OUTPUT_EXIT_GATE;
 out:
 	free(cmp.rows);
 	free(jf);

@@ -25,6 +25,7 @@ enum {
 	OPT_POLICY,
 	OPT_JSON,
 	OPT_CSV,
+	OPT_FAIL_ON,
 };
 
 static void
@@ -52,13 +53,16 @@ usage(FILE *f)
 		"                        (fq_size, fq_timeout, ism_force_fq) or a profile key\n"
 		"                        (shadow_limit, global_base...); repeatable, applied\n"
 		"                        after the file (the options above win)\n"
+		"      --fail-on=LIST    exit 3 if a gate trips: ism-exposure, status16,\n"
+		"                        map-errors, downgraded, exposure-p99>TIME (docs/cli.md)\n"
 		"      --json            print one JSON object (schema in docs/cli.md)\n"
 		"      --csv             print a CSV header and one row\n"
 		"  -q, --quiet           no progress on stderr\n"
 		"  -h, --help            show this help\n"
 		"\n"
 		"Exit status: 0 on success, 1 if the run failed, 2 on a usage error or a bad job\n"
-		"file (the message names FILE:LINE).\n");
+		"file (the message names FILE:LINE), 3 if a --fail-on gate tripped (named on\n"
+		"stderr; the report is printed first).\n");
 }
 
 /* A usage error: message, hint, status 2. */
@@ -76,6 +80,7 @@ cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -94,7 +99,8 @@ cmd_run(int argc, char **argv)
 	struct output_run out;
 	enum output_format fmt = OUTPUT_TEXT;
 	struct iommusim_policy opt_fq = { 0 }; /* --fq-size, --fq-timeout */
-	char msg[160];
+	struct output_gates gates = { 0 };
+	char msg[224];
 	uint64_t seed = 0;
 	bool has_fq_size = false, has_fq_timeout = false, has_seed = false, force_fq = false;
 	bool quiet = false, has_policy_kind = false;
@@ -158,6 +164,12 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			sets[nsets++] = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (output_gates_parse(&gates, optarg, msg, sizeof(msg))) {
+				rc = bad("%s", msg);
+				goto out;
+			}
 			break;
 		case OPT_JSON:
 		case OPT_CSV:
@@ -282,6 +294,10 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	rc = EXIT_SUCCESS;
+	/* The gates, after the report: CI reads the status, a person the report. */
+	snprintf(label, sizeof(label), "%s %s", profile.name, iommusim_policy_name(policy.kind));
+	if (output_gates_check(&gates, "run", label, &res, true))
+		rc = OUTPUT_EXIT_GATE;
 out:
 	free(jf);
 	free(sets);

@@ -260,6 +260,105 @@ output_json_line(json_t *o)
 }
 
 int
+output_gates_parse(struct output_gates *g, const char *list, char *err, size_t err_len)
+{
+	char buf[256], *save = NULL, *t;
+
+	if (!list || !*list || strlen(list) >= sizeof(buf)) {
+		snprintf(err, err_len,
+			 "--fail-on wants a list of gates (ism-exposure, status16, "
+			 "map-errors, downgraded, exposure-p99>TIME)");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "ism-exposure")) {
+			g->ism_exposure = true;
+		} else if (!strcmp(t, "status16")) {
+			g->status16 = true;
+		} else if (!strcmp(t, "map-errors")) {
+			g->map_errors = true;
+		} else if (!strcmp(t, "downgraded")) {
+			g->downgraded = true;
+		} else if (!strncmp(t, "exposure-p99>", 13)) {
+			/* A time with its unit (the grammar of docs/cli.md "Values"). */
+			if (iommusim_time_parse(t + 13, 0, 0, UINT64_MAX, &g->exposure_p99_ns)) {
+				snprintf(
+					err, err_len,
+					"--fail-on: '%s' wants a time with a unit: exposure-p99>100ms",
+					t);
+				return -EINVAL;
+			}
+			g->exposure_p99 = true;
+		} else {
+			snprintf(
+				err, err_len,
+				"--fail-on: unknown gate '%s' (ism-exposure, status16, map-errors, "
+				"downgraded, exposure-p99>TIME)",
+				t);
+			return -EINVAL;
+		}
+		g->any = true;
+	}
+	if (!g->any) {
+		snprintf(err, err_len, "--fail-on: no gate given");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+unsigned
+output_gates_check(const struct output_gates *g, const char *cmd, const char *label,
+		   const struct iommusim_run_result *r, bool ism_gate)
+{
+	char t1[32], t2[32];
+	unsigned n = 0;
+
+	if (!g || !g->any)
+		return 0;
+	if (g->ism_exposure && ism_gate && r->ism_events) {
+		fprintf(stderr,
+			"iommusim %s: --fail-on ism-exposure: %s: %" PRIu64
+			" flushes exposed an in-use ISM IOVA (the first at %s, IOVA %#" PRIx64
+			")\n",
+			cmd, label, r->ism_events,
+			output_fmt_ns(t1, sizeof(t1), r->ism_first_event_ns), r->ism_first_iova);
+		n++;
+	}
+	if (g->status16 && r->status16) {
+		fprintf(stderr,
+			"iommusim %s: --fail-on status16: %s: %" PRIu64 " status-16 answers\n", cmd,
+			label, r->status16);
+		n++;
+	}
+	if (g->map_errors && r->map_errors) {
+		fprintf(stderr,
+			"iommusim %s: --fail-on map-errors: %s: %" PRIu64 " DMA maps failed\n", cmd,
+			label, r->map_errors);
+		n++;
+	}
+	if (g->downgraded && r->downgrade[0]) {
+		fprintf(stderr, "iommusim %s: --fail-on downgraded: %s: ran %s: %s\n", cmd, label,
+			r->domain, r->downgrade);
+		n++;
+	}
+	if (g->exposure_p99 && r->exposure.count && r->exposure.p99 > g->exposure_p99_ns) {
+		fprintf(stderr, "iommusim %s: --fail-on exposure-p99>%s: %s: p99 %s\n", cmd,
+			output_fmt_ns(t1, sizeof(t1), g->exposure_p99_ns), label,
+			output_fmt_ns(t2, sizeof(t2), r->exposure.p99));
+		n++;
+	} else if (g->exposure_p99 && r->exposure_censored) {
+		/* Not tripped, but not proven either: say what the figure leaves out. */
+		fprintf(stderr,
+			"iommusim %s: --fail-on exposure-p99: %s: %" PRIu64
+			" lazy unmaps still queued at the end are not in the p99; it is a lower "
+			"bound\n",
+			cmd, label, r->exposure_censored);
+	}
+	return n;
+}
+
+int
 output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len)
 {
 	struct iommusim_key_value v;

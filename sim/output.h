@@ -69,6 +69,30 @@ uint64_t output_global_rpcits(const struct iommusim_run_result *r);
  * @return 0; -ENOMEM (@p o is NULL: it could not be built); -EIO */
 IOMMUSIM_NODISCARD int output_json_line(json_t *o);
 
+/* ---- --fail-on: exit-status gates (docs/cli.md "Gates") ---- */
+
+/* The exit status when a gate tripped. */
+#define OUTPUT_EXIT_GATE 3
+
+struct output_gates {
+	bool any;
+	bool ism_exposure, status16, map_errors, downgraded;
+	bool exposure_p99; /* exposure-p99>TIME */
+	uint64_t exposure_p99_ns;
+};
+
+/* Parse --fail-on's LIST into @p g (added to what it holds).
+ * @return 0; -EINVAL with a message in @p err */
+IOMMUSIM_NODISCARD int output_gates_parse(struct output_gates *g, const char *list, char *err,
+					  size_t err_len);
+
+/* Check run @p r against @p g; name each gate that tripped on stderr as
+ * "iommusim CMD: --fail-on GATE: LABEL: what". @p ism_gate: whether
+ * ism-exposure applies to this run (not to compare's forced-queue check,
+ * whose exposure is the expected outcome). @return the number tripped */
+unsigned output_gates_check(const struct output_gates *g, const char *cmd, const char *label,
+			    const struct iommusim_run_result *r, bool ism_gate);
+
 /* Parse a --seed value by the job file's seed= row. @return 0; -EINVAL with a message */
 IOMMUSIM_NODISCARD int output_parse_seed(const char *text, uint64_t *seed, char *err,
 					 size_t err_len);

@@ -184,6 +184,25 @@ assert len(s) == 2 and s[1].find('testcase/failure').get('message').startswith('
 	echo "not ok $n - script --junit XML"; fails=$((fails + 1)); fi
 check "script --tap with --check" 2 "$sim" script --check --tap "$examples/strict_ranged_rpcit.sim"
 
+# ---- --fail-on gates --------------------------------------------------------------
+printf '[global]\nplatform=lpar\npolicy=lazy-percpu\nism_force_fq=1\n[ism]\nworkload=ism\nruntime=1100ms\n' >"$tmp/ism.ini"
+check "run --fail-on ism-exposure trips" 3 "$sim" run "$tmp/ism.ini" --fail-on ism-exposure &&
+	expect_text "gate named" "--fail-on ism-exposure: lpar lazy-percpu:"
+check "run --fail-on, nothing trips" 0 "$sim" run "$tmp/ism.ini" --set ism_force_fq=0 \
+	--fail-on ism-exposure,status16,map-errors
+check "run --fail-on downgraded" 3 "$sim" run "$tmp/ism.ini" --set ism_force_fq=0 --fail-on downgraded &&
+	expect_text "downgrade named" "--fail-on downgraded: lpar lazy-percpu: ran DMA: no deferred flush"
+check "compare --fail-on exposure-p99" 3 "$sim" compare --platforms lpar --policies lazy-percpu \
+	--no-ism $short --fail-on 'exposure-p99>1us' -q &&
+	expect_text "p99 gate named" "--fail-on exposure-p99>1"
+# the forced-queue check exposes by 512 ms on lpar, and must not trip the gate
+check "compare --fail-on ism-exposure spares the forced check" 0 "$sim" compare --platforms lpar \
+	--policies kernel --set runtime=700ms --fail-on ism-exposure -q &&
+	expect_text "the forced check did expose" "ISM (forced flush queue): caught at"
+check "bad gate" 2 "$sim" run "$tmp/ism.ini" --fail-on bogus && expect_text "bad gate named" "unknown gate 'bogus'"
+check "bad p99 time" 2 "$sim" run "$tmp/ism.ini" --fail-on 'exposure-p99>5' &&
+	expect_text "p99 wants a unit" "wants a time with a unit"
+
 # ---- stress -----------------------------------------------------------------
 check_out "stress --json" 0 "$sim" stress --duration 50ms --threads 2 --policy lazy-single,strict --json
 n=$((n + 1))
