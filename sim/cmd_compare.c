@@ -78,7 +78,8 @@ usage(FILE *f)
 		"events, the 99th percentile of the exposure window and the flush-queue peak;\n"
 		"then an ISM check per platform: an ISM device under the kernel's policy (no\n"
 		"in-use IOVA may be exposed) and forced onto a flush queue (the regression:\n"
-		"the first flush that exposes an in-use IOVA is reported).\n"
+		"the first flush that exposes an in-use IOVA is reported), on the job's memory\n"
+		"and DMBs (ism_dmbs, ism_dmb_size); an ISM job is its own check.\n"
 		"\n"
 		"Without JOB.ini the job is 4 KiB random reads on an NVMe-like device, 4 CPUs,\n"
 		"4 jobs of iodepth 32, 2 s simulated. This is what a bare 'iommusim' runs.\n"
@@ -188,14 +189,27 @@ default_job(struct iommusim_job *job)
 	job->runtime_ns = DEFAULT_RUNTIME_NS;
 }
 
-/* An ISM device: its DMBs stay mapped for the whole run while traffic maps and unmaps. */
+/*
+ * An ISM device: its DMBs stay mapped for the whole run while traffic maps
+ * and unmaps. A compared job that is itself an ISM workload is the check's
+ * job; otherwise the check runs the ISM defaults on the compared job's
+ * machine and DMBs: its memory, aperture, ism_dmbs and ism_dmb_size.
+ */
 static void
-ism_job(struct iommusim_job *job)
+ism_job(const struct iommusim_job *compared, struct iommusim_job *job)
 {
+	if (compared->workload == IOMMUSIM_WL_ISM) {
+		*job = *compared;
+		return;
+	}
 	iommusim_job_defaults(job);
 	snprintf(job->name, sizeof(job->name), "ism");
 	job->workload = IOMMUSIM_WL_ISM;
 	job->runtime_ns = ISM_RUNTIME_NS;
+	job->memory = compared->memory;
+	job->s390_iommu_aperture = compared->s390_iommu_aperture;
+	job->ism_dmbs = compared->ism_dmbs;
+	job->ism_dmb_size = compared->ism_dmb_size;
 }
 
 static size_t
@@ -254,7 +268,7 @@ run_all(struct compare *cmp, bool quiet)
 				row->policy = cmp->fq;
 				row->policy.kind = cmp->policies[j];
 			} else {
-				ism_job(&row->job);
+				ism_job(&cmp->job, &row->job);
 				row->policy =
 					(struct iommusim_policy){ .kind = IOMMUSIM_POLICY_KERNEL };
 				if (j - cmp->npolicies == 1) {

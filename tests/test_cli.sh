@@ -184,6 +184,10 @@ assert len(s) == 2 and s[1].find('testcase/failure').get('message').startswith('
 	echo "not ok $n - script --junit XML"; fails=$((fails + 1)); fi
 check "script --tap with --check" 2 "$sim" script --check --tap "$examples/strict_ranged_rpcit.sim"
 
+check_out "compare: the ISM check takes the job's DMBs" 0 "$sim" compare --platforms lpar \
+	--policies kernel --set ism_dmbs=2 --set ism_dmb_size=64k $short --json -q
+expect_py "ISM check on the job's DMBs" 'all(c["run"]["job"]["ism_dmbs"] == 2 and c["run"]["job"]["ism_dmb_size"] == 65536 for c in d["ism_checks"])'
+
 # ---- --fail-on gates --------------------------------------------------------------
 printf '[global]\nplatform=lpar\npolicy=lazy-percpu\nism_force_fq=1\n[ism]\nworkload=ism\nruntime=1100ms\n' >"$tmp/ism.ini"
 check "run --fail-on ism-exposure trips" 3 "$sim" run "$tmp/ism.ini" --fail-on ism-exposure &&
