@@ -409,7 +409,8 @@ output_run_text(FILE *f, const struct output_run *run)
 	/* The kernel policy resolves to one of the others; say which. */
 	if (strcmp(r->policy, iommusim_policy_name(run->policy->kind)))
 		fprintf(f, " (in effect: %s)", r->policy);
-	fprintf(f, ", seed %" PRIu64 "\n", r->seed);
+	/* What ran, in sysfs's spelling (/sys/kernel/iommu_groups/N/type). */
+	fprintf(f, ", domain %s, seed %" PRIu64 "\n", r->domain, r->seed);
 	if (r->downgrade[0])
 		fprintf(f, "  note: the domain ran strict (DMA): %s\n", r->downgrade);
 	fprintf(f, "  %s\n\n", output_job_summary(buf, sizeof(buf), run->job));
