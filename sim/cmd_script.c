@@ -325,6 +325,8 @@ cmd_script(int argc, char **argv)
 		printf("KTAP version 1\n1..%d\n", argc - optind);
 	for (i = optind; i < argc; i++) {
 		struct iommusim_script_summary sum;
+		/* "-" is standard input: the library names it so in messages */
+		const char *shown = strcmp(argv[i], "-") ? argv[i] : "<stdin>";
 		int rc;
 
 		if (all) {
@@ -332,7 +334,7 @@ cmd_script(int argc, char **argv)
 			const struct iommusim_script_hooks hooks = { on_expectation, on_stopped,
 								     fr };
 
-			fr->path = argv[i];
+			fr->path = shown;
 			/* print and echo would break the TAP stream: discarded */
 			rc = iommusim_script_run_file_hooks(argv[i], tap || flat ? NULL : stdout,
 							    tap || flat ? NULL : stderr, &hooks,
@@ -353,7 +355,7 @@ cmd_script(int argc, char **argv)
 		if (check) {
 			rc = iommusim_script_check_file(argv[i], stderr);
 			if (rc == IOMMUSIM_SCRIPT_OK && !quiet)
-				printf("%s: checked\n", argv[i]);
+				printf("%s: checked\n", shown);
 			fflush(stderr);
 			if (rc > status)
 				status = rc;
@@ -363,16 +365,16 @@ cmd_script(int argc, char **argv)
 		fflush(stdout);
 		if (rc == IOMMUSIM_SCRIPT_OK) {
 			if (!quiet)
-				printf("%s: %" PRIu64 " expectations passed\n", argv[i],
+				printf("%s: %" PRIu64 " expectations passed\n", shown,
 				       sum.expectations);
 		} else if (rc == IOMMUSIM_SCRIPT_FAILED) {
 			if (sum.failed)
 				fprintf(stderr,
 					"%s: %" PRIu64 " of %" PRIu64 " expectations failed\n",
-					argv[i], sum.failed, sum.expectations);
+					shown, sum.failed, sum.expectations);
 			else
 				fprintf(stderr, "%s: stopped after a failed DMA operation\n",
-					argv[i]);
+					shown);
 		}
 		fflush(stderr);
 		if (rc > status)

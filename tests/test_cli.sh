@@ -149,6 +149,11 @@ printf 'mapp x\n' >"$tmp/bad.sim"
 check "script --check a bad script" 2 "$sim" script --check "$tmp/bad.sim" &&
 	expect_text "script --check: the place" "bad.sim:1: unknown statement 'mapp'"
 
+check "script - reads stdin" 0 sh -c "\"\$0\" script - < \"\$1\"" "$sim" "$examples/strict_ranged_rpcit.sim" &&
+	expect_text "stdin: its name" "<stdin>: 12 expectations passed"
+check "script - with an error" 2 sh -c "printf 'mapp\\n' | \"\$0\" script -" "$sim" &&
+	expect_text "stdin: the place" "<stdin>:1: unknown statement 'mapp'"
+
 # ---- script --tap / --tap-flat / --junit -----------------------------------------
 fails_dir=$(dirname "$0")/workload/scenario/fail
 check_out "script --tap" 1 "$sim" script --tap "$examples/strict_ranged_rpcit.sim" \

@@ -90,7 +90,8 @@ iommusim_script_run_string_hooks(const char *text, const char *name, FILE *out, 
  * Read the file at @p path and run it as iommusim_script_run_string() with
  * the path as its name. A file that cannot be read, that holds a NUL byte
  * or that is larger than IOMMUSIM_SCRIPT_MAX_BYTES (e.g. /dev/zero) is
- * IOMMUSIM_SCRIPT_ERROR, with a message.
+ * IOMMUSIM_SCRIPT_ERROR, with a message. A @p path of "-" is standard input
+ * (named "<stdin>" in messages).
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int
 iommusim_script_run_file(const char *path, FILE *out, FILE *err,

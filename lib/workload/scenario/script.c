@@ -196,6 +196,13 @@ iommusim_script_check_string(const char *text, const char *name, FILE *err)
 }
 
 /* The text of the file @p path, bounded; NULL with the reason on @p err. */
+static void
+close_script(FILE *f)
+{
+	if (f != stdin)
+		fclose(f); /* read-only: nothing to lose */
+}
+
 static char *
 read_script(const char *path, FILE *err)
 {
@@ -205,7 +212,8 @@ read_script(const char *path, FILE *err)
 
 	if (!path)
 		return NULL;
-	f = fopen(path, "rb");
+	/* "-" is standard input, read the same way and left open. */
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f) {
 		if (err)
 			fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
@@ -216,7 +224,7 @@ read_script(const char *path, FILE *err)
 		 * refused before it is read whole. */
 		if (len > IOMMUSIM_SCRIPT_MAX_BYTES) {
 			ims_free(text);
-			fclose(f);
+			close_script(f);
 			if (err)
 				fprintf(err, "%s: too large (more than %" PRIu64 " bytes)\n", path,
 					IOMMUSIM_SCRIPT_MAX_BYTES);
@@ -228,7 +236,7 @@ read_script(const char *path, FILE *err)
 
 			if (!nt) {
 				ims_free(text);
-				fclose(f);
+				close_script(f);
 				if (err)
 					fprintf(err, "%s: out of memory\n", path);
 				return NULL;
@@ -245,11 +253,11 @@ read_script(const char *path, FILE *err)
 	if (ferror(f)) {
 		if (err)
 			fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
-		fclose(f);
+		close_script(f);
 		ims_free(text);
 		return NULL;
 	}
-	fclose(f);
+	close_script(f);
 	if (!text) {
 		text = ims_zalloc(1);
 		if (!text) {
@@ -309,7 +317,8 @@ iommusim_script_run_file_hooks(const char *path, FILE *out, FILE *err,
 	}
 	if (!text)
 		return IOMMUSIM_SCRIPT_ERROR;
-	rc = iommusim_script_run_string_hooks(text, path, out, err, hooks, summary);
+	rc = iommusim_script_run_string_hooks(text, strcmp(path, "-") ? path : "<stdin>", out, err,
+					      hooks, summary);
 	ims_free(text);
 	return rc;
 }
@@ -322,7 +331,7 @@ iommusim_script_check_file(const char *path, FILE *err)
 
 	if (!text)
 		return IOMMUSIM_SCRIPT_ERROR;
-	rc = iommusim_script_check_string(text, path, err);
+	rc = iommusim_script_check_string(text, strcmp(path, "-") ? path : "<stdin>", err);
 	ims_free(text);
 	return rc;
 }
