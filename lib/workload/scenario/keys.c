@@ -350,6 +350,19 @@ read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, st
 		return ims_script_error(s, "key '%s' does not apply to %s domain '%s'", k->name,
 					lg ? "legacy" : "dma-iommu", sd->name);
 	ims_script_dom_stats_get(sd, &d);
+	/* A figure of something that is not there is an error, not a 0 that
+	 * an expectation could pass on. */
+	if (k->id >= K_FQ_SINGLE && k->id <= K_FQ_ARMED && d.info.type != IOMMUSIM_DOMAIN_DMA_FQ)
+		return ims_script_error(
+			s, "'%s.%s': domain '%s' has no flush queue (it is %s%s%s)", sd->name,
+			k->name, sd->name, dom_type(sd, &d), d.info.downgraded ? ": " : "",
+			d.info.downgraded ? iommusim_downgrade_reason(d.info.downgrade) : "");
+	if (k->id >= K_EXP_MIN && k->id <= K_EXP_P999 && !d.exp.count)
+		return ims_script_error(
+			s,
+			"'%s.%s': no exposure samples yet (no flush has covered a "
+			"lazy unmap of '%s'); expect %s.exposure.count == 0 instead",
+			sd->name, k->name, sd->name, sd->name);
 	switch ((enum key_id)k->id) {
 	case K_MAPPED_PAGES:
 		x = lg ? d.lc.mapped_pages : d.c.mapped_pages;

@@ -373,8 +373,20 @@ test_script_time_and_units(void **state)
 		   "t.sim:1: 'time' is a time: write '10' with a unit (ns, us, ms, s)");
 	expect_run(LPAR1 "expect d1.global_rpcits == 1ms\n", IOMMUSIM_SCRIPT_ERROR,
 		   "t.sim:4: 'd1.global_rpcits' is not a time, but '1ms' is");
-	expect_run(LPAR1 "expect d1.exposure.max == d1.global_rpcits\n", IOMMUSIM_SCRIPT_ERROR,
+	expect_run(LPAR1 "expect d1.fq.timeout == d1.global_rpcits\n", IOMMUSIM_SCRIPT_ERROR,
 		   "cannot compare a time with a number");
+	/* a figure of nothing is an error, not a 0 to pass on */
+	expect_run(LPAR1 "expect d1.exposure.p99 == 0\n", IOMMUSIM_SCRIPT_ERROR,
+		   "t.sim:4: 'd1.exposure.p99': no exposure samples yet (no flush has covered a "
+		   "lazy unmap of 'd1'); expect d1.exposure.count == 0 instead");
+	expect_run(LPAR1 "expect d1.exposure.count == 0\n", IOMMUSIM_SCRIPT_OK, NULL);
+	expect_run("platform lpar\nfunction f1\ndomain d1 policy=strict devices=f1\n"
+		   "expect d1.fq.entries == 0\n",
+		   IOMMUSIM_SCRIPT_ERROR,
+		   "t.sim:4: 'd1.fq.entries': domain 'd1' has no flush queue (it is DMA)");
+	expect_run("platform lpar\nfunction i ism\ndomain d1 policy=kernel devices=i\n"
+		   "expect d1.fq.size == 0\n",
+		   IOMMUSIM_SCRIPT_ERROR, "has no flush queue (it is DMA: no deferred flush)");
 	expect_run(LPAR1 "expect d1.type == 3\n", IOMMUSIM_SCRIPT_ERROR,
 		   "cannot compare a word with a number");
 	expect_run("expect 1x == 1\n", IOMMUSIM_SCRIPT_ERROR, "t.sim:1: bad number '1x'");
