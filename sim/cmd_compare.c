@@ -331,11 +331,39 @@ per_kilo_io(char *buf, size_t len, uint64_t n, uint64_t ios)
 		snprintf(buf, len, "%.2f", (double)n * 1000.0 / (double)ios);
 }
 
+/* "256 entries, 10 ms": the queue the runs of @p kind had, as they report it;
+ * "sizes differ by platform" when they do, "not run" when none ran lazily. */
+static const char *
+queue_in_force(const struct compare *cmp, enum iommusim_policy_kind kind, char *buf, size_t len)
+{
+	const size_t per = nruns_per_platform(cmp);
+	const struct iommusim_run_result *first = NULL;
+	size_t i, j;
+
+	for (i = 0; i < cmp->nplatforms; i++)
+		for (j = 0; j < cmp->npolicies; j++) {
+			const struct iommusim_run_result *r = &cmp->rows[i * per + j].res;
+
+			if (cmp->policies[j] != kind || !r->fq_size)
+				continue;
+			if (!first)
+				first = r;
+			else if (r->fq_size != first->fq_size ||
+				 r->fq_timeout_ms != first->fq_timeout_ms)
+				return "sizes differ by platform: see --json";
+		}
+	if (!first)
+		return "not run";
+	snprintf(buf, len, "%" PRIu32 " entries, %" PRIu32 " ms", first->fq_size,
+		 first->fq_timeout_ms);
+	return buf;
+}
+
 IOMMUSIM_NODISCARD static int
 print_text(FILE *f, const struct compare *cmp)
 {
 	const size_t per = nruns_per_platform(cmp);
-	char buf[256];
+	char buf[256], pq[48], sq[48];
 	size_t i, j, base;
 
 	fprintf(f, "Job: %s; seed %" PRIu64 "\n", output_job_summary(buf, sizeof(buf), &cmp->job),
@@ -409,10 +437,13 @@ print_text(FILE *f, const struct compare *cmp)
 			ism_line(f, "forced flush queue", &rows[cmp->npolicies + 1].res);
 		}
 	}
-	fprintf(f, "\nlegacy: the pre-6.7 s390 DMA API; lazy-percpu, lazy-single: dma-iommu with\n"
-		   "per-CPU flush queues (256 entries, 10 ms) or one queue (32768, 1000 ms);\n"
-		   "strict: iommu.strict=1. exposure: time from a lazy unmap to the flush that\n"
-		   "covers it; queue peak: most flush-queue entries at once (all queues).\n");
+	fprintf(f,
+		"\nlegacy: the pre-6.7 s390 DMA API; lazy-percpu, lazy-single: dma-iommu with\n"
+		"per-CPU flush queues (%s) or one queue (%s);\n"
+		"strict: iommu.strict=1. exposure: time from a lazy unmap to the flush that\n"
+		"covers it; queue peak: most flush-queue entries at once (all queues).\n",
+		queue_in_force(cmp, IOMMUSIM_POLICY_LAZY_PERCPU, pq, sizeof(pq)),
+		queue_in_force(cmp, IOMMUSIM_POLICY_LAZY_SINGLE, sq, sizeof(sq)));
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -668,6 +668,11 @@ output_run_json(const struct output_run *run)
 	put(o, "latency", hist_json(&r->latency), &ok);
 	put(o, "exposure", hist_json(&r->exposure), &ok);
 	put(o, "exposure_censored", ju64(r->exposure_censored), &ok);
+	put(o, "fq_in_force",
+	    r->fq_size ? json_pack("{s:I, s:I}", "size", (json_int_t)r->fq_size, "timeout_ms",
+				   (json_int_t)r->fq_timeout_ms) :
+			 json_null(),
+	    &ok);
 	put(o, "mapped_pages", ju64(r->mapped_pages), &ok);
 	put(o, "unmapped_pages", ju64(r->unmapped_pages), &ok);
 	put(o, "global_rpcits", ju64(r->global_rpcits), &ok);
@@ -757,7 +762,7 @@ output_csv_header(FILE *f)
 	      "max_shadow_entries,fq_max_entries,fq_max_pages,hv_busy_ns,ism_events,"
 	      "ism_first_event_ns,ism_first_iova,ism_first_rpcit_addr,ism_first_rpcit_len,"
 	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps,domain,"
-	      "downgrade,exposure_censored\n",
+	      "downgrade,exposure_censored,fq_size_in_force,fq_timeout_ms_in_force\n",
 	      f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -810,7 +815,8 @@ output_csv_row(FILE *f, const struct output_run *run)
 	csv_str(f, r->domain);
 	fputc(',', f);
 	csv_str(f, r->downgrade);
-	fprintf(f, ",%" PRIu64 "\n", r->exposure_censored);
+	fprintf(f, ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 "\n", r->exposure_censored, r->fq_size,
+		r->fq_timeout_ms);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -193,6 +193,11 @@ check_out "compare: the ISM check takes the job's DMBs" 0 "$sim" compare --platf
 	--policies kernel --set ism_dmbs=2 --set ism_dmb_size=64k $short --json -q
 expect_py "ISM check on the job's DMBs" 'all(c["run"]["job"]["ism_dmbs"] == 2 and c["run"]["job"]["ism_dmb_size"] == 65536 for c in d["ism_checks"])'
 
+check_out "run --json: the queue in force" 0 "$sim" run "$(dirname "$0")/data/randread.ini" --json $short --set fq_size=1024
+expect_py "fq_in_force" 'd["fq_in_force"] == {"size": 1024, "timeout_ms": d["fq_in_force"]["timeout_ms"]} and d["fq_in_force"]["timeout_ms"] > 0'
+check "compare footer: the queues in force" 0 "$sim" compare --platforms lpar --no-ism $short --set fq_size=64 -q &&
+	expect_text "footer sizes" "per-CPU flush queues (64 entries, 10 ms) or one queue (64 entries, 1000 ms)"
+
 # ---- --fail-on gates --------------------------------------------------------------
 printf '[global]\nplatform=lpar\npolicy=lazy-percpu\nism_force_fq=1\n[ism]\nworkload=ism\nruntime=1100ms\n' >"$tmp/ism.ini"
 check "run --fail-on ism-exposure trips" 3 "$sim" run "$tmp/ism.ini" --fail-on ism-exposure &&

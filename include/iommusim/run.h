@@ -139,6 +139,7 @@ struct iommusim_run_result {
 	uint64_t max_shadow_entries;
 	uint64_t fq_max_entries, fq_max_pages; /**< queue occupancy peaks */
 	char domain[8]; /**< what ran: "DMA-FQ", "DMA" (strict) or "legacy" */
+	uint32_t fq_size, fq_timeout_ms; /**< the flush queue in force (0 without one) */
 	char downgrade[48]; /**< why a lazy policy ran strict ("" if it did not) */
 	uint64_t hv_busy_ns; /**< hypervisor work */
 	uint64_t hv_steps, hv_loads,

@@ -692,6 +692,10 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		 * silently; a result must not). */
 		snprintf(out->downgrade, sizeof(out->downgrade), "%s",
 			 iommusim_downgrade_reason(info.downgrade));
+		if (r->lazy) {
+			out->fq_size = info.fq_size;
+			out->fq_timeout_ms = info.fq_timeout_ms;
+		}
 	}
 	out->seed = seed;
 	out->sim_ns = ns(r, r->end_cycles);
