@@ -518,6 +518,23 @@ print_csv(FILE *f, const struct compare *cmp)
 	return ret;
 }
 
+static void
+compare_warnings(const struct compare *cmp)
+{
+	const size_t per = nruns_per_platform(cmp);
+	bool x86_said = false;
+	size_t i, j;
+
+	for (i = 0; i < cmp->nplatforms; i++)
+		for (j = 0; j < cmp->npolicies; j++) {
+			const struct row *row = &cmp->rows[i * per + j];
+			const struct output_run run = { &row->job, &row->profile, &row->policy,
+							&row->res };
+
+			output_run_warnings("compare", &run, &x86_said);
+		}
+}
+
 /* Every run against the gates; the forced-queue ISM check exposes by design. */
 static unsigned
 gates_tripped(const struct compare *cmp, const struct output_gates *g)
@@ -708,6 +725,8 @@ cmd_compare(int argc, char **argv)
 		fprintf(stderr, "iommusim compare: writing the report: %s\n", strerror(-ret));
 		rc = 1;
 	}
+	if (!rc)
+		compare_warnings(&cmp);
 	if (!rc && gates_tripped(&cmp, &gates))
 		rc = OUTPUT_EXIT_GATE;
 out:

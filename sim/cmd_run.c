@@ -294,6 +294,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	rc = EXIT_SUCCESS;
+	output_run_warnings("run", &out, NULL);
 	/* The gates, after the report: CI reads the status, a person the report. */
 	snprintf(label, sizeof(label), "%s %s", profile.name, iommusim_policy_name(policy.kind));
 	if (output_gates_check(&gates, "run", label, &res, true))

@@ -358,6 +358,30 @@ output_gates_check(const struct output_gates *g, const char *cmd, const char *la
 	return n;
 }
 
+void
+output_run_warnings(const char *cmd, const struct output_run *run, bool *x86_said)
+{
+	const struct iommusim_run_result *r = run->res;
+	char t1[32];
+
+	/* A timer that can never fire makes every flush a full-queue one. */
+	if (r->fq_timeout_ms && (uint64_t)r->fq_timeout_ms * 1000000u > r->sim_ns)
+		fprintf(stderr,
+			"iommusim %s: warning: %s %s: the flush-queue timeout (%" PRIu32
+			" ms) is longer than the run (%s): its timer never fires\n",
+			cmd, r->platform, r->policy, r->fq_timeout_ms,
+			output_fmt_ns(t1, sizeof(t1), r->sim_ns));
+	if (run->profile->kind > IOMMUSIM_PLATFORM_KVM && !(x86_said && *x86_said)) {
+		fprintf(stderr,
+			"iommusim %s: warning: %s runs through the s390 driver (the VT-d and "
+			"virtio-iommu drivers are not modelled yet): its costs are x86's, its "
+			"mechanisms s390's\n",
+			cmd, r->platform);
+		if (x86_said)
+			*x86_said = true;
+	}
+}
+
 int
 output_parse_seed(const char *text, uint64_t *seed, char *err, size_t err_len)
 {

@@ -93,6 +93,11 @@ IOMMUSIM_NODISCARD int output_gates_parse(struct output_gates *g, const char *li
 unsigned output_gates_check(const struct output_gates *g, const char *cmd, const char *label,
 			    const struct iommusim_run_result *r, bool ism_gate);
 
+/* Warn on stderr about what makes @p run less than it seems: a flush-queue
+ * timeout longer than the run, an x86 profile on the s390 path (once while
+ * *@p x86_said is false; NULL: always). */
+void output_run_warnings(const char *cmd, const struct output_run *run, bool *x86_said);
+
 /* Parse a --seed value by the job file's seed= row. @return 0; -EINVAL with a message */
 IOMMUSIM_NODISCARD int output_parse_seed(const char *text, uint64_t *seed, char *err,
 					 size_t err_len);

@@ -198,6 +198,13 @@ expect_py "fq_in_force" 'd["fq_in_force"] == {"size": 1024, "timeout_ms": d["fq_
 check "compare footer: the queues in force" 0 "$sim" compare --platforms lpar --no-ism $short --set fq_size=64 -q &&
 	expect_text "footer sizes" "per-CPU flush queues (64 entries, 10 ms) or one queue (64 entries, 1000 ms)"
 
+check "compare warns of a timer that never fires" 0 "$sim" compare --platforms lpar --policies lazy-single \
+	--no-ism --set runtime=200ms -q &&
+	expect_text "timer warning" "warning: lpar lazy-single: the flush-queue timeout (1000 ms) is longer than the run"
+check "run warns of x86 on the s390 path" 0 "$sim" run "$(dirname "$0")/data/randread.ini" $short \
+	--platform x86-vtd -q &&
+	expect_text "x86 warning" "warning: x86-vtd runs through the s390 driver"
+
 # ---- --fail-on gates --------------------------------------------------------------
 printf '[global]\nplatform=lpar\npolicy=lazy-percpu\nism_force_fq=1\n[ism]\nworkload=ism\nruntime=1100ms\n' >"$tmp/ism.ini"
 check "run --fail-on ism-exposure trips" 3 "$sim" run "$tmp/ism.ini" --fail-on ism-exposure &&
