@@ -339,7 +339,8 @@ expect_py "the file's [platform] override" 'd["profile"]["shadow_limit"] == 6553
 expect_py "I/Os completed" 'd["ios"] > 0 and d["iops"] > 0 and d["latency"]["count"] > 0'
 expect_py "fio-like subset" 'd["fio"]["jobs"][0]["read"]["iops"] == d["iops"]'
 n=$((n + 1))
-if [ -s "$tmp/stderr" ]; then
+# (the one line allowed: the warning that a 20 ms run never sees the 1 s timer fire)
+if grep -v "its timer never fires" "$tmp/stderr" | grep -q .; then
 	echo "not ok $n - nothing on stderr for a short non-terminal run"
 	fails=$((fails + 1))
 else
