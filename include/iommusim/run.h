@@ -112,14 +112,16 @@ struct iommusim_run_result {
 	char platform[16];
 	char policy[16];
 	uint64_t seed;
-	uint64_t sim_ns; /**< simulated time covered */
+	uint64_t sim_ns; /**< simulated time covered: the runtime, or when every job
+			   *   moved its size= and the last I/O completed */
 	uint64_t ios; /**< I/Os (or packets) completed */
 	uint64_t bytes; /**< bytes transferred */
 	double iops; /**< ios per simulated second */
 	double bytes_per_s;
 	uint64_t cpu_cycles_per_io; /**< all CPUs' busy cycles / ios */
 	uint64_t cycles_per_io[IOMMUSIM_COST_NR]; /**< ... by component */
-	double cpu_utilisation; /**< busy / (cpus x time) */
+	double cpu_utilisation; /**< busy / the time each CPU's clock covered (the run, or
+				  *   longer for an item that ran past its end): 0..1 */
 	struct iommusim_hist_summary latency; /**< submission to completion */
 	struct iommusim_hist_summary
 		exposure; /**< lazy unmap to covering flush (empty if strict) */

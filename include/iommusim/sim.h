@@ -115,6 +115,12 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_cancel(struct iommusim_sim *sim
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_run(struct iommusim_sim *sim, uint64_t until,
 						     uint64_t *events_out);
+/**
+ * From an event's callback: the running iommusim_sim_run() returns after
+ * this event, with now at its time and later events left waiting (a run
+ * that reached its end early). Outside a run it does nothing.
+ */
+IOMMUSIM_API void iommusim_sim_stop(struct iommusim_sim *sim);
 /** Events waiting. */
 IOMMUSIM_API uint64_t iommusim_sim_pending(const struct iommusim_sim *sim);
 

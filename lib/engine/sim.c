@@ -171,6 +171,7 @@ struct iommusim_sim {
 	uint64_t seed;
 	uint64_t next_id;
 	uint64_t misuse;
+	bool stop; /* iommusim_sim_stop(): the running run returns */
 
 	void *ev_mem;
 	struct ev_heap *heap;
@@ -585,7 +586,8 @@ iommusim_sim_run(struct iommusim_sim *sim, uint64_t until, uint64_t *events_out)
 	 * its own callback is -ENOENT; a nested run is harmless, since time
 	 * only moves forward.
 	 */
-	while (sim->nheap && sim->heap[0].time <= until) {
+	sim->stop = false;
+	while (!sim->stop && sim->nheap && sim->heap[0].time <= until) {
 		const struct ev_heap *top = &sim->heap[0];
 		struct ev_rec *rec = &sim->recs[top->rec];
 		void (*fn)(struct iommusim_sim *, void *) = rec->fn;
@@ -599,11 +601,20 @@ iommusim_sim_run(struct iommusim_sim *sim, uint64_t until, uint64_t *events_out)
 		n++;
 		fn(sim, priv);
 	}
-	if (until >= sim->now)
+	/* A stopped run stays at the event that stopped it. */
+	if (!sim->stop && until >= sim->now)
 		sim->now = until;
+	sim->stop = false;
 	if (events_out)
 		*events_out = n;
 	return 0;
+}
+
+void
+iommusim_sim_stop(struct iommusim_sim *sim)
+{
+	if (sim)
+		sim->stop = true;
 }
 
 uint64_t

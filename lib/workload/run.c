@@ -57,6 +57,7 @@ struct job_state {
 	uint64_t bytes;
 	uint64_t seq; /* sequential offset (pages) */
 	bool done;
+	bool by_size; /* done because it moved size= bytes */
 };
 
 struct run;
@@ -95,6 +96,10 @@ struct run {
 	struct iommusim_hist *latency;
 	uint64_t end_cycles;
 	uint64_t completed, bytes, map_errors;
+	uint64_t inflight; /* I/Os submitted, not yet completed */
+	uint64_t last_complete; /* cycles: the last counted completion */
+	unsigned jobs_by_size; /* jobs that stopped at size= */
+	bool ended_early; /* every job stopped at size=, nothing in flight */
 	bool lazy; /* unmaps go to a flush queue */
 	unsigned running_cpu; /* CPU of the work item in progress */
 	bool timer_armed;
@@ -404,6 +409,7 @@ io_start(struct run *r, struct io *io, unsigned cpu, const struct iommusim_ctx *
 	service = cyc(r, r->job->dev_latency_ns);
 	finish = iommusim_server_serve(r->device, t, service);
 	js->bytes += r->job->bs;
+	r->inflight++;
 	sched(r, finish, r->link ? io_transfer : io_complete, io);
 }
 
@@ -438,8 +444,12 @@ job_continues(struct run *r, struct job_state *js, uint64_t now)
 {
 	if (js->done)
 		return false;
-	if (now >= r->end_cycles || (r->job->size && js->bytes >= r->job->size))
+	if (r->job->size && js->bytes >= r->job->size) {
+		js->done = js->by_size = true;
+		r->jobs_by_size++;
+	} else if (now >= r->end_cycles) {
 		js->done = true;
+	}
 	return !js->done;
 }
 
@@ -476,7 +486,9 @@ io_complete(struct iommusim_sim *sim, void *priv)
 	iommusim_sim_cpu_charge(sim, cpu, IOMMUSIM_COST_IO,
 				r->job->io_base_cycles - r->job->io_base_cycles / 2);
 	t = iommusim_sim_cpu_time(sim, cpu);
+	r->inflight--;
 	if (t <= r->end_cycles) {
+		r->last_complete = IMS_MAX(r->last_complete, t);
 		r->completed++;
 		r->bytes += r->job->bs;
 		iommusim_hist_record(r->latency, ns(r, t) - io->submit_ns);
@@ -488,6 +500,11 @@ io_complete(struct iommusim_sim *sim, void *priv)
 			io_start(r, io, cpu, &ctx);
 		else
 			sched(r, t, io_submit_event, io);
+	} else if (r->jobs_by_size == r->job->numjobs && !r->inflight && t <= r->end_cycles) {
+		/* Every job moved its size= and nothing is in flight: the run
+		 * ends here, as fio's does (no timer flush after it counts). */
+		r->ended_early = true;
+		iommusim_sim_stop(sim);
 	}
 	iommusim_sim_cpu_end(sim, cpu);
 }
@@ -674,7 +691,7 @@ static void
 collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 {
 	struct iommusim_platform_stats ps;
-	uint64_t busy = 0, by_cost[IOMMUSIM_COST_NR] = { 0 };
+	uint64_t busy = 0, span = 0, end, by_cost[IOMMUSIM_COST_NR] = { 0 };
 	double secs;
 	unsigned cpu, c;
 
@@ -698,7 +715,10 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		}
 	}
 	out->seed = seed;
-	out->sim_ns = ns(r, r->end_cycles);
+	/* A run whose every job stopped at size= and whose I/Os all completed
+	 * ended then, not at the runtime cap (rates would be understated). */
+	end = r->ended_early ? r->last_complete : r->end_cycles;
+	out->sim_ns = ns(r, end);
 	out->ios = r->completed;
 	out->bytes = r->bytes;
 	secs = (double)out->sim_ns / 1e9;
@@ -710,6 +730,9 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		/* Getters fail only on NULL arguments, and none is NULL here. */
 		IMS_IGNORE(iommusim_sim_cpu_stats_get(r->sim, cpu, &cs));
 		busy += cs.busy_cycles;
+		/* Each CPU's busy time over the span its clock covered: an item
+		 * that began before the end may run past it, and counts whole. */
+		span += IMS_MAX(end, iommusim_sim_cpu_time(r->sim, cpu));
 		for (c = 0; c < IOMMUSIM_COST_NR; c++)
 			by_cost[c] += cs.by_cost[c];
 	}
@@ -718,8 +741,7 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 		for (c = 0; c < IOMMUSIM_COST_NR; c++)
 			out->cycles_per_io[c] = by_cost[c] / out->ios;
 	}
-	out->cpu_utilisation =
-		r->end_cycles ? (double)busy / ((double)r->end_cycles * r->ncpus) : 0;
+	out->cpu_utilisation = span ? (double)busy / (double)span : 0;
 	/* Getters fail only on NULL arguments, and none is NULL here. */
 	IMS_IGNORE(iommusim_hist_summary_get(r->latency, &out->latency));
 	if (r->di) {

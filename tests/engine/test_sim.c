@@ -1510,10 +1510,53 @@ test_sim_server_create_enomem(void **state)
 	iommusim_sim_destroy(sim);
 }
 
+static unsigned stop_runs;
+
+static void
+stop_ev(struct iommusim_sim *sim, void *priv)
+{
+	stop_runs++;
+	if (priv)
+		iommusim_sim_stop(sim);
+}
+
+/* A stop from a callback ends the run after that event: now stays at its
+ * time, later events wait, and the next run goes on from there. */
+static void
+test_sim_stop_ends_the_run_after_the_event(void **state)
+{
+	struct iommusim_sim *sim = new_sim(1.0, 1, 1);
+	uint64_t n = 0;
+
+	(void)state;
+	stop_runs = 0;
+	assert_int_equal(iommusim_sim_schedule(sim, 10, stop_ev, NULL, NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(sim, 20, stop_ev, &n, NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(sim, 30, stop_ev, NULL, NULL), 0);
+	assert_int_equal(iommusim_sim_run(sim, 100, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(stop_runs, 2);
+	assert_int_equal(iommusim_sim_now(sim), 20);
+	assert_int_equal(iommusim_sim_pending(sim), 1);
+	/* the stop is spent: the next run runs to its end */
+	assert_int_equal(iommusim_sim_run(sim, 100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(iommusim_sim_now(sim), 100);
+	/* outside a run: nothing */
+	iommusim_sim_stop(sim);
+	iommusim_sim_stop(NULL);
+	assert_int_equal(iommusim_sim_schedule(sim, 150, stop_ev, NULL, NULL), 0);
+	assert_int_equal(iommusim_sim_run(sim, 200, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(iommusim_sim_now(sim), 200);
+	iommusim_sim_destroy(sim);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sim_stop_ends_the_run_after_the_event),
 		cmocka_unit_test(test_sim_rng_reference_vectors),
 		cmocka_unit_test(test_sim_rng_pinned_outputs),
 		cmocka_unit_test(test_sim_rng_streams_differ),

@@ -778,6 +778,32 @@ test_run_counts_exposure_still_queued_at_the_end(void **state)
 	assert_int_equal(r.exposure.count, 0);
 }
 
+/* A run whose jobs all moved their size= ends then (as fio's does), so its
+ * rates are over the time it took; and CPU utilisation stays within 0..1. */
+static void
+test_run_size_limited_run_ends_when_the_jobs_do(void **state)
+{
+	struct iommusim_job j = small_job();
+	struct iommusim_run_result r;
+
+	(void)state;
+	j.runtime_ns = 2000000000; /* 2 s cap */
+	j.size = 256 * 4096; /* per job */
+	r = run_ok(&j, "kvm", IOMMUSIM_POLICY_LAZY_SINGLE, 1);
+	assert_int_equal(r.ios, 2 * 256);
+	assert_true(r.sim_ns < j.runtime_ns / 10);
+	assert_true(fabs(r.iops - (double)r.ios * 1e9 / (double)r.sim_ns) < 1e-6 * r.iops);
+	/* the 1 s timer never fired: the run ended before it */
+	assert_int_equal(r.global_rpcits, 0);
+	assert_true(r.cpu_utilisation > 0 && r.cpu_utilisation <= 1.0);
+	/* a CPU-bound run that goes to its cap */
+	j.size = 0;
+	j.runtime_ns = 20000000;
+	r = run_ok(&j, "kvm", IOMMUSIM_POLICY_STRICT, 1);
+	assert_int_equal(r.sim_ns, j.runtime_ns);
+	assert_true(r.cpu_utilisation > 0.5 && r.cpu_utilisation <= 1.0);
+}
+
 /* Values of @p k to try: its bounds, every choice, and @p nrand random ones
  * that keep its rules (a power of two, a multiple). @return how many */
 static size_t
@@ -927,6 +953,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_rejects_bad_jobs),
 		cmocka_unit_test(test_run_accepts_every_value_its_keys_accept),
 		cmocka_unit_test(test_run_counts_exposure_still_queued_at_the_end),
+		cmocka_unit_test(test_run_size_limited_run_ends_when_the_jobs_do),
 	};
 
 	if (argc > 1)
