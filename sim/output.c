@@ -535,6 +535,16 @@ put(json_t *o, const char *key, json_t *v, bool *ok)
 		*ok = false;
 }
 
+/* An address: "0x4ffc00000". */
+static json_t *
+jaddr(uint64_t a)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%#" PRIx64, a);
+	return json_string(a ? b : "0x0");
+}
+
 static json_t *
 job_json(const struct iommusim_job *j)
 {
@@ -720,8 +730,9 @@ output_run_json(const struct output_run *run)
 	put(o, "hv_host_unmaps", ju64(r->hv_host_unmaps), &ok);
 	put(o, "ism_events", ju64(r->ism_events), &ok);
 	put(o, "ism_first_event_ns", ju64(r->ism_first_event_ns), &ok);
-	put(o, "ism_first_iova", ju64(r->ism_first_iova), &ok);
-	put(o, "ism_first_rpcit_addr", ju64(r->ism_first_rpcit_addr), &ok);
+	/* Addresses as the text prints them: hex strings (schema 2). */
+	put(o, "ism_first_iova", jaddr(r->ism_first_iova), &ok);
+	put(o, "ism_first_rpcit_addr", jaddr(r->ism_first_rpcit_addr), &ok);
 	put(o, "ism_first_rpcit_len", ju64(r->ism_first_rpcit_len), &ok);
 	put(o, "ism_first_reason", json_string(r->ism_first_reason), &ok);
 	put(o, "fio", fio_json(run), &ok);

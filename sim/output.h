@@ -18,7 +18,7 @@
 #include <iommusim/iommusim.h>
 
 /** The version of the JSON and CSV layout (docs/cli.md); bumped on incompatible changes. */
-#define OUTPUT_SCHEMA 1
+#define OUTPUT_SCHEMA 2
 
 enum output_format {
 	OUTPUT_TEXT = 0,

@@ -328,7 +328,8 @@ expect_text "text prints the seed" "seed 42"
 
 check_out "run --json" 0 "$sim" run "$tmp/job.ini" --json
 json1=$LAST
-expect_py "JSON schema 1" 'd["schema"] == 1'
+expect_py "JSON schema 2" 'd["schema"] == 2'
+expect_py "JSON addresses are hex strings" 'd["ism_first_iova"].startswith("0x") and d["ism_first_rpcit_addr"].startswith("0x")'
 expect_py "JSON has the result fields" 'all(k in d for k in ("platform", "policy", "seed", "sim_ns", "ios", "bytes", "iops", "bytes_per_s", "cpu_cycles_per_io", "cycles_per_io", "cpu_utilisation", "latency", "exposure", "mapped_pages", "unmapped_pages", "global_rpcits", "sync_map_rpcits", "sync_rpcits", "legacy_global_rpcits", "rpcits", "status16", "enomem_recoveries", "map_errors", "max_shadow_entries", "fq_max_entries", "fq_max_pages", "hv_busy_ns", "ism_events", "ism_first_event_ns", "ism_first_iova", "ism_first_rpcit_addr", "ism_first_rpcit_len", "ism_first_reason"))'
 expect_py "JSON latency percentiles" 'all(k in d["latency"] for k in ("count", "min", "max", "mean", "p50", "p90", "p99", "p999"))'
 expect_py "JSON exposure percentiles" 'all(k in d["exposure"] for k in ("count", "p50", "p99", "p999"))'
@@ -405,7 +406,7 @@ expect_text "compare: ISM forced onto a flush queue" "ISM (forced flush queue): 
 
 check_out "compare --json" 0 "$sim" compare --platforms lpar,zvm --policies legacy,strict --json "$short"
 cjson=$LAST
-expect_py "compare JSON: schema and runs" 'd["schema"] == 1 and len(d["runs"]) == 4'
+expect_py "compare JSON: schema and runs" 'd["schema"] == 2 and len(d["runs"]) == 4'
 expect_py "compare JSON: platform x policy" '[(r["platform"], r["policy"]) for r in d["runs"]] == [("lpar", "legacy"), ("lpar", "strict"), ("zvm", "legacy"), ("zvm", "strict")]'
 expect_py "compare JSON: ISM checks" '[(c["platform"], c["check"]) for c in d["ism_checks"]] == [("lpar", "kernel_policy"), ("lpar", "forced_flush_queue"), ("zvm", "kernel_policy"), ("zvm", "forced_flush_queue")]'
 expect_py "compare JSON: ISM results" 'all((c["ism_events"] == 0) == (c["check"] == "kernel_policy") for c in d["ism_checks"])'
