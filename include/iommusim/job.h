@@ -2,7 +2,9 @@
 /**
  * @file
  * fio-like job files (DESIGN.md §5, ECOSYSTEM.md §2.2 and §3): INI text
- * read with inih, fio's own keys where they fit.
+ * read with inih, fio's own keys where they fit. Every function is
+ * reentrant (inih's stream reader keeps no state between calls): parse on
+ * any threads, each into its own struct.
  *
  * ```
  * ; 4 KiB random reads on an NVMe-like device under KVM

@@ -14,6 +14,12 @@
  * and the moment status 16 appears come from what was walked, mapped and
  * unmapped. Costs are charged to the issuing CPU's running work item in the
  * engine, waiting for the hypervisor server when the platform serialises.
+ *
+ * Thread-safety: the built-in profiles are constant and the profile and key
+ * functions pure, callable from any thread. A platform model charges its
+ * engine, which is used by one thread at a time (sim.h): its RPCITs come
+ * from that thread. Its shadows and statistics are under a mutex, so
+ * iommusim_platform_stats_get() may be called from any thread.
  */
 #ifndef IOMMUSIM_PLATFORM_H
 #define IOMMUSIM_PLATFORM_H
