@@ -7,8 +7,9 @@
  * condition codes and status to 0 / -ENOMEM / -EIO.
  *
  * What answers an RPCIT is the platform (firmware, z/VM, KVM+QEMU): a const
- * ops struct plus a context pointer. A scriptable platform that answers any
- * sequence of (cc, status) and records every call ships with the library.
+ * ops struct plus a context pointer. A canned-answer platform that answers
+ * any queued sequence of (cc, status) and records every call ships with the
+ * library, for tests (not to be confused with scenario scripts, script.h).
  */
 #ifndef IOMMUSIM_ZPCI_H
 #define IOMMUSIM_ZPCI_H
@@ -249,28 +250,29 @@ iommusim_zpci_fn_observer_set(struct iommusim_zpci_fn *fn,
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_fn_stats_get(const struct iommusim_zpci_fn *fn,
 							       struct iommusim_zpci_fn_stats *out);
 
-/* ---- the scriptable test platform ---- */
+/* ---- the canned-answer test platform ---- */
 
-/** A platform that answers from a script and records every call. Opaque. */
-struct iommusim_zpci_script;
+/** A platform that answers from a queue of canned answers and records every
+ *  call (until 2026-12 named iommusim_zpci_script_*). Opaque. */
+struct iommusim_zpci_canned;
 
-/** Its ops; pass the script as platform_priv. */
-extern IOMMUSIM_API const struct iommusim_zpci_platform_ops iommusim_zpci_script_ops;
+/** Its ops; pass the iommusim_zpci_canned as platform_priv. */
+extern IOMMUSIM_API const struct iommusim_zpci_platform_ops iommusim_zpci_canned_ops;
 
 /** A recorded instruction. */
-struct iommusim_zpci_script_call {
+struct iommusim_zpci_canned_call {
 	bool is_rpcit; /**< RPCIT, else MPCIFC */
 	unsigned fc; /**< MPCIFC function code */
 	struct iommusim_rpcit rpcit; /**< the RPCIT as issued (cc/status not yet set) */
 	struct iommusim_zpci_ioat ioat; /**< the MPCIFC anchor */
-	unsigned cc; /**< what the script answered */
+	unsigned cc; /**< what the platform answered */
 	uint8_t status;
 };
 
 /** @return 0; -EINVAL on NULL; -ENOMEM */
-IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_script_create(struct iommusim_zpci_script **out);
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_canned_create(struct iommusim_zpci_canned **out);
 /** NULL is a no-op. */
-IOMMUSIM_API void iommusim_zpci_script_destroy(struct iommusim_zpci_script *s);
+IOMMUSIM_API void iommusim_zpci_canned_destroy(struct iommusim_zpci_canned *s);
 
 /**
  * Queue @p count answers (cc, status) for RPCITs, consumed in order; when the
@@ -278,20 +280,20 @@ IOMMUSIM_API void iommusim_zpci_script_destroy(struct iommusim_zpci_script *s);
  * (@p for_rpcit false).
  * @return 0; -EINVAL on cc > 3 or count 0; -ENOMEM
  */
-IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_script_push(struct iommusim_zpci_script *s,
+IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_zpci_canned_push(struct iommusim_zpci_canned *s,
 							      bool for_rpcit, unsigned cc,
 							      uint8_t status, unsigned count);
 
 /** Number of recorded calls. */
-IOMMUSIM_API size_t iommusim_zpci_script_ncalls(const struct iommusim_zpci_script *s);
+IOMMUSIM_API size_t iommusim_zpci_canned_ncalls(const struct iommusim_zpci_canned *s);
 
 /** Recorded call @p i (0 = first). @return 0; -EINVAL on NULL; -ENOENT if i is out of range */
 IOMMUSIM_API IOMMUSIM_NODISCARD int
-iommusim_zpci_script_call(const struct iommusim_zpci_script *s, size_t i,
-			  struct iommusim_zpci_script_call *out);
+iommusim_zpci_canned_call(const struct iommusim_zpci_canned *s, size_t i,
+			  struct iommusim_zpci_canned_call *out);
 
 /** Forget recorded calls and queued answers. */
-IOMMUSIM_API void iommusim_zpci_script_reset(struct iommusim_zpci_script *s);
+IOMMUSIM_API void iommusim_zpci_canned_reset(struct iommusim_zpci_canned *s);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * zPCI functions: DMA window arithmetic, IOTA registration and RPCIT with the
- * kernel's outcome mapping (KERNEL_SPEC §3.3, §4.4, §5), plus the scriptable
+ * kernel's outcome mapping (KERNEL_SPEC §3.3, §4.4, §5), plus the canned-answer
  * platform that answers instructions from queues and records every call.
  */
 #include "config.h"
@@ -444,7 +444,7 @@ iommusim_zpci_fn_stats_get(const struct iommusim_zpci_fn *fn, struct iommusim_zp
 	return 0;
 }
 
-/* ---- the scriptable platform ----------------------------------------- */
+/* ---- the canned-answer platform ------------------------------------- */
 
 struct answer {
 	unsigned cc;
@@ -460,24 +460,24 @@ struct answer_queue {
 
 enum { Q_RPCIT, Q_MPCIFC, NQUEUES };
 
-struct iommusim_zpci_script {
+struct iommusim_zpci_canned {
 	pthread_mutex_t lock; /* everything below */
 	struct answer_queue q[NQUEUES];
-	struct iommusim_zpci_script_call *calls;
+	struct iommusim_zpci_canned_call *calls;
 	size_t ncalls, cap;
 	size_t lost;
 };
 
 static inline pthread_mutex_t *
-script_lock(const struct iommusim_zpci_script *s)
+script_lock(const struct iommusim_zpci_canned *s)
 {
 	return (pthread_mutex_t *)(uintptr_t)&s->lock;
 }
 
 int
-iommusim_zpci_script_create(struct iommusim_zpci_script **out)
+iommusim_zpci_canned_create(struct iommusim_zpci_canned **out)
 {
-	struct iommusim_zpci_script *s;
+	struct iommusim_zpci_canned *s;
 	int ret;
 
 	if (!out)
@@ -495,7 +495,7 @@ iommusim_zpci_script_create(struct iommusim_zpci_script **out)
 }
 
 void
-iommusim_zpci_script_destroy(struct iommusim_zpci_script *s)
+iommusim_zpci_canned_destroy(struct iommusim_zpci_canned *s)
 {
 	unsigned i;
 
@@ -536,7 +536,7 @@ queue_reserve(struct answer_queue *q)
 }
 
 int
-iommusim_zpci_script_push(struct iommusim_zpci_script *s, bool for_rpcit, unsigned cc,
+iommusim_zpci_canned_push(struct iommusim_zpci_canned *s, bool for_rpcit, unsigned cc,
 			  uint8_t status, unsigned count)
 {
 	struct answer_queue *q;
@@ -574,11 +574,11 @@ queue_pop(struct answer_queue *q, uint8_t *status)
 
 /* Append @c to the call log; the caller holds the lock. */
 static void
-record_call(struct iommusim_zpci_script *s, const struct iommusim_zpci_script_call *c)
+record_call(struct iommusim_zpci_canned *s, const struct iommusim_zpci_canned_call *c)
 {
 	if (s->ncalls == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct iommusim_zpci_script_call *calls = ims_zalloc(cap * sizeof(*calls));
+		struct iommusim_zpci_canned_call *calls = ims_zalloc(cap * sizeof(*calls));
 
 		if (!calls) {
 			s->lost++;
@@ -597,8 +597,8 @@ static unsigned
 script_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r,
 	     uint8_t *status)
 {
-	struct iommusim_zpci_script *s = priv;
-	struct iommusim_zpci_script_call c;
+	struct iommusim_zpci_canned *s = priv;
+	struct iommusim_zpci_canned_call c;
 
 	memset(&c, 0, sizeof(c));
 	c.is_rpcit = true;
@@ -615,8 +615,8 @@ static unsigned
 script_mpcifc(void *priv, struct iommusim_zpci_fn *fn, unsigned fc,
 	      const struct iommusim_zpci_ioat *ioat, uint8_t *status)
 {
-	struct iommusim_zpci_script *s = priv;
-	struct iommusim_zpci_script_call c;
+	struct iommusim_zpci_canned *s = priv;
+	struct iommusim_zpci_canned_call c;
 
 	memset(&c, 0, sizeof(c));
 	c.fc = fc;
@@ -630,13 +630,13 @@ script_mpcifc(void *priv, struct iommusim_zpci_fn *fn, unsigned fc,
 	return c.cc;
 }
 
-const struct iommusim_zpci_platform_ops iommusim_zpci_script_ops = {
+const struct iommusim_zpci_platform_ops iommusim_zpci_canned_ops = {
 	.rpcit = script_rpcit,
 	.mpcifc = script_mpcifc,
 };
 
 size_t
-iommusim_zpci_script_ncalls(const struct iommusim_zpci_script *s)
+iommusim_zpci_canned_ncalls(const struct iommusim_zpci_canned *s)
 {
 	size_t n;
 
@@ -649,8 +649,8 @@ iommusim_zpci_script_ncalls(const struct iommusim_zpci_script *s)
 }
 
 int
-iommusim_zpci_script_call(const struct iommusim_zpci_script *s, size_t i,
-			  struct iommusim_zpci_script_call *out)
+iommusim_zpci_canned_call(const struct iommusim_zpci_canned *s, size_t i,
+			  struct iommusim_zpci_canned_call *out)
 {
 	int ret = 0;
 
@@ -666,7 +666,7 @@ iommusim_zpci_script_call(const struct iommusim_zpci_script *s, size_t i,
 }
 
 void
-iommusim_zpci_script_reset(struct iommusim_zpci_script *s)
+iommusim_zpci_canned_reset(struct iommusim_zpci_canned *s)
 {
 	unsigned i;
 
@@ -681,7 +681,7 @@ iommusim_zpci_script_reset(struct iommusim_zpci_script *s)
 }
 
 size_t
-ims_zpci_script_lost(const struct iommusim_zpci_script *s)
+ims_zpci_canned_lost(const struct iommusim_zpci_canned *s)
 {
 	size_t n;
 

@@ -12,6 +12,6 @@
  * log failed (the answer is still given: a platform cannot fail an
  * instruction for lack of host memory).
  */
-size_t ims_zpci_script_lost(const struct iommusim_zpci_script *s);
+size_t ims_zpci_canned_lost(const struct iommusim_zpci_canned *s);
 
 #endif /* IMS_ZPCI_INT_H */

@@ -51,7 +51,7 @@ static const struct iommusim_ctx_ops clk_ops = { .now_ns = clk_now };
 /* Fixture: an ISM function on the script platform, with the model attached */
 
 struct fx {
-	struct iommusim_zpci_script *s;
+	struct iommusim_zpci_canned *s;
 	struct iommusim_zpci_fn *fn;
 	struct iommusim_ism *ism;
 	uint64_t now;
@@ -59,7 +59,7 @@ struct fx {
 };
 
 static struct iommusim_zpci_fn *
-new_fn(struct iommusim_zpci_script *s, uint8_t pft)
+new_fn(struct iommusim_zpci_canned *s, uint8_t pft)
 {
 	struct iommusim_zpci_fn_cfg cfg;
 	struct iommusim_zpci_fn *fn = NULL;
@@ -68,7 +68,7 @@ new_fn(struct iommusim_zpci_script *s, uint8_t pft)
 	cfg.fid = 0x21;
 	cfg.pft = pft;
 	cfg.tlb_refresh = true;
-	cfg.platform = s ? &iommusim_zpci_script_ops : NULL;
+	cfg.platform = s ? &iommusim_zpci_canned_ops : NULL;
 	cfg.platform_priv = s;
 	assert_int_equal(iommusim_zpci_fn_create(&cfg, &fn), 0);
 	return fn;
@@ -79,7 +79,7 @@ setup_ism(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || iommusim_zpci_script_create(&f->s))
+	if (!f || iommusim_zpci_canned_create(&f->s))
 		return -1;
 	f->fn = new_fn(f->s, IOMMUSIM_PCI_FUNC_TYPE_ISM);
 	if (iommusim_zpci_fn_set_dma_window(f->fn, WIN_START, WIN_START + WIN_LEN - 1))
@@ -99,7 +99,7 @@ teardown_ism(void **state)
 
 	iommusim_ism_destroy(f->ism);
 	iommusim_zpci_fn_destroy(f->fn);
-	iommusim_zpci_script_destroy(f->s);
+	iommusim_zpci_canned_destroy(f->s);
 	free(f);
 	return 0;
 }
@@ -444,7 +444,7 @@ test_ism_enomem_recovery_caught(void **state)
 	third = dmb(f, SZ_4G + 0x80000, 0x1000);
 	f->now = 4242;
 	f->ctx.cpu = 1;
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 16, 2), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 16, 2), 0);
 	assert_int_equal(rpcit(f, map, map_len, IOMMUSIM_RPCIT_SYNC_MAP, map, map_len), -ENOMEM);
 	expect_clean(f);
 	/* the recovery itself is refused too: still inspected */
@@ -656,7 +656,7 @@ test_ism_stats(void **state)
 	(void)dmb(f, SZ_4G + SZ_1M, 0x3000);
 	assert_int_equal(rpcit(f, SZ_4G, 0x2000, IOMMUSIM_RPCIT_SYNC, 0, 0), 0);
 	assert_int_equal(rpcit(f, SZ_4G, 0, IOMMUSIM_RPCIT_SYNC, 0, 0), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 3, 0, 1), 0);
 	assert_int_equal(rpcit(f, SZ_4G, 2 * SZ_1M, IOMMUSIM_RPCIT_GLOBAL_FLUSH, 0, 0), -EIO);
 	st = stats(f->ism);
 	assert_int_equal(st.rpcits_seen, 3);
@@ -797,7 +797,7 @@ pm_rpcit(struct fx *f, struct pm *m, unsigned cpu, uint64_t now)
 	f->ctx.cpu = cpu;
 	/* the outcome must not matter */
 	if (pm_rnd(m) % 4 == 0)
-		assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 16, 1), 0);
+		assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 16, 1), 0);
 	(void)rpcit(f, pm_page_iova(first), n * SZ_4K, reason, mn ? pm_page_iova(mfirst) : 0,
 		    mn * SZ_4K);
 	if (!exposed) {

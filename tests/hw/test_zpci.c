@@ -78,12 +78,12 @@ clk_ctx(struct fake_clock *c, unsigned cpu)
 /* Fixture: a function on the script platform. */
 
 struct fx {
-	struct iommusim_zpci_script *s;
+	struct iommusim_zpci_canned *s;
 	struct iommusim_zpci_fn *fn;
 };
 
 static struct iommusim_zpci_fn *
-new_fn(struct iommusim_zpci_script *s, uint8_t pft)
+new_fn(struct iommusim_zpci_canned *s, uint8_t pft)
 {
 	struct iommusim_zpci_fn_cfg cfg;
 	struct iommusim_zpci_fn *fn = NULL;
@@ -91,7 +91,7 @@ new_fn(struct iommusim_zpci_script *s, uint8_t pft)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.fid = 0x12;
 	cfg.pft = pft;
-	cfg.platform = s ? &iommusim_zpci_script_ops : NULL;
+	cfg.platform = s ? &iommusim_zpci_canned_ops : NULL;
 	cfg.platform_priv = s;
 	assert_int_equal(iommusim_zpci_fn_create(&cfg, &fn), 0);
 	assert_non_null(fn);
@@ -103,7 +103,7 @@ setup_fn(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || iommusim_zpci_script_create(&f->s))
+	if (!f || iommusim_zpci_canned_create(&f->s))
 		return -1;
 	f->fn = new_fn(f->s, 0);
 	*state = f;
@@ -116,18 +116,18 @@ teardown_fn(void **state)
 	struct fx *f = *state;
 
 	iommusim_zpci_fn_destroy(f->fn);
-	iommusim_zpci_script_destroy(f->s);
+	iommusim_zpci_canned_destroy(f->s);
 	free(f);
 	return 0;
 }
 
-static struct iommusim_zpci_script_call
-get_call(struct iommusim_zpci_script *s, size_t i)
+static struct iommusim_zpci_canned_call
+get_call(struct iommusim_zpci_canned *s, size_t i)
 {
-	struct iommusim_zpci_script_call c;
+	struct iommusim_zpci_canned_call c;
 
 	memset(&c, 0xa5, sizeof(c));
-	assert_int_equal(iommusim_zpci_script_call(s, i, &c), 0);
+	assert_int_equal(iommusim_zpci_canned_call(s, i, &c), 0);
 	return c;
 }
 
@@ -165,7 +165,7 @@ get_ioat(struct iommusim_zpci_fn *fn)
 static int
 refresh_with(struct fx *f, unsigned cc, uint8_t status)
 {
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, cc, status, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, cc, status, 1), 0);
 	return iommusim_zpci_refresh_trans(f->fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL);
 }
 
@@ -186,19 +186,19 @@ test_zpci_tv21_outcomes(void **state)
 	assert_int_equal(refresh_with(f, 1, 4), -ENOMEM);
 	assert_int_equal(refresh_with(f, 1, 8), -EIO);
 	assert_int_equal(refresh_with(f, 3, 0), -EIO);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 5);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 5);
 	st = get_stats(f->fn);
 	assert_int_equal(st.busy_retries, 0);
 	assert_int_equal(clk.ndelays, 0);
 
 	/* cc 2 five times, then cc 0: 0 after five retries of 1 µs each */
-	iommusim_zpci_script_reset(f->s);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 2, 0, 5), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 0, 0, 1), 0);
+	iommusim_zpci_canned_reset(f->s);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 2, 0, 5), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 0, 0, 1), 0);
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(f->fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, &ctx),
 		0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 6);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 6);
 	for (i = 0; i < 5; i++)
 		assert_int_equal(get_call(f->s, i).cc, 2);
 	assert_int_equal(get_call(f->s, 5).cc, 0);
@@ -347,23 +347,23 @@ test_zpci_refresh_records_call(void **state)
 	struct iommusim_zpci_fn_cfg cfg = { .fid = 7, .fh = 0x80001234 };
 	struct fake_clock clk = { .now = 123456789 };
 	struct iommusim_ctx ctx = clk_ctx(&clk, 5);
-	struct iommusim_zpci_script *s = NULL;
-	struct iommusim_zpci_script_call c;
+	struct iommusim_zpci_canned *s = NULL;
+	struct iommusim_zpci_canned_call c;
 	struct iommusim_zpci_fn *fn = NULL;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(iommusim_zpci_script_create(&s), 0);
-	cfg.platform = &iommusim_zpci_script_ops;
+	assert_int_equal(iommusim_zpci_canned_create(&s), 0);
+	cfg.platform = &iommusim_zpci_canned_ops;
 	cfg.platform_priv = s;
 	assert_int_equal(iommusim_zpci_fn_create(&cfg, &fn), 0);
-	assert_int_equal(iommusim_zpci_script_push(s, true, 2, 0, 2), 0);
-	assert_int_equal(iommusim_zpci_script_push(s, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(s, true, 2, 0, 2), 0);
+	assert_int_equal(iommusim_zpci_canned_push(s, true, 1, 16, 1), 0);
 	assert_int_equal(iommusim_zpci_refresh_trans(fn, 0x100002000, 0x3000,
 						     IOMMUSIM_RPCIT_SYNC_MAP, 0x100002000, 0x3000,
 						     &ctx),
 			 -ENOMEM);
-	assert_int_equal(iommusim_zpci_script_ncalls(s), 3);
+	assert_int_equal(iommusim_zpci_canned_ncalls(s), 3);
 	for (i = 0; i < 3; i++) {
 		c = get_call(s, i);
 		assert_true(c.is_rpcit);
@@ -392,9 +392,9 @@ test_zpci_refresh_records_call(void **state)
 	assert_int_equal(c.rpcit.time_ns, 0);
 	assert_int_equal(c.rpcit.cpu, 0);
 	assert_int_equal(c.rpcit.map_len, 0);
-	assert_int_equal(iommusim_zpci_script_call(s, 4, &c), -ENOENT);
+	assert_int_equal(iommusim_zpci_canned_call(s, 4, &c), -ENOENT);
 	iommusim_zpci_fn_destroy(fn);
-	iommusim_zpci_script_destroy(s);
+	iommusim_zpci_canned_destroy(s);
 }
 
 static void
@@ -408,8 +408,8 @@ test_zpci_observer_sees_final_outcome_once(void **state)
 	assert_int_equal(iommusim_zpci_fn_observer_set(f->fn, &obs_ops, &o), 0);
 	assert_int_equal(iommusim_zpci_fn_observer_set(f->fn, &obs_ops, &o2), -EBUSY);
 	assert_int_equal(iommusim_zpci_fn_observer_set(NULL, &obs_ops, &o2), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 2, 0, 3), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 2, 0, 3), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 16, 1), 0);
 	assert_int_equal(iommusim_zpci_refresh_trans(f->fn, 0x100000000, 0x10000,
 						     IOMMUSIM_RPCIT_ENOMEM_RECOVERY, 0x100004000,
 						     0x2000, &ctx),
@@ -462,8 +462,8 @@ test_zpci_stats_per_reason(void **state)
 			bytes += (r + 1) * SZ_4K;
 		}
 	}
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 16, 2), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 16, 2), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 3, 0, 1), 0);
 	for (k = 0; k < 3; k++)
 		assert_int_not_equal(
 			iommusim_zpci_refresh_trans(f->fn, 0, 0, IOMMUSIM_RPCIT_OTHER, 0, 0, NULL),
@@ -636,10 +636,10 @@ test_zpci_s390_iommu_aperture(void **state)
 /* IOAT registration (§4.4) */
 
 static void
-expect_mpcifc(struct iommusim_zpci_script *s, size_t i, unsigned fc, bool registered, uint64_t pba,
+expect_mpcifc(struct iommusim_zpci_canned *s, size_t i, unsigned fc, bool registered, uint64_t pba,
 	      uint64_t pal, uint64_t iota)
 {
-	struct iommusim_zpci_script_call c = get_call(s, i);
+	struct iommusim_zpci_canned_call c = get_call(s, i);
 
 	assert_false(c.is_rpcit);
 	assert_int_equal(c.fc, fc);
@@ -663,7 +663,7 @@ test_zpci_register_ioat_pci(void **state)
 			 0);
 	assert_int_equal(cc, 0);
 	assert_int_equal(status, 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 1);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 1);
 	/* no +4 KiB for a non-ISM function */
 	expect_mpcifc(f->s, 0, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, 5 * SZ_4G - 1,
 		      ORIGIN | 0x804);
@@ -680,12 +680,12 @@ test_zpci_register_ioat_pci(void **state)
 static void
 test_zpci_register_ioat_ism_pal(void **state)
 {
-	struct iommusim_zpci_script *s = NULL;
+	struct iommusim_zpci_canned *s = NULL;
 	struct iommusim_zpci_fn *fn;
 	unsigned cc = 99;
 
 	(void)state;
-	assert_int_equal(iommusim_zpci_script_create(&s), 0);
+	assert_int_equal(iommusim_zpci_canned_create(&s), 0);
 	fn = new_fn(s, IOMMUSIM_PCI_FUNC_TYPE_ISM);
 	/* limit > base: pal = limit + 4 KiB (firmware off-by-one work-around) */
 	assert_int_equal(
@@ -703,7 +703,7 @@ test_zpci_register_ioat_ism_pal(void **state)
 	assert_int_equal(iommusim_zpci_register_ioat(fn, 0, 1, 0x8000, NULL, &cc, NULL), 0);
 	expect_mpcifc(s, 3, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, 0, 1 + SZ_4K, 0x8804);
 	iommusim_zpci_fn_destroy(fn);
-	iommusim_zpci_script_destroy(s);
+	iommusim_zpci_canned_destroy(s);
 }
 
 static void
@@ -724,7 +724,7 @@ test_zpci_register_ioat_misaligned_origin(void **state)
 		-EINVAL);
 	assert_int_equal(cc, 99);
 	assert_int_equal(status, 99);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 0);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 0);
 	assert_false(get_ioat(f->fn).registered);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, 0x4000, NULL, &cc, &status), 0);
@@ -740,11 +740,11 @@ test_zpci_register_ioat_busy_retries_1ms(void **state)
 	unsigned cc = 99, i;
 	uint8_t status = 99;
 
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 2, 0, 3), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 2, 0, 3), 0);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, &ctx, &cc, &status), 0);
 	assert_int_equal(cc, 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 4);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 4);
 	for (i = 0; i < 4; i++)
 		expect_mpcifc(f->s, i, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, SZ_16G,
 			      ORIGIN | 0x804);
@@ -766,13 +766,13 @@ test_zpci_register_ioat_error_leaves_no_anchor(void **state)
 	uint8_t status = 99;
 
 	assert_int_equal(
-		iommusim_zpci_script_push(f->s, false, 1, IOMMUSIM_ZPCI_ST_FUNC_NOT_AVAIL, 1), 0);
+		iommusim_zpci_canned_push(f->s, false, 1, IOMMUSIM_ZPCI_ST_FUNC_NOT_AVAIL, 1), 0);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
 	assert_int_equal(cc, 1);
 	assert_int_equal(status, IOMMUSIM_ZPCI_ST_FUNC_NOT_AVAIL);
 	assert_false(get_ioat(f->fn).registered);
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 3, 0, 1), 0);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
 	assert_int_equal(cc, 3);
@@ -782,7 +782,7 @@ test_zpci_register_ioat_error_leaves_no_anchor(void **state)
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
 	assert_int_equal(cc, 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 1, 8, 1), 0);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, 2 * SZ_4G, SZ_16G, 0x8000, NULL, &cc, &status),
 		0);
@@ -804,7 +804,7 @@ test_zpci_unregister_ioat(void **state)
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
 	/* a refused deregistration keeps the anchor */
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 1, 12, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 1, 12, 1), 0);
 	assert_int_equal(iommusim_zpci_unregister_ioat(f->fn, NULL, &cc, &status), 0);
 	assert_int_equal(cc, 1);
 	assert_int_equal(status, 12);
@@ -814,7 +814,7 @@ test_zpci_unregister_ioat(void **state)
 	assert_int_equal(status, 0);
 	assert_false(get_ioat(f->fn).registered);
 	assert_int_equal(get_ioat(f->fn).iota, 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 3);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 3);
 	expect_mpcifc(f->s, 1, IOMMUSIM_ZPCI_MOD_FC_DEREG_IOAT, false, 0, 0, 0);
 	expect_mpcifc(f->s, 2, IOMMUSIM_ZPCI_MOD_FC_DEREG_IOAT, false, 0, 0, 0);
 	assert_int_equal(iommusim_zpci_unregister_ioat(NULL, NULL, &cc, &status), -EINVAL);
@@ -963,26 +963,26 @@ test_zpci_create_enomem(void **state)
 }
 
 static void
-test_zpci_script_enomem(void **state)
+test_zpci_canned_enomem(void **state)
 {
-	struct iommusim_zpci_script *s = (struct iommusim_zpci_script *)state;
+	struct iommusim_zpci_canned *s = (struct iommusim_zpci_canned *)state;
 	struct iommusim_zpci_fn *fn;
 	unsigned i;
 
 	ims_mem_fault_inject(1, 1);
-	assert_int_equal(iommusim_zpci_script_create(&s), -ENOMEM);
+	assert_int_equal(iommusim_zpci_canned_create(&s), -ENOMEM);
 	ims_mem_fault_inject(0, 0);
-	assert_ptr_equal(s, (struct iommusim_zpci_script *)state);
-	assert_int_equal(iommusim_zpci_script_create(&s), 0);
+	assert_ptr_equal(s, (struct iommusim_zpci_canned *)state);
+	assert_int_equal(iommusim_zpci_canned_create(&s), 0);
 	fn = new_fn(s, 0);
 
 	/* a push that cannot grow the queue queues nothing */
 	ims_mem_fault_inject(1, 1);
-	assert_int_equal(iommusim_zpci_script_push(s, true, 3, 0, 1), -ENOMEM);
+	assert_int_equal(iommusim_zpci_canned_push(s, true, 3, 0, 1), -ENOMEM);
 	ims_mem_fault_inject(0, 0);
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL), 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(s), 1);
+	assert_int_equal(iommusim_zpci_canned_ncalls(s), 1);
 
 	/* fill the call log to its capacity, then fail its growth: the answer
 	 * is still given, the record is lost and counted */
@@ -990,48 +990,48 @@ test_zpci_script_enomem(void **state)
 		assert_int_equal(iommusim_zpci_refresh_trans(fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC,
 							     0, 0, NULL),
 				 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(s), 16);
-	assert_int_equal(iommusim_zpci_script_push(s, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_ncalls(s), 16);
+	assert_int_equal(iommusim_zpci_canned_push(s, true, 1, 16, 1), 0);
 	ims_mem_fault_inject(1, 1);
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL),
 		-ENOMEM);
 	ims_mem_fault_inject(0, 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(s), 16);
-	assert_int_equal(ims_zpci_script_lost(s), 1);
+	assert_int_equal(iommusim_zpci_canned_ncalls(s), 16);
+	assert_int_equal(ims_zpci_canned_lost(s), 1);
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL), 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(s), 17);
-	iommusim_zpci_script_reset(s);
-	assert_int_equal(ims_zpci_script_lost(s), 0);
+	assert_int_equal(iommusim_zpci_canned_ncalls(s), 17);
+	iommusim_zpci_canned_reset(s);
+	assert_int_equal(ims_zpci_canned_lost(s), 0);
 	iommusim_zpci_fn_destroy(fn);
-	iommusim_zpci_script_destroy(s);
+	iommusim_zpci_canned_destroy(s);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The script platform itself */
 
 static void
-test_zpci_script_queues_and_reset(void **state)
+test_zpci_canned_queues_and_reset(void **state)
 {
 	struct fx *f = *state;
-	struct iommusim_zpci_script_call c;
+	struct iommusim_zpci_canned_call c;
 	unsigned cc = 99, i;
 	uint8_t status = 99;
 
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 4, 0, 1), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 0, 0), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_push(NULL, true, 1, 0, 1), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_ncalls(NULL), 0);
-	assert_int_equal(iommusim_zpci_script_call(NULL, 0, &c), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_call(f->s, 0, NULL), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_call(f->s, 0, &c), -ENOENT);
-	iommusim_zpci_script_reset(NULL);
-	iommusim_zpci_script_destroy(NULL);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 4, 0, 1), -EINVAL);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 0, 0), -EINVAL);
+	assert_int_equal(iommusim_zpci_canned_push(NULL, true, 1, 0, 1), -EINVAL);
+	assert_int_equal(iommusim_zpci_canned_ncalls(NULL), 0);
+	assert_int_equal(iommusim_zpci_canned_call(NULL, 0, &c), -EINVAL);
+	assert_int_equal(iommusim_zpci_canned_call(f->s, 0, NULL), -EINVAL);
+	assert_int_equal(iommusim_zpci_canned_call(f->s, 0, &c), -ENOENT);
+	iommusim_zpci_canned_reset(NULL);
+	iommusim_zpci_canned_destroy(NULL);
 
 	/* the MPCIFC queue does not feed RPCITs, and the other way round */
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 3, 44, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 3, 44, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 8, 1), 0);
 	assert_int_equal(refresh_with(f, 1, 16), -EIO); /* 8 was queued first */
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
@@ -1043,13 +1043,13 @@ test_zpci_script_queues_and_reset(void **state)
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(f->fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL),
 		0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 4);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 4);
 	assert_true(get_call(f->s, 0).is_rpcit);
 	assert_false(get_call(f->s, 1).is_rpcit);
 
 	/* many entries in FIFO order across growth and compaction */
 	for (i = 0; i < 40; i++)
-		assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, (uint8_t)i, 1 + i % 3),
+		assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, (uint8_t)i, 1 + i % 3),
 				 0);
 	for (i = 0; i < 20; i++) {
 		unsigned k;
@@ -1060,13 +1060,13 @@ test_zpci_script_queues_and_reset(void **state)
 					 i == 4 || i == 16 ? -ENOMEM : -EIO);
 	}
 	for (i = 40; i < 70; i++)
-		assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, (uint8_t)i, 1 + i % 3),
+		assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, (uint8_t)i, 1 + i % 3),
 				 0);
 	for (i = 20; i < 70; i++) {
 		unsigned k;
 
 		for (k = 0; k < 1 + i % 3; k++) {
-			size_t n = iommusim_zpci_script_ncalls(f->s);
+			size_t n = iommusim_zpci_canned_ncalls(f->s);
 
 			/* The call's cc is checked below, through the script. */
 			IMS_IGNORE(iommusim_zpci_refresh_trans(f->fn, i, 1, IOMMUSIM_RPCIT_OTHER, 0,
@@ -1082,18 +1082,18 @@ test_zpci_script_queues_and_reset(void **state)
 		0);
 
 	/* reset forgets calls and queued answers of both queues */
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 3, 0, 5), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, false, 3, 0, 5), 0);
-	iommusim_zpci_script_reset(f->s);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 0);
-	assert_int_equal(iommusim_zpci_script_call(f->s, 0, &c), -ENOENT);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 3, 0, 5), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, false, 3, 0, 5), 0);
+	iommusim_zpci_canned_reset(f->s);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 0);
+	assert_int_equal(iommusim_zpci_canned_call(f->s, 0, &c), -ENOENT);
 	assert_int_equal(
 		iommusim_zpci_refresh_trans(f->fn, SZ_4G, SZ_4K, IOMMUSIM_RPCIT_SYNC, 0, 0, NULL),
 		0);
 	assert_int_equal(
 		iommusim_zpci_register_ioat(f->fn, SZ_4G, SZ_16G, ORIGIN, NULL, &cc, &status), 0);
 	assert_int_equal(cc, 0);
-	assert_int_equal(iommusim_zpci_script_ncalls(f->s), 2);
+	assert_int_equal(iommusim_zpci_canned_ncalls(f->s), 2);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1158,8 +1158,8 @@ test_zpci_concurrent_refresh(void **state)
 	atomic_store(&ct_observed, 0);
 	atomic_store(&ct_observed_enomem, 0);
 	/* 1000 answers of cc 2 (retried) and 1000 of cc 1/16, shared by all */
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 2, 0, 1000), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->s, true, 1, 16, 1000), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 2, 0, 1000), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->s, true, 1, 16, 1000), 0);
 	assert_int_equal(iommusim_zpci_fn_observer_set(f->fn, &ct_obs_ops, NULL), 0);
 	for (k = 0; k < CT_THREADS; k++) {
 		a[k] = (struct ct_arg){ .fn = f->fn, .cpu = k };
@@ -1183,7 +1183,7 @@ test_zpci_concurrent_refresh(void **state)
 	assert_int_equal(st.enomem, 1000);
 	assert_int_equal(st.bytes_refreshed, CT_THREADS * CT_OPS * SZ_4K);
 	assert_int_equal(st.by_reason[0] + st.by_reason[1] + st.by_reason[2], st.rpcits);
-	n = iommusim_zpci_script_ncalls(f->s);
+	n = iommusim_zpci_canned_ncalls(f->s);
 	assert_int_equal(n, CT_THREADS * CT_OPS + 1000);
 	for (i = 0; i < n; i++)
 		cpus[get_call(f->s, i).rpcit.cpu]++;
@@ -1222,8 +1222,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_zpci_create_rejects_bad_args),
 		cmocka_unit_test_setup_teardown(test_zpci_set_dma_window, setup_fn, teardown_fn),
 		cmocka_unit_test(test_zpci_create_enomem),
-		cmocka_unit_test(test_zpci_script_enomem),
-		cmocka_unit_test_setup_teardown(test_zpci_script_queues_and_reset, setup_fn,
+		cmocka_unit_test(test_zpci_canned_enomem),
+		cmocka_unit_test_setup_teardown(test_zpci_canned_queues_and_reset, setup_fn,
 						teardown_fn),
 		cmocka_unit_test_setup_teardown(test_zpci_concurrent_refresh, setup_fn,
 						teardown_fn),

@@ -358,7 +358,7 @@ struct fix {
 	struct iommusim_s390_iommu *s;
 	struct iommusim_iommu *iommu;
 	struct mock *mock;
-	struct iommusim_zpci_script *script;
+	struct iommusim_zpci_canned *script;
 	struct iommusim_zpci_fn *fn;
 	struct iommusim_device *dev;
 	struct iommusim_domain *dom;
@@ -380,7 +380,7 @@ fix_stop(struct fix *f)
 	else
 		iommusim_iommu_destroy(f->iommu);
 	iommusim_zpci_fn_destroy(f->fn);
-	iommusim_zpci_script_destroy(f->script);
+	iommusim_zpci_canned_destroy(f->script);
 	if (f->mock) {
 		free(f->mock->pte);
 		free(f->mock);
@@ -446,8 +446,8 @@ s390_start(struct fix *f, const struct s390_opts *o)
 		fcfg.platform = o->platform;
 		fcfg.platform_priv = o->platform_priv;
 	} else if (!o->no_script) {
-		assert_int_equal(iommusim_zpci_script_create(&f->script), 0);
-		fcfg.platform = &iommusim_zpci_script_ops;
+		assert_int_equal(iommusim_zpci_canned_create(&f->script), 0);
+		fcfg.platform = &iommusim_zpci_canned_ops;
 		fcfg.platform_priv = f->script;
 	}
 	assert_int_equal(iommusim_zpci_fn_create(&fcfg, &f->fn), 0);
@@ -458,7 +458,7 @@ s390_start(struct fix *f, const struct s390_opts *o)
 		0);
 	assert_int_equal(iommusim_iommu_attach_device(f->dom, f->dev, NULL), 0);
 	if (f->script)
-		iommusim_zpci_script_reset(f->script);
+		iommusim_zpci_canned_reset(f->script);
 }
 
 static void
@@ -576,14 +576,14 @@ dom_type(const struct fix *f)
 
 /* The recorded RPCITs in order (MPCIFCs skipped); returns how many. */
 static size_t
-rpcits(const struct fix *f, struct iommusim_zpci_script_call *out, size_t max)
+rpcits(const struct fix *f, struct iommusim_zpci_canned_call *out, size_t max)
 {
-	size_t i, n = 0, total = iommusim_zpci_script_ncalls(f->script);
+	size_t i, n = 0, total = iommusim_zpci_canned_ncalls(f->script);
 
 	for (i = 0; i < total; i++) {
-		struct iommusim_zpci_script_call c;
+		struct iommusim_zpci_canned_call c;
 
-		assert_int_equal(iommusim_zpci_script_call(f->script, i, &c), 0);
+		assert_int_equal(iommusim_zpci_canned_call(f->script, i, &c), 0);
 		if (!c.is_rpcit)
 			continue;
 		if (n < max)
@@ -602,19 +602,19 @@ nrpcits(const struct fix *f)
 static size_t
 nrpcits_of(const struct fix *f, enum iommusim_rpcit_reason reason)
 {
-	size_t i, n = 0, total = iommusim_zpci_script_ncalls(f->script);
+	size_t i, n = 0, total = iommusim_zpci_canned_ncalls(f->script);
 
 	for (i = 0; i < total; i++) {
-		struct iommusim_zpci_script_call c;
+		struct iommusim_zpci_canned_call c;
 
-		assert_int_equal(iommusim_zpci_script_call(f->script, i, &c), 0);
+		assert_int_equal(iommusim_zpci_canned_call(f->script, i, &c), 0);
 		n += c.is_rpcit && c.rpcit.reason == reason;
 	}
 	return n;
 }
 
 static void
-expect_rpcit(const struct iommusim_zpci_script_call *c, enum iommusim_rpcit_reason reason,
+expect_rpcit(const struct iommusim_zpci_canned_call *c, enum iommusim_rpcit_reason reason,
 	     uint64_t addr, uint64_t range)
 {
 	assert_true(c->is_rpcit);
@@ -954,7 +954,7 @@ test_dma_iommu_init_ism_downgrades_to_strict(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { .pft = IOMMUSIM_PCI_FUNC_TYPE_ISM };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_info i;
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_ctx c0;
@@ -994,7 +994,7 @@ test_dma_iommu_init_fq_alloc_failure_downgrades(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { 0 };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_info i;
 	struct iommusim_ctx c0;
 	uint64_t dma;
@@ -1425,7 +1425,7 @@ test_dma_iommu_map_page_keeps_offset_and_rounds(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { .type = IOMMUSIM_DOMAIN_DMA };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_ctx c0;
 	uint64_t a, b, mapped;
@@ -1449,7 +1449,7 @@ test_dma_iommu_map_page_keeps_offset_and_rounds(void **state)
 	unmap1(f, &c0, b, 1, BIDI);
 	assert_int_equal(rpcits(f, c, MAXRPCITS), 1);
 	expect_rpcit(&c[0], IOMMUSIM_RPCIT_SYNC, b & PAGE_MASK_, SZ_4K);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	/* two bytes at offset 0xfff: two pages, 2-page aligned below */
 	b = map1(f, &c0, 0x20000fff, 2, BIDI);
 	assert_int_equal(b & 0xfff, 0xfff);
@@ -1564,7 +1564,7 @@ test_dma_iommu_map_page_sync_map_errors(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { .tlb_refresh = true };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_s390_counters k;
 	struct iommusim_ctx c0;
@@ -1578,7 +1578,7 @@ test_dma_iommu_map_page_sync_map_errors(void **state)
 	c0 = cx(f, 0);
 
 	/* sync_map -EIO: the map is taken back (ranged RPCIT) and fails */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 8, 1), 0);
 	ret = iommusim_dma_map_page(&f->dma, 0x8000, 0x1000, BIDI, 0, &c0, &dma);
 	assert_true(ret < 0);
 	assert_int_equal(rpcits(f, c, MAXRPCITS), 2);
@@ -1604,8 +1604,8 @@ test_dma_iommu_map_page_sync_map_errors(void **state)
 	assert_int_equal(xlate(f, TOP_PAGE), 0x8000);
 
 	/* -ENOMEM recovered by a global refresh: the map succeeds */
-	iommusim_zpci_script_reset(f->script);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
+	iommusim_zpci_canned_reset(f->script);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
 	dma = map1(f, &c0, 0x9000, 0x1000, BIDI);
 	assert_int_equal(rpcits(f, c, MAXRPCITS), 2);
 	expect_rpcit(&c[0], IOMMUSIM_RPCIT_SYNC_MAP, dma, SZ_4K);
@@ -1614,9 +1614,9 @@ test_dma_iommu_map_page_sync_map_errors(void **state)
 	assert_int_equal(st(f).iommu_map_failures, 1);
 
 	/* -ENOMEM and a failing recovery: fails, taken back */
-	iommusim_zpci_script_reset(f->script);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	iommusim_zpci_canned_reset(f->script);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	ret = iommusim_dma_map_page(&f->dma, 0xa000, 0x1000, BIDI, 0, &c0, &dma);
 	assert_true(ret < 0);
 	assert_int_equal(rpcits(f, c, MAXRPCITS), 3);
@@ -1639,7 +1639,7 @@ test_dma_iommu_strict_unmap_one_ranged_rpcit(void **state)
 	struct fix *f = *state;
 	const struct s390_opts o = { .type = IOMMUSIM_DOMAIN_DMA };
 	static const uint64_t sizes[] = { 1, 3 * SZ_4K, 40 * SZ_4K };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_ctx c0;
 	uint64_t dma[3];
 	size_t k;
@@ -1672,7 +1672,7 @@ test_dma_iommu_lazy_unmap_defers_reuse_until_flush(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { 0 };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_ctx c0;
 	uint64_t a, b, x, hits, at;
@@ -2133,7 +2133,7 @@ test_dma_iommu_map_sg_merges_contiguous_elements(void **state)
 		{ .phys = 0x20000800, .length = 0x800 },
 		{ .phys = 0x30000000, .length = 0x1000 },
 	};
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_ctx c0;
 	const uint64_t iova = SZ_20G - 4 * SZ_4K;
@@ -2223,7 +2223,7 @@ test_dma_iommu_map_sg_segment_boundary_padding(void **state)
 {
 	struct fix *f = *state;
 	struct s390_opts o = { .type = IOMMUSIM_DOMAIN_DMA, .seg_boundary_mask = 0xffff };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	const uint64_t P = 0x60000000;
 	struct iommusim_dma_sg sg[5];
 	struct iommusim_ctx c0;
@@ -2292,7 +2292,7 @@ test_dma_iommu_map_sg_errors_undo_everything(void **state)
 {
 	struct fix *f = *state;
 	const struct s390_opts o = { .type = IOMMUSIM_DOMAIN_DMA, .tlb_refresh = true };
-	struct iommusim_zpci_script_call c[MAXRPCITS];
+	struct iommusim_zpci_canned_call c[MAXRPCITS];
 	struct iommusim_dma_sg sg[3];
 	struct iommusim_dma_iommu_stats s;
 	struct iommusim_s390_counters k;
@@ -2311,7 +2311,7 @@ test_dma_iommu_map_sg_errors_undo_everything(void **state)
 	sg[2] = (struct iommusim_dma_sg){ .phys = 0x70200000, .length = 0x1000 };
 
 	/* sync_map -EIO: everything taken back, the IOVA freed at once */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 8, 1), 0);
 	ret = iommusim_dma_map_sg(&f->dma, sg, 3, FROM_DEV, 0, &c0, &nsegs);
 	assert_true(ret < 0);
 	assert_int_equal(rpcits(f, c, MAXRPCITS), 2);
@@ -2658,7 +2658,7 @@ test_dma_iommu_ism_strict_no_events(void **state)
 		assert_true(info(f).downgraded);
 		assert_int_equal(iommusim_ism_create(f->fn, &f->ism), 0);
 		ism_map_dmbs(f, dmb, token);
-		iommusim_zpci_script_reset(f->script);
+		iommusim_zpci_canned_reset(f->script);
 		ism_workload(f, 0x15a + pass, 1500, &unmaps);
 		fire(f, 0); /* a strict instance has no timer work */
 		/* only ranged RPCITs: one per unmap, plus sync_map with tlb_refresh */

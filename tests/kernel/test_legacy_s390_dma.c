@@ -47,7 +47,7 @@
 /* Fixture: one function on a script platform and its legacy DMA instance */
 
 struct fix {
-	struct iommusim_zpci_script *script;
+	struct iommusim_zpci_canned *script;
 	struct iommusim_zpci_fn *fn;
 	struct iommusim_legacy_dma *l;
 	struct iommusim_dma dma;
@@ -59,7 +59,7 @@ setup_fix(void **state)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(iommusim_zpci_script_create(&f->script), 0);
+	assert_int_equal(iommusim_zpci_canned_create(&f->script), 0);
 	*state = f;
 	return 0;
 }
@@ -72,7 +72,7 @@ teardown_fix(void **state)
 	ims_mem_fault_inject(0, 0);
 	iommusim_legacy_dma_destroy(f->l, NULL);
 	iommusim_zpci_fn_destroy(f->fn);
-	iommusim_zpci_script_destroy(f->script);
+	iommusim_zpci_canned_destroy(f->script);
 	free(f);
 	return 0;
 }
@@ -86,7 +86,7 @@ fix_fn(struct fix *f, uint64_t start, uint64_t end, bool tlb_refresh)
 		.tlb_refresh = tlb_refresh,
 		.start_dma = start,
 		.end_dma = end,
-		.platform = &iommusim_zpci_script_ops,
+		.platform = &iommusim_zpci_canned_ops,
 		.platform_priv = f->script,
 	};
 
@@ -101,7 +101,7 @@ fix_start(struct fix *f, uint64_t start, uint64_t end, bool tlb_refresh,
 	fix_fn(f, start, end, tlb_refresh);
 	assert_int_equal(iommusim_legacy_dma_create(f->fn, cfg, NULL, &f->l, &f->dma), 0);
 	assert_non_null(f->l);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 }
 
 /* The common case: a window of @pages pages at 4 GiB. */
@@ -151,14 +151,14 @@ check_ok(const struct iommusim_legacy_dma *l)
 
 /* The recorded RPCITs (@rpcit) or MPCIFCs, in order; returns how many. */
 static size_t
-calls(const struct fix *f, bool rpcit, struct iommusim_zpci_script_call *out, size_t max)
+calls(const struct fix *f, bool rpcit, struct iommusim_zpci_canned_call *out, size_t max)
 {
-	size_t i, n = 0, total = iommusim_zpci_script_ncalls(f->script);
+	size_t i, n = 0, total = iommusim_zpci_canned_ncalls(f->script);
 
 	for (i = 0; i < total; i++) {
-		struct iommusim_zpci_script_call c;
+		struct iommusim_zpci_canned_call c;
 
-		assert_int_equal(iommusim_zpci_script_call(f->script, i, &c), 0);
+		assert_int_equal(iommusim_zpci_canned_call(f->script, i, &c), 0);
 		if (c.is_rpcit != rpcit)
 			continue;
 		if (n < max)
@@ -175,7 +175,7 @@ nrpcits(const struct fix *f)
 }
 
 static void
-expect_rpcit(const struct iommusim_zpci_script_call *c, enum iommusim_rpcit_reason reason,
+expect_rpcit(const struct iommusim_zpci_canned_call *c, enum iommusim_rpcit_reason reason,
 	     uint64_t addr, uint64_t range)
 {
 	assert_true(c->is_rpcit);
@@ -238,7 +238,7 @@ static void
 test_legacy_s390_dma_tv28(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 
 	fix_small(f, 16, false, false);
 	assert_int_equal(info(f).iommu_pages, 16);
@@ -432,7 +432,7 @@ static void
 test_legacy_s390_dma_strict_reuses_without_global(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	unsigned i;
 
 	fix_small(f, 16, true, false);
@@ -461,7 +461,7 @@ static void
 test_legacy_s390_dma_lazy_waits_for_global(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	unsigned i, round;
 
 	fix_small(f, 64, false, false);
@@ -505,11 +505,11 @@ test_legacy_s390_dma_global_rpcit_failure(void **state)
 	alloc_ok(f, 4);
 	alloc_ok(f, 4);
 	ims_legacy_dma_free_address(f->l, SZ_4G, 4);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	assert_int_equal(alloc_ret(f, 4), -EIO);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
 	assert_int_equal(alloc_ret(f, 4), -ENOMEM);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 8, 1), 0);
 	/* the DMA API reports any allocation failure as -ENOSPC */
 	assert_int_equal(map_ret(f, 0x1000, 4 * PG, IOMMUSIM_DMA_BIDIRECTIONAL), -ENOSPC);
 	assert_int_equal(nrpcits(f), 3);
@@ -600,7 +600,7 @@ static void
 test_legacy_s390_dma_map_rpcit_only_with_tlb_refresh(void **state)
 {
 	struct fix *f = *state, *g;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	void *gs = NULL;
 	uint64_t dma;
 
@@ -634,7 +634,7 @@ static void
 test_legacy_s390_dma_unmap_rpcit_only_strict(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t dma;
 
 	fix_small(f, 64, true, false);
@@ -655,7 +655,7 @@ static void
 test_legacy_s390_dma_enomem_recovery_lazy(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t a, b;
 
 	fix_small(f, 64, false, true);
@@ -664,7 +664,7 @@ test_legacy_s390_dma_enomem_recovery_lazy(void **state)
 		iommusim_dma_unmap_page(&f->dma, a, 2 * PG, IOMMUSIM_DMA_BIDIRECTIONAL, 0, NULL),
 		0);
 	assert_int_equal(ctrs(f).lazy_pages, 2);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
 	b = map_ok(f, 0x20000, 3 * PG, IOMMUSIM_DMA_BIDIRECTIONAL);
 	assert_int_equal(b, SZ_4G + 2 * PG);
 	assert_int_equal(calls(f, true, c, MAXCALLS), 3);
@@ -682,7 +682,7 @@ test_legacy_s390_dma_enomem_recovery_lazy(void **state)
 	assert_int_equal(ctrs(f).mapped_pages, 5);
 
 	/* status 4 counts as insufficient resources too */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 4, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 4, 1), 0);
 	map_ok(f, 0x30000, PG, IOMMUSIM_DMA_BIDIRECTIONAL);
 	assert_int_equal(ctrs(f).enomem_recoveries, 2);
 	check_ok(f->l);
@@ -700,8 +700,8 @@ test_legacy_s390_dma_enomem_recovery_global_fails(void **state)
 	assert_int_equal(
 		iommusim_dma_unmap_page(&f->dma, a, 2 * PG, IOMMUSIM_DMA_BIDIRECTIONAL, 0, NULL),
 		0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	assert_int_equal(map_ret(f, 0x20000, 3 * PG, IOMMUSIM_DMA_BIDIRECTIONAL), -ENOMEM);
 	assert_int_equal(nrpcits(f), 3);
 	assert_int_equal(ctrs(f).enomem_recoveries, 0);
@@ -716,10 +716,10 @@ test_legacy_s390_dma_enomem_recovery_global_fails(void **state)
 	assert_int_equal(stats(f).iova_pages_live, 0);
 
 	/* -ENOMEM from the global RPCIT as well: still the original -ENOMEM */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 2), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 2), 0);
 	assert_int_equal(map_ret(f, 0x20000, PG, IOMMUSIM_DMA_BIDIRECTIONAL), -ENOMEM);
 	/* other errors are not recovered */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	assert_int_equal(map_ret(f, 0x20000, PG, IOMMUSIM_DMA_BIDIRECTIONAL), -EIO);
 	assert_int_equal(nrpcits(f), 6);
 	assert_int_equal(ctrs(f).global_rpcits, 2);
@@ -731,10 +731,10 @@ static void
 test_legacy_s390_dma_enomem_strict(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 
 	fix_small(f, 64, true, true);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
 	assert_int_equal(map_ret(f, 0x20000, 2 * PG, IOMMUSIM_DMA_TO_DEVICE), -ENOMEM);
 	/* the map RPCIT only: no global, and the re-invalidation does not purge */
 	assert_int_equal(calls(f, true, c, MAXCALLS), 1);
@@ -757,7 +757,7 @@ test_legacy_s390_dma_unmap_purge_failure_leaks(void **state)
 
 	fix_small(f, 64, true, false);
 	dma = map_ok(f, 0x40000, 3 * PG, IOMMUSIM_DMA_BIDIRECTIONAL);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	assert_int_equal(
 		iommusim_dma_unmap_page(&f->dma, dma, 3 * PG, IOMMUSIM_DMA_BIDIRECTIONAL, 0, NULL),
 		-EIO);
@@ -766,7 +766,7 @@ test_legacy_s390_dma_unmap_purge_failure_leaks(void **state)
 	assert_int_equal(ctrs(f).used_pages, 3);
 	assert_false(iommusim_zpci_pte_is_valid(pte_at(f, dma)));
 	/* strict -ENOMEM has no recovery either */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 1, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 1, 16, 1), 0);
 	assert_int_equal(
 		iommusim_dma_unmap_page(&f->dma, dma, 3 * PG, IOMMUSIM_DMA_BIDIRECTIONAL, 0, NULL),
 		-ENOMEM);
@@ -867,7 +867,7 @@ static void
 test_legacy_s390_dma_map_sg_merging(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_dma_sg sg[5];
 	const uint64_t b = SZ_4G;
 	size_t nsegs = 0;
@@ -981,7 +981,7 @@ static void
 test_legacy_s390_dma_map_sg_failure_unmaps(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_dma_sg sg[3];
 	size_t nsegs = 77;
 
@@ -1004,12 +1004,12 @@ test_legacy_s390_dma_map_sg_failure_unmaps(void **state)
 	assert_int_equal(ctrs(f).unmapped_pages, 8);
 
 	/* the purge of chunk 2 fails: it is invalidated (and purged, strict), then chunk 1 */
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	sg_set(&sg[0], 0x100000, 2 * 4096);
 	sg_set(&sg[1], 0x200010, 4096);
 	sg_set(&sg[2], 0x300000, 4096);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 0, 0, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 0, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, 3, 0, 1), 0);
 	assert_int_equal(
 		iommusim_dma_map_sg(&f->dma, sg, 3, IOMMUSIM_DMA_BIDIRECTIONAL, 0, NULL, &nsegs),
 		-EIO);
@@ -1034,14 +1034,14 @@ static void
 test_legacy_s390_dma_map_sg_table_enomem(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_dma_sg sg[3];
 	const uint64_t b = SZ_4G;
 	size_t nsegs = 0;
 
 	fix_small(f, 1024, true, false);
 	assert_int_equal(map_ok(f, 0x100000, 254 * PG, IOMMUSIM_DMA_BIDIRECTIONAL), b);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	/* one chunk: page 254, pages 255-256 (256 needs a page table), page 257 */
 	sg_set(&sg[0], 0x500000, 4096);
 	sg_set(&sg[1], 0x600000, 8192);
@@ -1202,7 +1202,7 @@ static void
 test_legacy_s390_dma_create_defaults(void **state)
 {
 	struct fix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_zpci_fn_info fi;
 	struct iommusim_zpci_ioat ioat;
 	struct iommusim_legacy_dma_info i;
@@ -1284,7 +1284,7 @@ test_legacy_s390_dma_create_einval(void **state)
 	g = gs;
 	fix_fn(g, SZ_4T, QEMU_EDMA, false);
 	assert_int_equal(iommusim_legacy_dma_create(g->fn, NULL, NULL, &l, NULL), -EINVAL);
-	assert_int_equal(iommusim_zpci_script_ncalls(g->script), 0);
+	assert_int_equal(iommusim_zpci_canned_ncalls(g->script), 0);
 	teardown_fix(&gs);
 }
 
@@ -1298,16 +1298,16 @@ test_legacy_s390_dma_create_eio(void **state)
 	struct iommusim_dma dma = { 0 };
 
 	fix_fn(f, SZ_4G, QEMU_EDMA, false);
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, 3, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, 3, 0, 1), 0);
 	assert_int_equal(iommusim_legacy_dma_create(f->fn, NULL, NULL, &l, &dma), -EIO);
 	assert_null(l);
 	assert_null(dma.ops);
 	assert_int_equal(iommusim_zpci_fn_ioat(f->fn, &ioat), 0);
 	assert_false(ioat.registered);
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, 1, 40, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, 1, 40, 1), 0);
 	assert_int_equal(iommusim_legacy_dma_create(f->fn, NULL, NULL, &l, &dma), -EIO);
 	/* busy is retried */
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, 2, 0, 3), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, 2, 0, 3), 0);
 	assert_int_equal(iommusim_legacy_dma_create(f->fn, NULL, NULL, &f->l, &dma), 0);
 	assert_ptr_equal(dma.priv, f->l);
 }

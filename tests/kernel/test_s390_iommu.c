@@ -54,7 +54,7 @@
 struct sfix {
 	struct iommusim_s390_iommu *s;
 	struct iommusim_iommu *iommu;
-	struct iommusim_zpci_script *script;
+	struct iommusim_zpci_canned *script;
 	struct iommusim_zpci_fn *fn[MAXFN];
 	struct iommusim_device *dev[MAXFN];
 	struct iommusim_domain *dom;
@@ -67,7 +67,7 @@ setup_sfix(void **state)
 	struct sfix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(iommusim_zpci_script_create(&f->script), 0);
+	assert_int_equal(iommusim_zpci_canned_create(&f->script), 0);
 	*state = f;
 	return 0;
 }
@@ -85,7 +85,7 @@ teardown_sfix(void **state)
 	iommusim_s390_iommu_destroy(f->s);
 	for (i = 0; i < f->n; i++)
 		iommusim_zpci_fn_destroy(f->fn[i]);
-	iommusim_zpci_script_destroy(f->script);
+	iommusim_zpci_canned_destroy(f->script);
 	free(f);
 	return 0;
 }
@@ -110,7 +110,7 @@ new_fn(struct sfix *f, uint32_t fid, uint8_t pft, bool tlb_refresh, uint64_t sta
 		.tlb_refresh = tlb_refresh,
 		.start_dma = start,
 		.end_dma = end,
-		.platform = &iommusim_zpci_script_ops,
+		.platform = &iommusim_zpci_canned_ops,
 		.platform_priv = f->script,
 	};
 	struct iommusim_zpci_fn *fn = NULL;
@@ -170,15 +170,15 @@ window_of(const struct iommusim_zpci_fn *fn, uint64_t *start, uint64_t *end)
 
 /* The RPCITs (is_rpcit) or the MPCIFCs recorded, in order; returns how many. */
 static size_t
-script_calls(const struct iommusim_zpci_script *s, bool rpcit,
-	     struct iommusim_zpci_script_call *out, size_t max)
+script_calls(const struct iommusim_zpci_canned *s, bool rpcit,
+	     struct iommusim_zpci_canned_call *out, size_t max)
 {
-	size_t i, n = 0, total = iommusim_zpci_script_ncalls(s);
+	size_t i, n = 0, total = iommusim_zpci_canned_ncalls(s);
 
 	for (i = 0; i < total; i++) {
-		struct iommusim_zpci_script_call c;
+		struct iommusim_zpci_canned_call c;
 
-		assert_int_equal(iommusim_zpci_script_call(s, i, &c), 0);
+		assert_int_equal(iommusim_zpci_canned_call(s, i, &c), 0);
 		if (c.is_rpcit != rpcit)
 			continue;
 		if (n < max)
@@ -191,13 +191,13 @@ script_calls(const struct iommusim_zpci_script *s, bool rpcit,
 static size_t
 nrpcits(const struct sfix *f)
 {
-	struct iommusim_zpci_script_call c[1];
+	struct iommusim_zpci_canned_call c[1];
 
 	return script_calls(f->script, true, c, 0);
 }
 
 static void
-expect_rpcit(const struct iommusim_zpci_script_call *c, uint32_t fh,
+expect_rpcit(const struct iommusim_zpci_canned_call *c, uint32_t fh,
 	     enum iommusim_rpcit_reason reason, uint64_t addr, uint64_t range)
 {
 	assert_true(c->is_rpcit);
@@ -603,7 +603,7 @@ check_tv27_strict(const struct iommusim_iommu_policy *pol)
 	unsigned i;
 
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(iommusim_zpci_script_create(&f->script), 0);
+	assert_int_equal(iommusim_zpci_canned_create(&f->script), 0);
 	sfix_start(f, 0, pol);
 	assert_true(iommusim_iommu_dma_strict(f->iommu));
 	sfix_add(f, 0, false, 0, 0);
@@ -617,7 +617,7 @@ check_tv27_strict(const struct iommusim_iommu_policy *pol)
 	iommusim_s390_iommu_destroy(f->s);
 	for (i = 0; i < f->n; i++)
 		iommusim_zpci_fn_destroy(f->fn[i]);
-	iommusim_zpci_script_destroy(f->script);
+	iommusim_zpci_canned_destroy(f->script);
 }
 
 static void
@@ -638,7 +638,7 @@ static void
 test_s390_iommu_attach_registers_ioat(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_zpci_ioat ioat;
 	uint64_t origin;
 	unsigned i;
@@ -684,14 +684,14 @@ static void
 test_s390_iommu_attach_status_40_still_attaches(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_domain_info di;
 	unsigned i;
 
 	sfix_start(f, SZ_16G, NULL);
 	i = sfix_add(f, 0, false, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, IOMMUSIM_ZPCI_CC_ERR,
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, IOMMUSIM_ZPCI_CC_ERR,
 						   IOMMUSIM_ZPCI_ST_FUNC_NOT_AVAIL, 1),
 			 0);
 	sfix_attach(f, i);
@@ -724,7 +724,7 @@ test_s390_iommu_attach_failure_eio(void **state)
 	i = sfix_add(f, 0, false, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	for (k = 0; k < sizeof(answers) / sizeof(answers[0]); k++) {
-		assert_int_equal(iommusim_zpci_script_push(f->script, false, answers[k].cc,
+		assert_int_equal(iommusim_zpci_canned_push(f->script, false, answers[k].cc,
 							   answers[k].status, 1),
 				 0);
 		assert_int_equal(iommusim_iommu_attach_device(f->dom, f->dev[i], NULL), -EIO);
@@ -744,13 +744,13 @@ test_s390_iommu_attach_busy_retried(void **state)
 	struct sfix *f = *state;
 	struct rec_ctx rec = { 0 };
 	const struct iommusim_ctx ctx = { &rec_ops, &rec, 1 };
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	unsigned i;
 
 	sfix_start(f, SZ_16G, NULL);
 	i = sfix_add(f, 0, false, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, IOMMUSIM_ZPCI_CC_BUSY, 0, 3),
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, IOMMUSIM_ZPCI_CC_BUSY, 0, 3),
 			 0);
 	assert_int_equal(iommusim_iommu_attach_device(f->dom, f->dev[i], &ctx), 0);
 	assert_int_equal(script_calls(f->script, false, c, MAXCALLS), 4);
@@ -764,7 +764,7 @@ static void
 test_s390_iommu_reattach_deregisters_first(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_domain *dom2 = NULL;
 	struct iommusim_domain_info d1, d2;
 	struct iommusim_zpci_ioat ioat;
@@ -823,8 +823,8 @@ test_s390_iommu_failed_reattach_reverts_to_old_domain(void **state)
 	sfix_attach(f, i);
 	o1 = iommusim_zpci_table_origin(iommusim_s390_domain_table(f->dom));
 	/* deregister from the old domain works, registering the new one fails */
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, 0, 0, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, false, 1, 8, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, 0, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, false, 1, 8, 1), 0);
 	assert_int_equal(iommusim_iommu_attach_device(dom2, f->dev[i], NULL), -EIO);
 	assert_int_equal(iommusim_device_info_get(f->dev[i], &di), 0);
 	assert_ptr_equal(di.domain, f->dom);
@@ -845,7 +845,7 @@ static void
 test_s390_iommu_detach_deregisters(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_zpci_ioat ioat;
 	unsigned a, b;
 
@@ -1038,7 +1038,7 @@ test_s390_iommu_map_enomem_segment_table_level(void **state)
 	i = sfix_add(f, 0, true, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	sfix_attach(f, i);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	/* two pages below a 2 GiB boundary (rtx 2), two above (rtx 3): allocations
 	 * 1 segment table, 2 page table, 3 the segment table of rtx 3 (fails) */
 	check_map_enomem(f, 3 * SZ_2G - 2 * SZ_4K, 3, 1, 1);
@@ -1054,7 +1054,7 @@ test_s390_iommu_map_enomem_page_table_level(void **state)
 	i = sfix_add(f, 0, true, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	sfix_attach(f, i);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	/* two pages below a 1 MiB boundary, two above: allocations 1 segment
 	 * table, 2 page table, 3 the next page table (fails) */
 	check_map_enomem(f, SZ_4G + SZ_1M - 2 * SZ_4K, 3, 1, 1);
@@ -1069,7 +1069,7 @@ test_s390_iommu_map_sg_enomem_undo_syncs_mapped_chunk(void **state)
 		{ 0x10000000, 2 * SZ_4K }, /* below the 1 MiB boundary */
 		{ 0x20000000, 2 * SZ_4K }, /* above: needs a new page table */
 	};
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t mapped = 0;
 	unsigned i;
 
@@ -1077,7 +1077,7 @@ test_s390_iommu_map_sg_enomem_undo_syncs_mapped_chunk(void **state)
 	i = sfix_add(f, 0, true, 0, 0);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	sfix_attach(f, i);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	ims_mem_fault_inject(3, 1);
 	assert_int_equal(iommusim_iommu_map_sg(f->dom, iova, sg, 2, RW, NULL, &mapped), -ENOMEM);
 	ims_mem_fault_inject(0, 0);
@@ -1137,7 +1137,7 @@ static void
 test_s390_iommu_sync_map_ranged_rpcit_per_map(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct rec_ctx rec = { 0 };
 	const struct iommusim_ctx ctx = { &rec_ops, &rec, 5 };
 	uint32_t fh;
@@ -1200,7 +1200,7 @@ static void
 check_tv21_row(size_t r, const struct tv21_row *row)
 {
 	const uint64_t iova = 6 * SZ_1G, size = 3 * SZ_4K, paddr = 0x44440000;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_zpci_fn_stats st;
 	struct iommusim_s390_events ev;
 	struct rec_ctx rec = { 0 };
@@ -1213,14 +1213,14 @@ check_tv21_row(size_t r, const struct tv21_row *row)
 
 	print_message("# TV-21 row %zu: %s\n", r, row->what);
 	memset(f, 0, sizeof(*f));
-	assert_int_equal(iommusim_zpci_script_create(&f->script), 0);
+	assert_int_equal(iommusim_zpci_canned_create(&f->script), 0);
 	sfix_start(f, SZ_16G, NULL);
 	i = sfix_add(f, 0, true, 0, 0);
 	fh = fh_of(f->fn[i]);
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	sfix_attach(f, i);
 	for (k = 0; k < 3 && row->ans[k].count; k++)
-		assert_int_equal(iommusim_zpci_script_push(f->script, true, row->ans[k].cc,
+		assert_int_equal(iommusim_zpci_canned_push(f->script, true, row->ans[k].cc,
 							   row->ans[k].status, row->ans[k].count),
 				 0);
 
@@ -1275,7 +1275,7 @@ check_tv21_row(size_t r, const struct tv21_row *row)
 	iommusim_domain_free(f->dom);
 	iommusim_s390_iommu_destroy(f->s);
 	iommusim_zpci_fn_destroy(f->fn[i]);
-	iommusim_zpci_script_destroy(f->script);
+	iommusim_zpci_canned_destroy(f->script);
 }
 
 static void
@@ -1298,7 +1298,7 @@ two_refresh_devices(struct sfix *f)
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	sfix_attach(f, 0);
 	sfix_attach(f, 1);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 }
 
 static void
@@ -1306,14 +1306,14 @@ test_s390_iommu_sync_map_recovery_failure_breaks(void **state)
 {
 	struct sfix *f = *state;
 	const uint64_t iova = 9 * SZ_1G, size = 2 * SZ_4K;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t start, end;
 	uint32_t first, other;
 
 	two_refresh_devices(f);
 	/* whichever device comes first: -ENOMEM, then its recovery fails */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_ERR, 16, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_INVAL, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_ERR, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_INVAL, 0, 1), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova, 0x1000, size, RW, NULL), -EIO);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 4);
 	first = c[0].rpcit.fh;
@@ -1333,8 +1333,8 @@ test_s390_iommu_sync_map_recovery_failure_breaks(void **state)
 	assert_int_equal(iommusim_iommu_iova_to_phys(f->dom, iova), 0);
 
 	/* the same with the recovery answering -ENOMEM again */
-	iommusim_zpci_script_reset(f->script);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_ERR, 4, 2), 0);
+	iommusim_zpci_canned_reset(f->script);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_ERR, 4, 2), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova, 0x1000, size, RW, NULL), -ENOMEM);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 4);
 	assert_int_equal(c[0].rpcit.reason, IOMMUSIM_RPCIT_SYNC_MAP);
@@ -1350,10 +1350,10 @@ test_s390_iommu_sync_map_recovery_success_continues(void **state)
 {
 	struct sfix *f = *state;
 	const uint64_t iova = 9 * SZ_1G, size = SZ_4K;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 
 	two_refresh_devices(f);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_ERR, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_ERR, 16, 1), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova, 0x1000, size, RW, NULL), 0);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 3);
 	assert_int_equal(c[0].rpcit.reason, IOMMUSIM_RPCIT_SYNC_MAP);
@@ -1370,11 +1370,11 @@ test_s390_iommu_sync_map_error_overwritten_by_next_device(void **state)
 {
 	struct sfix *f = *state;
 	const uint64_t iova = 9 * SZ_1G, size = SZ_4K;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 
 	two_refresh_devices(f);
 	/* device 1: -EIO, does not stop the loop; device 2's 0 is returned */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_INVAL, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_INVAL, 0, 1), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova, 0x1000, size, RW, NULL), 0);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 2);
 	assert_int_equal(c[0].rpcit.reason, IOMMUSIM_RPCIT_SYNC_MAP);
@@ -1385,9 +1385,9 @@ test_s390_iommu_sync_map_error_overwritten_by_next_device(void **state)
 	assert_int_equal(evs(f->dom).sync_map_errors, 0);
 
 	/* and the other way round: the last device's -EIO is the result */
-	iommusim_zpci_script_reset(f->script);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_OK, 0, 1), 0);
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_ERR, 8, 1), 0);
+	iommusim_zpci_canned_reset(f->script);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_OK, 0, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_ERR, 8, 1), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova + SZ_4K, 0x2000, size, RW, NULL), -EIO);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 4);
 	assert_int_equal(c[2].rpcit.reason, IOMMUSIM_RPCIT_SYNC);
@@ -1402,7 +1402,7 @@ static void
 test_s390_iommu_sync_map_skips_devices_without_refresh(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_zpci_fn_stats st;
 	unsigned i, k;
 
@@ -1413,7 +1413,7 @@ test_s390_iommu_sync_map_skips_devices_without_refresh(void **state)
 	sfix_domain(f, IOMMUSIM_DOMAIN_DMA);
 	for (i = 0; i < 3; i++)
 		sfix_attach(f, i);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	for (k = 0; k < 3; k++)
 		assert_int_equal(
 			iommusim_iommu_map(f->dom, SZ_4G + k * SZ_1M, 0x1000, SZ_4K, RW, NULL), 0);
@@ -1438,7 +1438,7 @@ test_s390_iommu_strict_unmap_ranged_rpcit_per_device(void **state)
 {
 	struct sfix *f = *state;
 	const uint64_t iova = 5 * SZ_1G;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t unmapped = 0;
 
 	sfix_start(f, SZ_16G, NULL);
@@ -1448,7 +1448,7 @@ test_s390_iommu_strict_unmap_ranged_rpcit_per_device(void **state)
 	sfix_attach(f, 0);
 	sfix_attach(f, 1);
 	assert_int_equal(iommusim_iommu_map(f->dom, iova, 0x100000, 4 * SZ_4K, RW, NULL), 0);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	assert_int_equal(iommusim_iommu_unmap(f->dom, iova + SZ_4K, 2 * SZ_4K, NULL, &unmapped), 0);
 	assert_int_equal(unmapped, 2 * SZ_4K);
 	assert_int_equal(script_calls(f->script, true, c, MAXCALLS), 2);
@@ -1466,7 +1466,7 @@ static void
 test_s390_iommu_iotlb_sync_empty_gather_no_rpcit(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	struct iommusim_iotlb_gather g;
 	uint64_t unmapped = 0;
 
@@ -1480,7 +1480,7 @@ test_s390_iommu_iotlb_sync_empty_gather_no_rpcit(void **state)
 	expect_ctrs(f->dom, 0, 0, 0, 0, 0);
 	/* lazy: unmap_fast flushes nothing; the gather's later sync does */
 	assert_int_equal(iommusim_iommu_map(f->dom, SZ_4G, 0x1000, 2 * SZ_4K, RW, NULL), 0);
-	iommusim_zpci_script_reset(f->script);
+	iommusim_zpci_canned_reset(f->script);
 	g.queued = true;
 	assert_int_equal(iommusim_iommu_unmap_fast(f->dom, SZ_4G, 2 * SZ_4K, &g, NULL, &unmapped),
 			 0);
@@ -1498,7 +1498,7 @@ static void
 test_s390_iommu_flush_iotlb_all_global_per_device(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script_call c[MAXCALLS];
+	struct iommusim_zpci_canned_call c[MAXCALLS];
 	uint64_t s0, e0, s1, e1;
 	size_t k;
 
@@ -1528,7 +1528,7 @@ test_s390_iommu_flush_iotlb_all_global_per_device(void **state)
 	assert_int_equal(s1, 8 * SZ_1G);
 	assert_int_equal(e1, 10 * SZ_1G - 1);
 	/* the result is ignored: an error changes nothing */
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_INVAL, 0, 2), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_INVAL, 0, 2), 0);
 	iommusim_iommu_flush_iotlb_all(f->dom, NULL);
 	assert_int_equal(nrpcits(f), 4);
 	expect_ctrs(f->dom, 0, 0, 4, 0, 0);
@@ -1667,7 +1667,7 @@ test_s390_iommu_ism_end_to_end(void **state)
 	/* -ENOMEM on sync_map with DMBs registered: the recovery exposes them */
 	iommusim_ism_reset(ism);
 	assert_false(iommusim_ism_in_error(ism));
-	assert_int_equal(iommusim_zpci_script_push(f->script, true, CC_ERR, 16, 1), 0);
+	assert_int_equal(iommusim_zpci_canned_push(f->script, true, CC_ERR, 16, 1), 0);
 	assert_int_equal(iommusim_iommu_map(f->dom, SZ_4G + 5 * SZ_1M, 0xb000, SZ_4K, RW, NULL), 0);
 	assert_true(iommusim_ism_in_error(ism));
 	assert_int_equal(iommusim_ism_nevents(ism), 1);
@@ -1845,7 +1845,7 @@ static void
 test_s390_iommu_concurrent_map_attach_flush(void **state)
 {
 	struct sfix *f = *state;
-	struct iommusim_zpci_script *scripts[3] = { NULL, NULL, NULL };
+	struct iommusim_zpci_canned *scripts[3] = { NULL, NULL, NULL };
 	struct ct_mapper *m = calloc(CT_MAPPERS, sizeof(*m));
 	struct ct_side toggler = { 0 }, flusher = { 0 };
 	struct iommusim_zpci_fn_stats st[3];
@@ -1867,10 +1867,10 @@ test_s390_iommu_concurrent_map_attach_flush(void **state)
 		struct iommusim_zpci_fn_cfg cfg = {
 			.fid = 0x20 + k,
 			.tlb_refresh = k != 1,
-			.platform = &iommusim_zpci_script_ops,
+			.platform = &iommusim_zpci_canned_ops,
 		};
 
-		assert_int_equal(iommusim_zpci_script_create(&scripts[k]), 0);
+		assert_int_equal(iommusim_zpci_canned_create(&scripts[k]), 0);
 		cfg.platform_priv = scripts[k];
 		assert_int_equal(iommusim_zpci_fn_create(&cfg, &f->fn[k]), 0);
 		dcfg.drvdata = f->fn[k];
@@ -1958,12 +1958,12 @@ test_s390_iommu_concurrent_map_attach_flush(void **state)
 	assert_int_equal(e.unmap_failures, 0);
 	assert_int_equal(e.sync_map_errors, 0);
 	/* C registered and deregistered its IOAT alternately, and ends detached */
-	ncalls = iommusim_zpci_script_ncalls(scripts[2]);
+	ncalls = iommusim_zpci_canned_ncalls(scripts[2]);
 	fc_expect = IOMMUSIM_ZPCI_MOD_FC_REG_IOAT;
 	for (idx = 0, k = 0; idx < ncalls; idx++) {
-		struct iommusim_zpci_script_call call;
+		struct iommusim_zpci_canned_call call;
 
-		assert_int_equal(iommusim_zpci_script_call(scripts[2], idx, &call), 0);
+		assert_int_equal(iommusim_zpci_canned_call(scripts[2], idx, &call), 0);
 		if (call.is_rpcit)
 			continue;
 		assert_int_equal(call.fc, fc_expect);
@@ -1993,7 +1993,7 @@ test_s390_iommu_concurrent_map_attach_flush(void **state)
 		f->dev[k] = NULL;
 		iommusim_zpci_fn_destroy(f->fn[k]);
 		f->fn[k] = NULL;
-		iommusim_zpci_script_destroy(scripts[k]);
+		iommusim_zpci_canned_destroy(scripts[k]);
 	}
 	f->n = 0;
 	free(m);
