@@ -224,6 +224,32 @@ check "bad gate" 2 "$sim" run "$tmp/ism.ini" --fail-on bogus && expect_text "bad
 check "bad p99 time" 2 "$sim" run "$tmp/ism.ini" --fail-on 'exposure-p99>5' &&
 	expect_text "p99 wants a unit" "wants a time with a unit"
 
+# ---- bash completion --------------------------------------------------------------
+if command -v bash >/dev/null; then
+	n=$((n + 1))
+	got=$(PATH="$(dirname "$sim"):$PATH" bash -c '
+		. "$1"
+		complete_at() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _iommusim; echo "${COMPREPLY[*]}"; }
+		complete_at iommusim st
+		complete_at iommusim run --platform kv
+		complete_at iommusim compare --set shadow_l
+		complete_at iommusim stress --policy lazy-s
+		complete_at iommusim script --t
+	' sh "$(dirname "$0")/../sim/iommusim.bash")
+	want="stress
+kvm kvm-qemu7.1
+shadow_limit=
+lazy-single
+--tap --tap-flat"
+	if [ "$got" = "$want" ]; then
+		echo "ok $n - bash completion: commands, platforms, keys, policies, options"
+	else
+		echo "not ok $n - bash completion"
+		printf '%s\n' "$got" | sed 's/^/# /'
+		fails=$((fails + 1))
+	fi
+fi
+
 # ---- stress -----------------------------------------------------------------
 check_out "stress --json" 0 "$sim" stress --duration 50ms --threads 2 --policy lazy-single,strict --json
 n=$((n + 1))
