@@ -24,6 +24,7 @@
 #include <iommusim/script.h>
 #include <iommusim/shadow.h>
 #include <iommusim/sim.h>
+#include <iommusim/stack.h>
 #include <iommusim/stress.h>
 #include <iommusim/units.h>
 #include <iommusim/zpci.h>
