@@ -2,6 +2,8 @@
 /* Out-of-line parts of the internal helpers. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,4 +14,17 @@ ims_assert_fail(const char *what, const char *file, int line)
 {
 	fprintf(stderr, "%s:%d: libiommusim internal invariant broken: %s\n", file, line, what);
 	abort();
+}
+
+int
+ims_errf(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }

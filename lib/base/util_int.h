@@ -7,6 +7,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,11 @@
 	} while (0)
 
 _Noreturn void ims_assert_fail(const char *what, const char *file, int line);
+
+/* A message into @p err (NULL or @p len 0: none), as the error-buffer
+ * parameters of the public API take it. @return -EINVAL, for
+ * `return ims_errf(...)` */
+int ims_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define IMS_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define IMS_MAX(a, b) ((a) > (b) ? (a) : (b))

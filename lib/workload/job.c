@@ -47,18 +47,6 @@
 #define NS_PER_MS IOMMUSIM_NS_PER_MS
 #define NS_PER_S IOMMUSIM_NS_PER_S
 
-__attribute__((format(printf, 3, 4))) static void
-errf(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- policies --------------------------------------------------------- */
 
 static const struct iommusim_key *policy_key(void);
@@ -93,7 +81,7 @@ iommusim_policy_set(struct iommusim_policy *policy, const char *key, const char 
 	const struct iommusim_key *k;
 
 	if (!policy || !key || !value) {
-		errf(err, err_len, "no policy, key or value");
+		ims_errf(err, err_len, "no policy, key or value");
 		return -EINVAL;
 	}
 	k = iommusim_key_find(IOMMUSIM_KEY_POLICY, key);
@@ -383,12 +371,12 @@ iommusim_job_set(struct iommusim_job *job, const char *key, const char *value, c
 	char sk[IMS_SHOWN_MAX + 4];
 
 	if (!job || !key || !value) {
-		errf(err, err_len, "no job, key or value");
+		ims_errf(err, err_len, "no job, key or value");
 		return -EINVAL;
 	}
 	k = iommusim_key_find(IOMMUSIM_KEY_JOB, key);
 	if (!k) {
-		errf(err, err_len, "unknown key '%s'", ims_shown(sk, key));
+		ims_errf(err, err_len, "unknown key '%s'", ims_shown(sk, key));
 		return -ENOENT;
 	}
 	return iommusim_key_set(k, job, value, err, err_len);
@@ -442,7 +430,7 @@ fail(struct pctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	errf(c->err, c->err_len, "%s:%u: %s", c->name, c->line, msg);
+	ims_errf(c->err, c->err_len, "%s:%u: %s", c->name, c->line, msg);
 	c->failed = true;
 	c->err_line = c->line;
 }
@@ -475,8 +463,8 @@ file_key_set(struct iommusim_jobfile *jf, const char *key, const char *value, ch
 	if (!strcmp(key, "platform")) {
 		if (!iommusim_profile_find(value)) {
 			platform_list(list, sizeof(list));
-			errf(msg, msg_len, "bad value '%s' for platform (%s)", ims_shown(sv, value),
-			     list);
+			ims_errf(msg, msg_len, "bad value '%s' for platform (%s)",
+				 ims_shown(sv, value), list);
 			return -EINVAL;
 		}
 		snprintf(jf->platform, sizeof(jf->platform), "%s", value);
@@ -703,13 +691,13 @@ parse_text(const char *text, size_t len, const char *name, struct iommusim_jobfi
 	if (ret < 0) /* inih's line buffer (only when it is on the heap) */
 		return -ENOMEM;
 	if (ret > 0 && (!c.failed || (unsigned)ret < c.err_line)) {
-		errf(err, err_len, "%s:%d: syntax error", name, ret);
+		ims_errf(err, err_len, "%s:%d: syntax error", name, ret);
 		return -EINVAL;
 	}
 	if (c.failed)
 		return -EINVAL;
 	if (!c.have_job) {
-		errf(err, err_len, "%s: no job section", name);
+		ims_errf(err, err_len, "%s: no job section", name);
 		return -EINVAL;
 	}
 	return 0;
@@ -722,7 +710,7 @@ iommusim_jobfile_parse_string(const char *text, const char *name, struct iommusi
 	if (!name)
 		name = "<string>";
 	if (!text || !out) {
-		errf(err, err_len, "%s: nothing to parse", name);
+		ims_errf(err, err_len, "%s: nothing to parse", name);
 		return -EINVAL;
 	}
 	return parse_text(text, strlen(text), name, out, err, err_len);
@@ -737,19 +725,20 @@ iommusim_jobfile_parse(const char *path, struct iommusim_jobfile *out, char *err
 	int ret;
 
 	if (!path || !out) {
-		errf(err, err_len, "no file to parse");
+		ims_errf(err, err_len, "no file to parse");
 		return -EINVAL;
 	}
 	f = fopen(path, "rb");
 	if (!f) {
-		errf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		ims_errf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
 		return -ENOENT;
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap >= FILE_MAX_BYTES) {
-				errf(err, err_len, "%s: too large (more than %" PRIu64 " bytes)",
-				     path, FILE_MAX_BYTES);
+				ims_errf(err, err_len,
+					 "%s: too large (more than %" PRIu64 " bytes)", path,
+					 FILE_MAX_BYTES);
 				ret = -EINVAL;
 				goto out;
 			}
@@ -770,7 +759,7 @@ iommusim_jobfile_parse(const char *path, struct iommusim_jobfile *out, char *err
 			break;
 	}
 	if (ferror(f)) {
-		errf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		ims_errf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
 		ret = -ENOENT;
 		goto out;
 	}
@@ -792,7 +781,7 @@ iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf, const char *
 	if (!name)
 		name = "<string>";
 	if (!jf || !profile || jf->noverrides > IMS_ARRAY_SIZE(jf->overrides)) {
-		errf(err, err_len, "%s: no job file or profile", name);
+		ims_errf(err, err_len, "%s: no job file or profile", name);
 		return -EINVAL;
 	}
 	/* All or nothing. */
@@ -802,13 +791,13 @@ iommusim_jobfile_apply_overrides(const struct iommusim_jobfile *jf, const char *
 		const struct iommusim_key *k = iommusim_profile_key_find(key);
 
 		if (!k) {
-			errf(err, err_len, "%s:%u: unknown key '%s' in [platform]", name,
-			     jf->overrides[i].line, ims_shown(sk, key));
+			ims_errf(err, err_len, "%s:%u: unknown key '%s' in [platform]", name,
+				 jf->overrides[i].line, ims_shown(sk, key));
 			return -EINVAL;
 		}
 		if (iommusim_key_set(k, &p, value, NULL, 0)) {
-			errf(err, err_len, "%s:%u: bad value '%s' for %s in [platform] (%s)", name,
-			     jf->overrides[i].line, ims_shown(sv, value), key, k->hint);
+			ims_errf(err, err_len, "%s:%u: bad value '%s' for %s in [platform] (%s)",
+				 name, jf->overrides[i].line, ims_shown(sv, value), key, k->hint);
 			return -EINVAL;
 		}
 	}

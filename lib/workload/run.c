@@ -113,20 +113,6 @@ struct run {
 	uint64_t last_mapped, last_unmapped;
 };
 
-static void errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 static uint64_t
 ns(struct run *r, uint64_t cycles)
 {
@@ -626,8 +612,8 @@ setup_stack(struct run *r, char *err, size_t err_len)
 			return -ENOMEM;
 	}
 	if (ret) {
-		errf(err, err_len, "%s setting up the DMA layer (%d)",
-		     ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
+		ims_errf(err, err_len, "%s setting up the DMA layer (%d)",
+			 ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
 		return ret;
 	}
 	if (ism) {
@@ -811,47 +797,51 @@ IMS_NODISCARD static int
 check_job(const struct iommusim_job *job, char *err, size_t err_len)
 {
 	if (!job->bs || !job->iodepth || !job->numjobs || !job->dev_slots || !job->runtime_ns) {
-		errf(err, err_len, "bs, iodepth, numjobs, dev_slots and runtime must be positive");
+		ims_errf(err, err_len,
+			 "bs, iodepth, numjobs, dev_slots and runtime must be positive");
 		return -EINVAL;
 	}
 	if (job->workload == IOMMUSIM_WL_NET && job->bs > PG) {
-		errf(err, err_len, "net packets are at most one page (bs <= 4096)");
+		ims_errf(err, err_len, "net packets are at most one page (bs <= 4096)");
 		return -EINVAL;
 	}
 	if (job->workload == IOMMUSIM_WL_ISM && (!job->ism_dmb_size || job->ism_dmbs > 64)) {
-		errf(err, err_len, "ism_dmb_size must be positive and ism_dmbs at most 64");
+		ims_errf(err, err_len, "ism_dmb_size must be positive and ism_dmbs at most 64");
 		return -EINVAL;
 	}
 	if ((uint64_t)job->numjobs * job->iodepth > (UINT64_C(1) << 22)) {
-		errf(err, err_len, "numjobs x iodepth is too large (at most 4M I/Os in flight)");
+		ims_errf(err, err_len,
+			 "numjobs x iodepth is too large (at most 4M I/Os in flight)");
 		return -EINVAL;
 	}
 	/* Every segment of every I/O in flight has its own entry. */
 	if (job->sg_segments > 1 &&
 	    (job->sg_segments > job->bs ||
 	     (uint64_t)job->numjobs * job->iodepth * job->sg_segments > (UINT64_C(1) << 24))) {
-		errf(err, err_len,
-		     "sg_segments must be at most bs, and numjobs x iodepth x sg_segments at most "
-		     "16M");
+		ims_errf(
+			err, err_len,
+			"sg_segments must be at most bs, and numjobs x iodepth x sg_segments at most "
+			"16M");
 		return -EINVAL;
 	}
 	/* Buffers: random pages of all of memory; net's page rings from a
 	 * quarter of it, ISM's DMBs from the half (buffer_phys, setup_dmbs). */
 	if (job->memory < 64 * (UINT64_C(1) << 20) || job->memory % PG ||
 	    job->bs > job->memory / 4) {
-		errf(err, err_len, "memory must be a multiple of 4 KiB, at least 64m and 4 x bs");
+		ims_errf(err, err_len,
+			 "memory must be a multiple of 4 KiB, at least 64m and 4 x bs");
 		return -EINVAL;
 	}
 	if (job->workload == IOMMUSIM_WL_NET &&
 	    (uint64_t)job->numjobs * NET_RING_PAGES * PG > job->memory / 4) {
-		errf(err, err_len, "memory too small for %u jobs' page rings (%llu bytes each)",
-		     job->numjobs, (unsigned long long)(NET_RING_PAGES * PG));
+		ims_errf(err, err_len, "memory too small for %u jobs' page rings (%llu bytes each)",
+			 job->numjobs, (unsigned long long)(NET_RING_PAGES * PG));
 		return -EINVAL;
 	}
 	if (job->workload == IOMMUSIM_WL_ISM &&
 	    (uint64_t)job->ism_dmbs * job->ism_dmb_size > job->memory / 2) {
-		errf(err, err_len, "memory too small for %u DMBs of %u bytes", job->ism_dmbs,
-		     job->ism_dmb_size);
+		ims_errf(err, err_len, "memory too small for %u DMBs of %u bytes", job->ism_dmbs,
+			 job->ism_dmb_size);
 		return -EINVAL;
 	}
 	return 0;
@@ -910,8 +900,8 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 			iommusim_sim_rng(r.sim, j, &r.jobs[j].rng);
 	ret = setup_dmbs(&r);
 	if (ret) {
-		errf(err, err_len, "%s mapping the ISM DMBs (%d)",
-		     ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
+		ims_errf(err, err_len, "%s mapping the ISM DMBs (%d)",
+			 ret == -ENOMEM ? "out of memory" : strerror(-ret), ret);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -931,8 +921,8 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	ret = iommusim_sim_run(r.sim, r.end_cycles, NULL);
 	if (!ret && r.failed) {
 		ret = r.failed;
-		errf(err, err_len, "out of memory: an event of the run could not be scheduled (%d)",
-		     ret);
+		ims_errf(err, err_len,
+			 "out of memory: an event of the run could not be scheduled (%d)", ret);
 	}
 	/* Costs so large that their sums do not fit 64-bit cycle counts give
 	 * no meaningful time; refuse rather than report saturated numbers. */
@@ -947,9 +937,10 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 				r.cost_overflow = true;
 		if (r.cost_overflow) {
 			ret = -ERANGE;
-			errf(err, err_len,
-			     "the costs overflow 64-bit cycle counts: lower the profile's costs "
-			     "or io_base_cycles");
+			ims_errf(
+				err, err_len,
+				"the costs overflow 64-bit cycle counts: lower the profile's costs "
+				"or io_base_cycles");
 		}
 	}
 out:
@@ -962,8 +953,8 @@ out:
 	 * too, which errs on the safe side.) */
 	if (ret != -ENOMEM && ims_mem_failures() != mem_failures) {
 		ret = -ENOMEM;
-		errf(err, err_len, "out of memory: %llu allocations failed during the run",
-		     (unsigned long long)(ims_mem_failures() - mem_failures));
+		ims_errf(err, err_len, "out of memory: %llu allocations failed during the run",
+			 (unsigned long long)(ims_mem_failures() - mem_failures));
 	}
 	if (!ret) {
 		if (r.progress)
@@ -973,7 +964,7 @@ out:
 	teardown(&r);
 	/* Every failure says what it was. */
 	if (ret && err && err_len && !err[0])
-		errf(err, err_len, "%s (%d)",
-		     ret == -ENOMEM ? "out of memory setting up the run" : strerror(-ret), ret);
+		ims_errf(err, err_len, "%s (%d)",
+			 ret == -ENOMEM ? "out of memory setting up the run" : strerror(-ret), ret);
 	return ret;
 }

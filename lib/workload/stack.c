@@ -34,19 +34,6 @@ struct iommusim_stack {
 	struct stack_fn fns[IOMMUSIM_STACK_MAX_FNS];
 };
 
-__attribute__((format(printf, 3, 4))) static int
-fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 void
 iommusim_stack_destroy(struct iommusim_stack *st)
 {
@@ -122,17 +109,17 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 	int ret;
 
 	if (!cfg || !out)
-		return fail(err, err_len, "no configuration or result");
+		return ims_errf(err, err_len, "no configuration or result");
 	nfns = cfg->nfns ? cfg->nfns : 1;
 	if (nfns > IOMMUSIM_STACK_MAX_FNS)
-		return fail(err, err_len, "at most %u functions, not %u", IOMMUSIM_STACK_MAX_FNS,
-			    nfns);
+		return ims_errf(err, err_len, "at most %u functions, not %u",
+				IOMMUSIM_STACK_MAX_FNS, nfns);
 	if (cfg->fq_size &&
 	    (cfg->fq_size < 2 || cfg->fq_size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(cfg->fq_size)))
-		return fail(err, err_len, "fq_size must be a power of two from 2 to %u",
-			    (unsigned)IOMMUSIM_FQ_MAX_SIZE);
+		return ims_errf(err, err_len, "fq_size must be a power of two from 2 to %u",
+				(unsigned)IOMMUSIM_FQ_MAX_SIZE);
 	if (cfg->memory && cfg->memory % 4096)
-		return fail(err, err_len, "memory must be a multiple of 4 KiB");
+		return ims_errf(err, err_len, "memory must be a multiple of 4 KiB");
 	st = ims_zalloc(sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -145,8 +132,8 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 	if (ret) {
 		iommusim_stack_destroy(st);
 		if (ret != -ENOMEM)
-			return fail(err, err_len, "building the stack: %s", strerror(-ret));
-		fail(err, err_len, "out of memory");
+			return ims_errf(err, err_len, "building the stack: %s", strerror(-ret));
+		IMS_IGNORE(ims_errf(err, err_len, "out of memory")); /* the status is -ENOMEM */
 		return -ENOMEM;
 	}
 	*out = st;

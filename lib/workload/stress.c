@@ -413,19 +413,6 @@ iommusim_stress_passed(const struct iommusim_stress_result *r)
 	       !r->unmap_errors && !r->leaked_pages;
 }
 
-__attribute__((format(printf, 3, 4))) static int
-bad_cfg(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 IMS_NODISCARD static int
 check_cfg(struct iommusim_stress_cfg *c, char *err, size_t err_len)
 {
@@ -440,26 +427,27 @@ check_cfg(struct iommusim_stress_cfg *c, char *err, size_t err_len)
 	if (!c->seed)
 		c->seed = 1;
 	if (c->threads > IOMMUSIM_STRESS_MAX_THREADS)
-		return bad_cfg(err, err_len, "threads must be 1 to %u, not %u",
-			       IOMMUSIM_STRESS_MAX_THREADS, c->threads);
+		return ims_errf(err, err_len, "threads must be 1 to %u, not %u",
+				IOMMUSIM_STRESS_MAX_THREADS, c->threads);
 	if (c->duration_ns > MAX_DURATION_NS)
-		return bad_cfg(err, err_len, "the duration is at most 1 hour");
+		return ims_errf(err, err_len, "the duration is at most 1 hour");
 	if ((unsigned)c->policy > IOMMUSIM_STRESS_STRICT)
-		return bad_cfg(err, err_len, "unknown policy %d", (int)c->policy);
+		return ims_errf(err, err_len, "unknown policy %d", (int)c->policy);
 	if (c->live > IOMMUSIM_STRESS_MAX_LIVE)
-		return bad_cfg(err, err_len, "live must be 1 to %u, not %u",
-			       IOMMUSIM_STRESS_MAX_LIVE, c->live);
+		return ims_errf(err, err_len, "live must be 1 to %u, not %u",
+				IOMMUSIM_STRESS_MAX_LIVE, c->live);
 	if (c->max_size > MAX_SIZE)
-		return bad_cfg(err, err_len, "max_size must be 1 to 1m, not %" PRIu64, c->max_size);
+		return ims_errf(err, err_len, "max_size must be 1 to 1m, not %" PRIu64,
+				c->max_size);
 	if (c->fq_size &&
 	    (c->fq_size < 2 || c->fq_size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(c->fq_size)))
-		return bad_cfg(err, err_len, "fq_size must be a power of two from 2 to %u",
-			       (unsigned)IOMMUSIM_FQ_MAX_SIZE);
+		return ims_errf(err, err_len, "fq_size must be a power of two from 2 to %u",
+				(unsigned)IOMMUSIM_FQ_MAX_SIZE);
 	/* The buffers held at once, each up to max_size plus a page of offset. */
 	if ((uint64_t)c->threads * c->live * (c->max_size + PG) > MAX_FOOTPRINT)
-		return bad_cfg(err, err_len,
-			       "threads x live x max_size is at most 16g (the window and its "
-			       "check tables grow with it)");
+		return ims_errf(err, err_len,
+				"threads x live x max_size is at most 16g (the window and its "
+				"check tables grow with it)");
 	return 0;
 }
 
@@ -528,14 +516,14 @@ setup(struct stress *st, char *err, size_t err_len)
 	if (!ret)
 		ret = iommusim_dma_iommu_info_get(st->d, &info);
 	if (ret) {
-		bad_cfg(err, err_len, "setting up the domain: %s",
-			ret == -ENOMEM ? "out of memory" : strerror(-ret));
+		ims_errf(err, err_len, "setting up the domain: %s",
+			 ret == -ENOMEM ? "out of memory" : strerror(-ret));
 		return ret;
 	}
 	/* A lazy domain that came up strict would not test what was asked. */
 	if (st->cfg.policy != IOMMUSIM_STRESS_STRICT && info.type != IOMMUSIM_DOMAIN_DMA_FQ) {
-		bad_cfg(err, err_len, "the domain came up strict (%s)",
-			iommusim_downgrade_reason(info.downgrade));
+		ims_errf(err, err_len, "the domain came up strict (%s)",
+			 iommusim_downgrade_reason(info.downgrade));
 		return -ENOMEM;
 	}
 	st->cfg.fq_size = info.fq_size;
@@ -547,11 +535,11 @@ setup(struct stress *st, char *err, size_t err_len)
 	if (info.dma_limit < last)
 		last = info.dma_limit;
 	if (last < win_start) {
-		bad_cfg(err, err_len, "the DMA window is empty");
+		ims_errf(err, err_len, "the DMA window is empty");
 		return -EINVAL;
 	}
 	if (ims_stress_check_init(&st->check, win_start, (last - win_start + 1) >> PG_SHIFT)) {
-		bad_cfg(err, err_len, "out of memory for the check's tables");
+		ims_errf(err, err_len, "out of memory for the check's tables");
 		return -ENOMEM;
 	}
 	return 0;
@@ -566,7 +554,7 @@ run_threads(struct stress *st, struct worker *w, char *err, size_t err_len)
 	int ret = 0;
 
 	if (pthread_barrier_init(&st->start, NULL, st->cfg.threads + 1))
-		return bad_cfg(err, err_len, "cannot create a barrier"), -EAGAIN;
+		return ims_errf(err, err_len, "cannot create a barrier"), -EAGAIN;
 	for (i = 0; i < st->cfg.threads && !ret; i++) {
 		ret = pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
 		if (!ret)
@@ -575,14 +563,14 @@ run_threads(struct stress *st, struct worker *w, char *err, size_t err_len)
 	if (ret) {
 		/* Those started wait at the barrier: let them go, and stop them. */
 		atomic_store(&st->stop, true);
-		bad_cfg(err, err_len, "cannot start thread %u: %s", started, strerror(ret));
+		ims_errf(err, err_len, "cannot start thread %u: %s", started, strerror(ret));
 	}
 	if (!ret) {
 		ret = pthread_create(&st->timer_tid, NULL, timer_main, st);
 		st->timer_started = !ret;
 		if (ret) {
 			atomic_store(&st->stop, true);
-			bad_cfg(err, err_len, "cannot start the timer thread: %s", strerror(ret));
+			ims_errf(err, err_len, "cannot start the timer thread: %s", strerror(ret));
 		}
 	}
 	/* The barrier counts threads + 1: stand in for those that did not start. */
@@ -699,10 +687,10 @@ iommusim_stress_run(const struct iommusim_stress_cfg *cfg, struct iommusim_stres
 	if (err && err_len)
 		err[0] = '\0';
 	if (!cfg || !out)
-		return bad_cfg(err, err_len, "no configuration or result");
+		return ims_errf(err, err_len, "no configuration or result");
 	st = ims_zalloc(sizeof(*st));
 	if (!st)
-		return bad_cfg(err, err_len, "out of memory"), -ENOMEM;
+		return ims_errf(err, err_len, "out of memory"), -ENOMEM;
 	st->cfg = *cfg;
 	ret = check_cfg(&st->cfg, err, err_len);
 	if (ret) {
@@ -736,7 +724,7 @@ iommusim_stress_run(const struct iommusim_stress_cfg *cfg, struct iommusim_stres
 			ret = -ENOMEM;
 	}
 	if (ret == -ENOMEM && !(err && err_len && err[0]))
-		bad_cfg(err, err_len, "out of memory");
+		ims_errf(err, err_len, "out of memory");
 	if (!ret) {
 		memset(out, 0, sizeof(*out));
 		ret = run_threads(st, w, err, err_len);
