@@ -1368,8 +1368,9 @@ check_answer(int ret, const char *name, const struct iommusim_jobfile *jf, const
 		    j->cpus > 4096 || j->rwmixread > 100 || j->rw > IOMMUSIM_RW_RANDRW ||
 		    j->workload > IOMMUSIM_WL_ISM || !j->runtime_ns || !j->dev_slots ||
 		    !j->sg_segments || j->sg_segments > 1024 || j->ism_dmbs > 64 ||
-		    j->memory < 64 * MIB || j->memory > 4 * TIB || j->s390_iommu_aperture > 1024 ||
-		    !j->ism_dmb_size || !j->dev_bandwidth || jf->noverrides > 32 ||
+		    j->memory < 64 * MIB || j->memory > 4 * TIB || j->memory % 4096 ||
+		    j->dev_slots > 4096 || !j->ism_dmb_size || !j->dev_bandwidth ||
+		    jf->noverrides > 32 ||
 		    (jf->platform[0] && !iommusim_profile_find(jf->platform)) ||
 		    jf->policy.kind > IOMMUSIM_POLICY_LEGACY_STRICT)
 			fail_msg("seed %" PRIu64 ": parsed into an invalid job", seed);
