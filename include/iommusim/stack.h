@@ -48,6 +48,10 @@ struct iommusim_stack_cfg {
 	const struct iommusim_dma_timer_ops
 		*fq_timer; /**< NULL: call iommusim_dma_iommu_fq_timeout() */
 	void *fq_timer_priv;
+	/** What answers the functions' instructions; NULL: the canned-answer
+	 *  platform (iommusim_stack_platform()). */
+	const struct iommusim_zpci_platform_ops *platform;
+	void *platform_priv;
 };
 
 /** A stack. Opaque. */
@@ -77,7 +81,8 @@ IOMMUSIM_API struct iommusim_zpci_fn *iommusim_stack_fn(const struct iommusim_st
 							unsigned i);
 /** Function @p i's ISM model (NULL unless cfg.ism). */
 IOMMUSIM_API struct iommusim_ism *iommusim_stack_ism(const struct iommusim_stack *st, unsigned i);
-/** The canned-answer platform every function uses: queue answers, read the calls. */
+/** The canned-answer platform every function uses: queue answers, read the
+ *  calls. NULL when cfg.platform named another. */
 IOMMUSIM_API struct iommusim_zpci_canned *iommusim_stack_platform(const struct iommusim_stack *st);
 
 #ifdef __cplusplus

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <iommusim/job.h>
+#include <iommusim/keys.h>
 #include <iommusim/s390_iommu.h>
 #include <iommusim/stack.h>
 
@@ -65,8 +67,8 @@ build_fn(struct iommusim_stack *st, const struct iommusim_stack_cfg *cfg, unsign
 		.fid = i + 1,
 		.pft = cfg->ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0,
 		.tlb_refresh = cfg->tlb_refresh,
-		.platform = &iommusim_zpci_canned_ops,
-		.platform_priv = st->platform,
+		.platform = cfg->platform ? cfg->platform : &iommusim_zpci_canned_ops,
+		.platform_priv = cfg->platform ? cfg->platform_priv : st->platform,
 	};
 	struct iommusim_device_cfg dcfg = { .is_pci = true };
 	const struct iommusim_dma_iommu_cfg dc = {
@@ -104,6 +106,8 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 		      size_t err_len)
 {
 	struct iommusim_s390_iommu_cfg scfg = { 0 };
+	struct iommusim_policy scratch = { 0 };
+	struct iommusim_key_value fq = { 0, 0 };
 	struct iommusim_stack *st;
 	unsigned i, nfns;
 	int ret;
@@ -111,11 +115,13 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 	if (!cfg || !out)
 		return ims_errf(err, err_len, "no configuration or result");
 	nfns = cfg->nfns ? cfg->nfns : 1;
+	fq.u = cfg->fq_size;
 	if (nfns > IOMMUSIM_STACK_MAX_FNS)
 		return ims_errf(err, err_len, "at most %u functions, not %u",
 				IOMMUSIM_STACK_MAX_FNS, nfns);
+	/* The policy key's row holds the rule (a power of two in range). */
 	if (cfg->fq_size &&
-	    (cfg->fq_size < 2 || cfg->fq_size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(cfg->fq_size)))
+	    iommusim_key_store(iommusim_key_find(IOMMUSIM_KEY_POLICY, "fq_size"), &scratch, &fq))
 		return ims_errf(err, err_len, "fq_size must be a power of two from 2 to %u",
 				(unsigned)IOMMUSIM_FQ_MAX_SIZE);
 	if (cfg->memory && cfg->memory % 4096)
@@ -124,7 +130,7 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 	if (!st)
 		return -ENOMEM;
 	scfg.memory_bytes = cfg->memory;
-	ret = iommusim_zpci_canned_create(&st->platform);
+	ret = cfg->platform ? 0 : iommusim_zpci_canned_create(&st->platform);
 	if (!ret)
 		ret = iommusim_s390_iommu_create(&scfg, NULL, &st->s390, &st->iommu);
 	for (i = 0; !ret && i < nfns; i++)

@@ -36,6 +36,7 @@
 #include <iommusim/iommu.h>
 #include <iommusim/s390_iommu.h>
 #include <iommusim/sim.h>
+#include <iommusim/stack.h>
 #include <iommusim/stress.h>
 #include <iommusim/zpci.h>
 
@@ -68,13 +69,10 @@ struct worker {
 
 struct stress {
 	struct iommusim_stress_cfg cfg;
-	struct iommusim_s390_iommu *s390;
-	struct iommusim_iommu *iommu;
-	struct iommusim_zpci_fn *fn;
-	struct iommusim_device *dev;
-	struct iommusim_domain *dom;
+	struct iommusim_stack *stack; /* the driver, the function, its domain (stack.h) */
+	const struct iommusim_dma *dma; /* ... and their parts the threads use */
 	struct iommusim_dma_iommu *d;
-	struct iommusim_dma dma;
+	struct iommusim_domain *dom;
 	struct iommusim_ctx_ops ops;
 	struct timespec t0; /* set before any thread starts, then read-only */
 	uint64_t run_start, run_end; /* the workers' run (main thread only) */
@@ -330,7 +328,7 @@ do_unmap(struct worker *w, const uint64_t *m, const struct iommusim_ctx *ctx)
 
 	ims_stress_check_unmapping(&st->check, m[0], m[1]);
 	t = mono_ns();
-	ret = iommusim_dma_unmap_page(&st->dma, m[0], m[1], IOMMUSIM_DMA_FROM_DEVICE, 0, ctx);
+	ret = iommusim_dma_unmap_page(st->dma, m[0], m[1], IOMMUSIM_DMA_FROM_DEVICE, 0, ctx);
 	iommusim_hist_record(w->unmap_ns, mono_ns() - t);
 	if (ret) {
 		w->unmap_errors++;
@@ -360,7 +358,7 @@ worker_main(void *arg)
 			int ret;
 
 			t = mono_ns();
-			ret = iommusim_dma_map_page(&st->dma, phys, size, IOMMUSIM_DMA_FROM_DEVICE,
+			ret = iommusim_dma_map_page(st->dma, phys, size, IOMMUSIM_DMA_FROM_DEVICE,
 						    0, &ctx, &dma);
 			iommusim_hist_record(w->map_ns, mono_ns() - t);
 			if (ret) {
@@ -439,10 +437,6 @@ check_cfg(struct iommusim_stress_cfg *c, char *err, size_t err_len)
 	if (c->max_size > MAX_SIZE)
 		return ims_errf(err, err_len, "max_size must be 1 to 1m, not %" PRIu64,
 				c->max_size);
-	if (c->fq_size &&
-	    (c->fq_size < 2 || c->fq_size > IOMMUSIM_FQ_MAX_SIZE || !ims_is_pow2(c->fq_size)))
-		return ims_errf(err, err_len, "fq_size must be a power of two from 2 to %u",
-				(unsigned)IOMMUSIM_FQ_MAX_SIZE);
 	/* The buffers held at once, each up to max_size plus a page of offset. */
 	if ((uint64_t)c->threads * c->live * (c->max_size + PG) > MAX_FOOTPRINT)
 		return ims_errf(err, err_len,
@@ -467,59 +461,41 @@ memory_for(const struct iommusim_stress_cfg *c)
 static void
 teardown(struct stress *st)
 {
-	iommusim_dma_iommu_destroy(st->d);
-	iommusim_device_destroy(st->dev, NULL);
-	iommusim_domain_free(st->dom);
-	iommusim_s390_iommu_destroy(st->s390);
-	iommusim_zpci_fn_destroy(st->fn);
+	iommusim_stack_destroy(st->stack);
 	ims_stress_check_destroy(&st->check);
 }
 
+/* One function on the stress platform, its domain and dma-iommu (stack.h,
+ * which also refuses a bad fq_size), then the check over its DMA window. */
 IMS_NODISCARD static int
 setup(struct stress *st, char *err, size_t err_len)
 {
-	const struct iommusim_s390_iommu_cfg scfg = { .memory_bytes = memory_for(&st->cfg) };
-	const struct iommusim_zpci_fn_cfg fcfg = { .fid = 1,
-						   .platform = &stress_platform,
-						   .platform_priv = st };
-	struct iommusim_device_cfg dcfg = { .is_pci = true };
-	struct iommusim_dma_iommu_cfg dc = {
+	const struct iommusim_stack_cfg scfg = {
 		.ncpus = st->cfg.threads + 1, /* the timer's CPU */
+		.strict = st->cfg.policy == IOMMUSIM_STRESS_STRICT,
 		.fq_type = st->cfg.policy == IOMMUSIM_STRESS_LAZY_SINGLE ? IOMMUSIM_FQ_SINGLE :
 									   IOMMUSIM_FQ_PER_CPU,
 		.fq_size = st->cfg.fq_size,
 		.fq_timeout_ms = st->cfg.fq_timeout_ms,
+		.memory = memory_for(&st->cfg),
 		.fq_timer = &stress_timer,
 		.fq_timer_priv = st,
+		.platform = &stress_platform,
+		.platform_priv = st,
 	};
 	struct iommusim_dma_iommu_info info;
-	uint64_t last, win_start;
+	struct iommusim_zpci_fn_info fi;
 	int ret;
 
-	ret = iommusim_s390_iommu_create(&scfg, NULL, &st->s390, &st->iommu);
-	if (!ret)
-		ret = iommusim_zpci_fn_create(&fcfg, &st->fn);
-	if (!ret) {
-		dcfg.drvdata = st->fn;
-		ret = iommusim_device_create(st->iommu, &dcfg, &st->dev);
-	}
-	if (!ret)
-		ret = iommusim_domain_alloc(st->dev,
-					    st->cfg.policy == IOMMUSIM_STRESS_STRICT ?
-						    IOMMUSIM_DOMAIN_DMA :
-						    IOMMUSIM_DOMAIN_DMA_FQ,
-					    &st->dom);
-	if (!ret)
-		ret = iommusim_iommu_attach_device(st->dom, st->dev, NULL);
-	if (!ret)
-		ret = iommusim_dma_iommu_create(st->dom, st->dev, &dc, &st->d, &st->dma);
-	if (!ret)
-		ret = iommusim_dma_iommu_info_get(st->d, &info);
-	if (ret) {
-		ims_errf(err, err_len, "setting up the domain: %s",
-			 ret == -ENOMEM ? "out of memory" : strerror(-ret));
+	ret = iommusim_stack_create(&scfg, &st->stack, err, err_len);
+	if (ret)
 		return ret;
-	}
+	st->dma = iommusim_stack_dma(st->stack, 0);
+	st->d = iommusim_stack_dma_iommu(st->stack, 0);
+	st->dom = iommusim_stack_domain(st->stack, 0);
+	/* Neither getter fails on a function and instance that exist. */
+	IMS_IGNORE(iommusim_dma_iommu_info_get(st->d, &info));
+	IMS_IGNORE(iommusim_zpci_fn_info_get(iommusim_stack_fn(st->stack, 0), &fi));
 	/* A lazy domain that came up strict would not test what was asked. */
 	if (st->cfg.policy != IOMMUSIM_STRESS_STRICT && info.type != IOMMUSIM_DOMAIN_DMA_FQ) {
 		ims_errf(err, err_len, "the domain came up strict (%s)",
@@ -528,17 +504,9 @@ setup(struct stress *st, char *err, size_t err_len)
 	}
 	st->cfg.fq_size = info.fq_size;
 	st->cfg.fq_timeout_ms = info.fq_timeout_ms;
-	/* The function's DMA window: from its start_dma (QEMU's, the cfg's 0),
-	 * s390_iommu_aperture long (§3.3), within what the domain hands out. */
-	win_start = IOMMUSIM_ZPCI_QEMU_SDMA;
-	last = win_start + iommusim_s390_iommu_aperture_get(st->s390) - 1;
-	if (info.dma_limit < last)
-		last = info.dma_limit;
-	if (last < win_start) {
-		ims_errf(err, err_len, "the DMA window is empty");
-		return -EINVAL;
-	}
-	if (ims_stress_check_init(&st->check, win_start, (last - win_start + 1) >> PG_SHIFT)) {
+	/* The function's DMA window as the driver trimmed it at probe (§3.3). */
+	if (ims_stress_check_init(&st->check, fi.start_dma,
+				  ((fi.end_dma - fi.start_dma) >> PG_SHIFT) + 1)) {
 		ims_errf(err, err_len, "out of memory for the check's tables");
 		return -ENOMEM;
 	}

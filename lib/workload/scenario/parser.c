@@ -262,12 +262,11 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 	switch (op->kind) {
 	case ST_PLATFORM: {
 		/* The platform's rows of the key table (job.h): its own and the profile's. */
-		const struct iommusim_key *k = iommusim_key_find(IOMMUSIM_KEY_SCRIPT, key);
+		const struct iommusim_key *k =
+			iommusim_key_find(IOMMUSIM_KEY_SCRIPT | IOMMUSIM_KEY_PROFILE, key);
 		struct iommusim_key_value v;
 		char msg[160];
 
-		if (!k)
-			k = iommusim_profile_key_find(key);
 		if (!k)
 			return ims_script_error(s,
 						"unknown platform key '%s' (see `iommusim keys`)",
