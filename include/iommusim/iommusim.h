@@ -6,9 +6,11 @@
 #ifndef IOMMUSIM_IOMMUSIM_H
 #define IOMMUSIM_IOMMUSIM_H
 
+#include <iommusim/cmdline.h>
 #include <iommusim/common.h>
 #include <iommusim/ctx.h>
 #include <iommusim/dma.h>
+#include <iommusim/dma_direct.h>
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
 #include <iommusim/iommu.h>
