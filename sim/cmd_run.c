@@ -22,6 +22,7 @@ enum {
 	OPT_FQ_SIZE = 256,
 	OPT_FQ_TIMEOUT,
 	OPT_ISM_FORCE_FQ,
+	OPT_CMDLINE,
 	OPT_POLICY,
 	OPT_JSON,
 	OPT_CSV,
@@ -48,6 +49,10 @@ usage(FILE *f)
 		"      --fq-timeout=MS   flush-queue timeout: 10, 10ms or 1s (default: the file's\n"
 		"                        fq_timeout=, else the kernel's rule)\n"
 		"      --ism-force-fq    keep an ISM device on a flush queue (the regression)\n"
+		"      --cmdline=LINE    the guest kernel's boot parameters (iommu.strict=,\n"
+		"                        iommu.passthrough=, iommu.forcedac=, s390_iommu=strict,\n"
+		"                        s390_iommu_aperture=N) deciding the domain as the kernel\n"
+		"                        does; with the policy kernel or legacy (docs/cli.md)\n"
 		"  -s, --seed=N          the run's seed, 0 to 2^63-1 (default: the file's seed=, else 1)\n"
 		"  -S, --set=KEY=VALUE   override a job key (bs, iodepth, runtime...), a queue key\n"
 		"                        (fq_size, fq_timeout, ism_force_fq) or a profile key\n"
@@ -77,6 +82,7 @@ cmd_run(int argc, char **argv)
 		{ "fq-size", required_argument, NULL, OPT_FQ_SIZE },
 		{ "fq-timeout", required_argument, NULL, OPT_FQ_TIMEOUT },
 		{ "ism-force-fq", no_argument, NULL, OPT_ISM_FORCE_FQ },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "seed", required_argument, NULL, 's' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -154,6 +160,12 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_ISM_FORCE_FQ:
 			force_fq = true;
+			break;
+		case OPT_CMDLINE:
+			if (iommusim_policy_set(&opt_fq, "cmdline", optarg, msg, sizeof(msg))) {
+				rc = bad("--%s", msg);
+				goto out;
+			}
 			break;
 		case 's':
 			if (output_parse_seed(optarg, &seed, msg, sizeof(msg))) {
@@ -241,6 +253,10 @@ cmd_run(int argc, char **argv)
 		policy.fq_timeout_ms = opt_fq.fq_timeout_ms;
 	if (force_fq)
 		policy.ism_force_fq = true;
+	if (opt_fq.has_cmdline) {
+		policy.has_cmdline = true;
+		policy.cmdline = opt_fq.cmdline;
+	}
 
 	/* Seed: option > file > 1. */
 	if (!has_seed) {

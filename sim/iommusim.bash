@@ -43,7 +43,7 @@ _iommusim() {
 	esac
 	case $cmd in
 	run)
-		words="--platform --policy --fq-size --fq-timeout --ism-force-fq --seed --set --fail-on --json --csv --quiet --help" ;;
+		words="--platform --policy --fq-size --fq-timeout --ism-force-fq --cmdline --seed --set --fail-on --json --csv --quiet --help" ;;
 	compare)
 		words="--platforms --policies --seed --set --no-ism --fail-on --json --csv --quiet --help" ;;
 	profile)

@@ -220,6 +220,15 @@ output_apply_set(const char *kv, struct iommusim_job *job, struct iommusim_polic
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
+	/* The boot parameters are text with their own parser, not a row. */
+	if (!strcmp(key, "cmdline")) {
+		if (iommusim_policy_set(policy ? policy : &scratch_policy, key, eq + 1, msg,
+					sizeof(msg))) {
+			snprintf(err, err_len, "--set %s", msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	/* The rows of the key table that --set reaches (docs/keys.md). */
 	k = iommusim_key_find(IOMMUSIM_KEY_JOB | IOMMUSIM_KEY_POLICY | IOMMUSIM_KEY_PROFILE, key);
 	if (!k) {
@@ -380,6 +389,32 @@ output_run_warnings(const char *cmd, const struct output_run *run, bool *x86_sai
 		if (x86_said)
 			*x86_said = true;
 	}
+	if (run->policy->has_cmdline) {
+		const struct iommusim_cmdline *c = &run->policy->cmdline;
+		bool legacy = !strcmp(r->domain, "legacy");
+
+		/* Parameters the run did not read: say so, never silently. */
+		if (c->nignored)
+			fprintf(stderr,
+				"iommusim %s: note: %u boot parameter%s outside the IOMMU code "
+				"ignored (the first: %s)\n",
+				cmd, c->nignored, c->nignored == 1 ? "" : "s", c->first_ignored);
+		if (legacy && (c->iommu.strict_set || c->passthrough_set || c->forcedac_set))
+			fprintf(stderr,
+				"iommusim %s: warning: iommu.* parameters do not reach the pre-6.7 "
+				"s390 DMA API (only s390_iommu=strict and s390_iommu_aperture= do)\n",
+				cmd);
+		if (c->forcedac_set && !legacy)
+			fprintf(stderr,
+				"iommusim %s: note: iommu.forcedac= changes nothing on s390: "
+				"s390_iommu_init() forces DAC\n",
+				cmd);
+		if (c->iommu.s390_strict && !legacy)
+			fprintf(stderr,
+				"iommusim %s: note: s390_iommu=strict is deprecated (the kernel "
+				"warns: use iommu.strict=1)\n",
+				cmd);
+	}
 }
 
 int
@@ -434,7 +469,11 @@ output_run_text(FILE *f, const struct output_run *run)
 	if (strcmp(r->policy, iommusim_policy_name(run->policy->kind)))
 		fprintf(f, " (in effect: %s)", r->policy);
 	/* What ran, in sysfs's spelling (/sys/kernel/iommu_groups/N/type). */
-	fprintf(f, ", domain %s, seed %" PRIu64 "\n", r->domain, r->seed);
+	fprintf(f, ", domain %s%s%s%s, seed %" PRIu64 "\n", r->domain,
+		r->domain_reason[0] ? " (" : "", r->domain_reason, r->domain_reason[0] ? ")" : "",
+		r->seed);
+	if (r->cmdline[0])
+		fprintf(f, "  boot parameters: %s\n", r->cmdline);
 	if (r->downgrade[0])
 		fprintf(f, "  note: the domain ran strict (DMA): %s\n", r->downgrade);
 	fprintf(f, "  %s\n\n", output_job_summary(buf, sizeof(buf), run->job));
@@ -722,6 +761,8 @@ output_run_json(const struct output_run *run)
 	put(o, "fq_max_pages", ju64(r->fq_max_pages), &ok);
 	put(o, "domain", json_string(r->domain), &ok);
 	put(o, "downgrade", json_string(r->downgrade), &ok);
+	put(o, "domain_reason", json_string(r->domain_reason), &ok);
+	put(o, "cmdline", json_string(r->cmdline), &ok);
 	put(o, "hv_busy_ns", ju64(r->hv_busy_ns), &ok);
 	put(o, "hv_steps", ju64(r->hv_steps), &ok);
 	put(o, "hv_loads", ju64(r->hv_loads), &ok);
@@ -797,7 +838,8 @@ output_csv_header(FILE *f)
 	      "max_shadow_entries,fq_max_entries,fq_max_pages,hv_busy_ns,ism_events,"
 	      "ism_first_event_ns,ism_first_iova,ism_first_rpcit_addr,ism_first_rpcit_len,"
 	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps,domain,"
-	      "downgrade,exposure_censored,fq_size_in_force,fq_timeout_ms_in_force\n",
+	      "downgrade,exposure_censored,fq_size_in_force,fq_timeout_ms_in_force,"
+	      "domain_reason,cmdline\n",
 	      f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -850,8 +892,12 @@ output_csv_row(FILE *f, const struct output_run *run)
 	csv_str(f, r->domain);
 	fputc(',', f);
 	csv_str(f, r->downgrade);
-	fprintf(f, ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 "\n", r->exposure_censored, r->fq_size,
+	fprintf(f, ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",", r->exposure_censored, r->fq_size,
 		r->fq_timeout_ms);
+	csv_str(f, r->domain_reason);
+	fputc(',', f);
+	csv_str(f, r->cmdline);
+	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -224,6 +224,26 @@ check "bad gate" 2 "$sim" run "$tmp/ism.ini" --fail-on bogus && expect_text "bad
 check "bad p99 time" 2 "$sim" run "$tmp/ism.ini" --fail-on 'exposure-p99>5' &&
 	expect_text "p99 wants a unit" "wants a time with a unit"
 
+# ---- --cmdline: the kernel's boot parameters ---------------------------------------
+rr="$(dirname "$0")/data/randread.ini"
+check "run --cmdline iommu.strict=1" 0 "$sim" run "$rr" $short --policy kernel -q \
+	--cmdline "iommu.strict=1 root=/dev/dasda1" &&
+	expect_text "strict with its reason" "domain DMA (iommu.strict=1)" &&
+	expect_text "ignored parameter named" "1 boot parameter outside the IOMMU code ignored (the first: root=/dev/dasda1)"
+check "run --cmdline passthrough falls back" 3 "$sim" run "$rr" $short --policy kernel -q \
+	--cmdline iommu.passthrough=1 --fail-on downgraded &&
+	expect_text "fallback named" "ran DMA: no identity domain: fell back to DMA"
+check_out "run --cmdline passthrough with rtr_avail" 0 "$sim" run "$rr" $short --policy kernel -q \
+	--set rtr_avail=1 --cmdline iommu.passthrough=1 --json &&
+	expect_py "identity in JSON" 'd["domain"] == "identity" and d["domain_reason"] == "iommu.passthrough=1" and d["cmdline"] == "iommu.passthrough=1"'
+check "run --cmdline typo" 2 "$sim" run "$rr" $short --cmdline iommu.strcit=1 &&
+	expect_text "typo named" "iommu.strcit: not a kernel parameter"
+check "run --cmdline bad boolean" 2 "$sim" run "$rr" $short --cmdline iommu.strict=maybe &&
+	expect_text "kernel outcome said" "Malformed early option"
+check "run --cmdline with a lazy policy" 1 "$sim" run "$rr" $short --policy lazy-single -q \
+	--cmdline iommu.strict=1 &&
+	expect_text "combination refused" "use it with the policy kernel or legacy, not lazy-single"
+
 # ---- bash completion --------------------------------------------------------------
 if command -v bash >/dev/null; then
 	n=$((n + 1))

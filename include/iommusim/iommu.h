@@ -133,7 +133,7 @@ struct iommusim_iommu_ops {
 	 *  through iommusim_domain_set_geometry()/_set_pgsize_bitmap(). */
 	int (*domain_alloc_paging)(void *drv, struct iommusim_device *dev,
 				   struct iommusim_domain *dom, void **dom_priv);
-	/** Free a domain no device is attached to. */
+	/** Free a domain no device is attached to (paging or identity). */
 	void (*domain_free)(void *dom_priv);
 	/** Attach (moving the device from any previous domain). */
 	int (*attach_dev)(void *dom_priv, struct iommusim_device *dev,
@@ -159,6 +159,12 @@ struct iommusim_iommu_ops {
 			   const struct iommusim_ctx *ctx);
 	/** Translate (0 if unmapped). */
 	uint64_t (*iova_to_phys)(void *dom_priv, uint64_t iova);
+	/** The driver's identity domain for @p dev (ops->identity_domain): set
+	 *  *dom_priv; attach_dev, detach_dev and domain_free then get it. May be
+	 *  NULL: no identity domain. @return 0; -EOPNOTSUPP when this device
+	 *  has none; -ENOMEM */
+	int (*domain_alloc_identity)(void *drv, struct iommusim_device *dev,
+				     struct iommusim_domain *dom, void **dom_priv);
 };
 
 /**
@@ -260,6 +266,10 @@ struct iommusim_domain_decision {
 	enum iommusim_domain_type requested; /**< after untrusted and driver rules */
 	enum iommusim_domain_type effective; /**< after the DEFERRED_FLUSH gate */
 	bool downgraded_no_deferred_flush; /**< DMA-FQ became DMA: no IOMMUSIM_CAP_DEFERRED_FLUSH */
+	/** Set by iommusim_iommu_alloc_default_domain(): the default type could
+	 *  not be allocated (no identity domain), so DMA was, as
+	 *  iommu_group_alloc_default_domain() falls back; effective is DMA. */
+	bool fell_back_to_dma;
 	struct iommusim_fq_options fq; /**< valid when effective is DMA-FQ */
 };
 
@@ -278,13 +288,29 @@ iommusim_iommu_decide_domain_type(struct iommusim_device *dev,
 				  struct iommusim_domain_decision *out);
 
 /**
- * Allocate a paging domain of @p type (DMA, DMA-FQ or UNMANAGED) through the
- * driver, for devices like @p dev.
- * @return 0; -EINVAL on NULL or another type; the driver's error; -ENOMEM
+ * Allocate a domain of @p type through the driver, for devices like @p dev:
+ * a paging domain (DMA, DMA-FQ or UNMANAGED), or the identity domain.
+ * @return 0; -EINVAL on NULL or another type; -EOPNOTSUPP for identity when
+ *         the driver has none for @p dev; the driver's error; -ENOMEM
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_domain_alloc(struct iommusim_device *dev,
 							  enum iommusim_domain_type type,
 							  struct iommusim_domain **out);
+
+/**
+ * The default domain of @p dev, as the kernel makes it (§2.6): decide the
+ * type (iommusim_iommu_decide_domain_type() into @p dd), allocate it, and
+ * when the global default (identity, DMA-FQ) cannot be allocated and no
+ * driver or untrusted rule asked for it, fall back to DMA and say so in
+ * @p dd (the kernel warns "Failed to allocate default IOMMU domain of type
+ * ... - Falling back to IOMMU_DOMAIN_DMA"). The domain is not attached.
+ * @return 0; the errors of iommusim_iommu_decide_domain_type() and
+ *         iommusim_domain_alloc()
+ */
+IOMMUSIM_API IOMMUSIM_NODISCARD int
+iommusim_iommu_alloc_default_domain(struct iommusim_device *dev,
+				    struct iommusim_domain_decision *dd,
+				    struct iommusim_domain **out);
 
 /** Free a domain (NULL is a no-op); no device may be attached. */
 IOMMUSIM_API void iommusim_domain_free(struct iommusim_domain *dom);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <iommusim/cmdline.h>
 #include <iommusim/common.h>
 #include <iommusim/hist.h>
 #include <iommusim/platform.h>
@@ -70,6 +71,10 @@ struct iommusim_job {
 	uint64_t memory; /**< guest memory in bytes (high_memory; default 16 GiB) */
 	uint32_t
 		s390_iommu_aperture; /**< the kernel's s390_iommu_aperture= factor (default 1; 0 = no limit) */
+	/** The function reports relaxed translation (zdev->rtr_avail): the s390
+	 *  driver then has an identity domain, as later kernels' (default 0,
+	 *  the v6.7 driver's view: no identity domain). */
+	bool rtr_avail;
 };
 
 /** Fill @p job with the defaults above (name "job"). */
@@ -91,6 +96,10 @@ struct iommusim_policy {
 	uint32_t fq_size; /**< flush-queue size override (0: the rule's) */
 	uint32_t fq_timeout_ms; /**< flush-queue timeout override (0: the rule's) */
 	bool ism_force_fq; /**< ISM: keep a flush queue despite the missing capability (the regression) */
+	/** Boot parameters (the `cmdline` key, `--cmdline`): with the policies
+	 *  kernel and legacy only, which decide as the kernel does. */
+	bool has_cmdline;
+	struct iommusim_cmdline cmdline;
 };
 
 /** "kernel", "strict", "lazy-percpu", "lazy-single", "legacy", "legacy-strict". */
@@ -100,11 +109,11 @@ IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_policy_parse(const char *name,
 							  enum iommusim_policy_kind *out);
 
 /**
- * Set one flush-queue key of @p policy from text, as a job file's [global],
- * `--set` and the `--fq-*` options do: fq_size (a power of two from 2 to
+ * Set one key of @p policy from text, as a job file's [global], `--set`,
+ * `--cmdline` and the `--fq-*` options do: fq_size (a power of two from 2 to
  * IOMMUSIM_FQ_MAX_SIZE), fq_timeout (whole milliseconds, at least 1; no
- * unit means ms) or ism_force_fq (a boolean); values in the grammar of
- * iommusim/units.h.
+ * unit means ms) or ism_force_fq (a boolean), in the grammar of
+ * iommusim/units.h; or cmdline (a kernel command line, iommusim/cmdline.h).
  * @return 0; -ENOENT for another key (nothing written to @p err); -EINVAL for
  *         a bad value, with a message in @p err; nothing changes on error
  */
@@ -148,9 +157,14 @@ struct iommusim_run_result {
 	uint64_t map_errors; /**< DMA mappings that failed */
 	uint64_t max_shadow_entries;
 	uint64_t fq_max_entries, fq_max_pages; /**< queue occupancy peaks */
-	char domain[8]; /**< what ran: "DMA-FQ", "DMA" (strict) or "legacy" */
+	char domain[16]; /**< what ran: "DMA-FQ", "DMA" (strict), "identity" or "legacy" */
+	/** Why the domain is not the kernel's default lazy DMA-FQ, in the
+	 *  kernel's terms ("iommu.strict=1", "ISM: no deferred flush" ...); "" if it is */
+	char domain_reason[64];
+	char cmdline[160]; /**< the boot parameters in force, canonical ("" without) */
 	uint32_t fq_size, fq_timeout_ms; /**< the flush queue in force (0 without one) */
-	char downgrade[48]; /**< why a lazy policy ran strict ("" if it did not) */
+	char downgrade[48]; /**< why the configuration asked for another type than
+			      *   ran (a lazy or identity domain ran as DMA); "" if not */
 	uint64_t hv_busy_ns; /**< hypervisor work */
 	uint64_t hv_steps, hv_loads,
 		hv_lookups; /**< the shadow walks: steps, table loads, lookups */

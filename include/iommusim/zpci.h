@@ -93,7 +93,7 @@ struct iommusim_zpci_ioat {
 	bool registered; /**< an IOTA is registered */
 	uint64_t pba; /**< PCI base address (start_dma) */
 	uint64_t pal; /**< PCI address limit (end_dma; +4 KiB for ISM) */
-	uint64_t iota; /**< table origin | IOMMUSIM_ZPCI_IOTA_RTTO_FLAG */
+	uint64_t iota; /**< table origin | IOMMUSIM_ZPCI_IOTA_RTTO_FLAG; 0: direct (identity) */
 };
 
 /**
@@ -128,6 +128,9 @@ struct iommusim_zpci_fn_cfg {
 	uint32_t fid; /**< function id */
 	uint8_t pft; /**< PCI function type (IOMMUSIM_PCI_FUNC_TYPE_ISM ...) */
 	bool tlb_refresh; /**< every new mapping must be announced by RPCIT */
+	/** Relaxed translation available (zdev->rtr_avail, from CLP): the s390
+	 *  driver of later kernels then offers an identity domain. */
+	bool rtr_avail;
 	uint64_t start_dma; /**< sdma; 0 = 4 GiB (QEMU's ZPCI_SDMA_ADDR) */
 	uint64_t end_dma; /**< edma (inclusive); 0 = 0x1ffffffffffffff (QEMU) */
 	uint64_t dma_mask; /**< the device's DMA mask; 0 = 64 bit */
@@ -162,6 +165,7 @@ struct iommusim_zpci_fn_info {
 	uint32_t fh, fid;
 	uint8_t pft;
 	bool tlb_refresh;
+	bool rtr_avail; /**< relaxed translation available */
 	bool is_ism; /**< pft == IOMMUSIM_PCI_FUNC_TYPE_ISM */
 	uint64_t start_dma; /**< current DMA window (after iommusim_zpci_fn_set_dma_window) */
 	uint64_t end_dma; /**< inclusive */
@@ -196,7 +200,8 @@ IOMMUSIM_API uint64_t iommusim_s390_iommu_aperture(uint64_t memory_bytes, uint32
 
 /**
  * zpci_register_ioat() (§4.4): pba = base, pal = limit (limit + 4 KiB for ISM
- * when limit > base), iota = table_origin | RTTO flag; MPCIFC fc 4, retried on
+ * when limit > base), iota = table_origin | RTTO flag, or 0 for a
+ * @p table_origin of 0: direct mapping (the identity domain of later kernels); MPCIFC fc 4, retried on
  * cc 2 (1 ms sleeps in the kernel) up to the busy cap. The anchor is recorded
  * only on cc 0.
  * @param cc_out the final condition code; @param status_out its status

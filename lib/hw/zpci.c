@@ -34,6 +34,7 @@ struct iommusim_zpci_fn {
 	uint32_t fh, fid;
 	uint8_t pft;
 	bool tlb_refresh;
+	bool rtr_avail;
 	uint64_t dma_mask;
 	const struct iommusim_zpci_platform_ops *platform;
 	void *platform_priv;
@@ -113,6 +114,7 @@ iommusim_zpci_fn_create(const struct iommusim_zpci_fn_cfg *cfg, struct iommusim_
 	fn->fid = cfg->fid;
 	fn->pft = cfg->pft;
 	fn->tlb_refresh = cfg->tlb_refresh;
+	fn->rtr_avail = cfg->rtr_avail;
 	fn->dma_mask = cfg->dma_mask ? cfg->dma_mask : UINT64_MAX;
 	fn->platform = cfg->platform;
 	fn->platform_priv = cfg->platform_priv;
@@ -159,6 +161,7 @@ iommusim_zpci_fn_info_get(const struct iommusim_zpci_fn *fn, struct iommusim_zpc
 	info.fid = fn->fid;
 	info.pft = fn->pft;
 	info.tlb_refresh = fn->tlb_refresh;
+	info.rtr_avail = fn->rtr_avail;
 	info.is_ism = fn->pft == IOMMUSIM_PCI_FUNC_TYPE_ISM;
 	info.dma_mask = fn->dma_mask;
 	ims_spin_lock(fn_lock(fn));
@@ -276,7 +279,10 @@ iommusim_zpci_register_ioat(struct iommusim_zpci_fn *fn, uint64_t base, uint64_t
 	/* §4.4/§8: ISM firmware off-by-one work-around (u64 arithmetic, as in the kernel) */
 	if (fn->pft == IOMMUSIM_PCI_FUNC_TYPE_ISM && limit > base)
 		ioat.pal = limit + ISM_PAL_EXTRA;
-	ioat.iota = table_origin | IOMMUSIM_ZPCI_IOTA_RTTO_FLAG;
+	/* A zero origin asks for direct mapping: the FIB's iota stays 0, as
+	 * the identity-domain series (s390-iommu.c s390_attach_dev_identity,
+	 * zpci_register_ioat) registers it for relaxed-translation functions. */
+	ioat.iota = table_origin ? table_origin | IOMMUSIM_ZPCI_IOTA_RTTO_FLAG : 0;
 	mod_fc(fn, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, &ioat, ctx, cc_out, status_out);
 	return 0;
 }

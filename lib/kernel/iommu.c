@@ -349,19 +349,57 @@ iommusim_domain_alloc(struct iommusim_device *dev, enum iommusim_domain_type typ
 	struct iommusim_domain *dom;
 	int ret;
 
-	if (!dev || !out || !is_paging(type))
+	if (!dev || !out || (!is_paging(type) && type != IOMMUSIM_DOMAIN_IDENTITY))
 		return -EINVAL;
+	/* __iommu_domain_alloc(): identity only from a driver that has one. */
+	if (type == IOMMUSIM_DOMAIN_IDENTITY && !dev->iommu->ops->domain_alloc_identity)
+		return -EOPNOTSUPP;
 	dom = ims_zalloc(sizeof(*dom));
 	if (!dom)
 		return -ENOMEM;
 	dom->iommu = dev->iommu;
 	dom->type = type;
-	ret = dev->iommu->ops->domain_alloc_paging(dev->iommu->drv, dev, dom, &dom->priv);
+	if (type == IOMMUSIM_DOMAIN_IDENTITY)
+		ret = dev->iommu->ops->domain_alloc_identity(dev->iommu->drv, dev, dom, &dom->priv);
+	else
+		ret = dev->iommu->ops->domain_alloc_paging(dev->iommu->drv, dev, dom, &dom->priv);
 	if (ret) {
 		ims_free(dom);
 		return ret;
 	}
 	*out = dom;
+	return 0;
+}
+
+int
+iommusim_iommu_alloc_default_domain(struct iommusim_device *dev,
+				    struct iommusim_domain_decision *dd,
+				    struct iommusim_domain **out)
+{
+	enum iommusim_domain_type type;
+	int ret;
+
+	if (!dev || !dd || !out)
+		return -EINVAL;
+	ret = iommusim_iommu_decide_domain_type(dev, dd);
+	if (ret)
+		return ret;
+	/* iommu_group_alloc_default_domain(): a type the driver or the
+	 * untrusted rule asked for is allocated or fails; the global default
+	 * falls back to DMA. The domain is made of the requested type (DMA-FQ
+	 * too): the DEFERRED_FLUSH gate is dma-iommu's, at init. */
+	type = dd->requested;
+	ret = iommusim_domain_alloc(dev, type, out);
+	if (!ret || dd->driver_type || (dev->is_pci && dev->untrusted) ||
+	    type == IOMMUSIM_DOMAIN_DMA)
+		return ret;
+	ret = iommusim_domain_alloc(dev, IOMMUSIM_DOMAIN_DMA, out);
+	if (ret)
+		return ret;
+	dd->fell_back_to_dma = true;
+	dd->effective = IOMMUSIM_DOMAIN_DMA;
+	dd->downgraded_no_deferred_flush = false;
+	memset(&dd->fq, 0, sizeof(dd->fq));
 	return 0;
 }
 
@@ -564,7 +602,8 @@ iommusim_iommu_iotlb_sync(struct iommusim_domain *dom, struct iommusim_iotlb_gat
 {
 	if (!dom || !gather)
 		return;
-	if (dom->iommu->ops->iotlb_sync)
+	/* An identity domain has no IOTLB to invalidate (its ops have none). */
+	if (dom->iommu->ops->iotlb_sync && is_paging(dom->type))
 		dom->iommu->ops->iotlb_sync(dom->priv, gather, ctx);
 	iommusim_iotlb_gather_init(gather);
 }
@@ -696,7 +735,7 @@ iommusim_iommu_gather_add_page(struct iommusim_domain *dom, struct iommusim_iotl
 void
 iommusim_iommu_flush_iotlb_all(struct iommusim_domain *dom, const struct iommusim_ctx *ctx)
 {
-	if (dom && dom->iommu->ops->flush_iotlb_all)
+	if (dom && dom->iommu->ops->flush_iotlb_all && is_paging(dom->type))
 		dom->iommu->ops->flush_iotlb_all(dom->priv, ctx);
 }
 

@@ -50,7 +50,7 @@ struct s390_ctrs {
 /* struct s390_domain (§3.1). */
 struct s390_domain {
 	struct iommusim_domain *dom;
-	struct iommusim_zpci_table *table;
+	struct iommusim_zpci_table *table; /* NULL for the identity domain */
 	struct ims_spinlock list_lock; /* writers of devices */
 	struct cds_list_head devices; /* RCU list of struct s390_dev */
 	struct s390_ctrs ctrs;
@@ -204,6 +204,33 @@ s390_domain_alloc_paging(void *drv, struct iommusim_device *dev, struct iommusim
 	return 0;
 }
 
+/* The identity domain of later kernels (s390-iommu.c: s390_identity_domain,
+ * offered through s390_iommu_rtr_ops when the function reports relaxed
+ * translation, zdev->rtr_avail): no tables; attach registers a direct IOAT.
+ * One per device here, where the kernel shares one static domain. */
+IMS_NODISCARD static int
+s390_domain_alloc_identity(void *drv, struct iommusim_device *dev, struct iommusim_domain *dom,
+			   void **priv)
+{
+	struct s390_dev *sdev = iommusim_device_iommu_priv(dev);
+	struct iommusim_zpci_fn_info fi;
+	struct s390_domain *sd;
+
+	(void)drv;
+	if (!sdev || iommusim_zpci_fn_info_get(sdev->fn, &fi))
+		return -EINVAL;
+	if (!fi.rtr_avail)
+		return -EOPNOTSUPP;
+	sd = ims_zalloc(sizeof(*sd));
+	if (!sd)
+		return -ENOMEM;
+	sd->dom = dom;
+	ims_spin_init(&sd->list_lock);
+	CDS_INIT_LIST_HEAD(&sd->devices);
+	*priv = sd;
+	return 0;
+}
+
 static void
 s390_domain_free(void *priv)
 {
@@ -244,14 +271,17 @@ s390_attach_dev(void *priv, struct iommusim_device *dev, const struct iommusim_c
 
 	if (!sdev || iommusim_domain_info_get(sd->dom, &di))
 		return -EINVAL;
-	/* §3.3: the domain's aperture must cover the device's window. */
-	if (di.geometry.aperture_start > sdev->end_dma ||
-	    di.geometry.aperture_last < sdev->start_dma)
+	/* §3.3: the domain's aperture must cover the device's window (a
+	 * paging domain; the identity domain has none). */
+	if (sd->table && (di.geometry.aperture_start > sdev->end_dma ||
+			  di.geometry.aperture_last < sdev->start_dma))
 		return -EINVAL;
 	if (sdev->domain)
 		detach_locked(sdev, ctx);
+	/* Identity: a direct IOAT over the window (origin 0, iota 0). */
 	ret = iommusim_zpci_register_ioat(sdev->fn, sdev->start_dma, sdev->end_dma,
-					  iommusim_zpci_table_origin(sd->table), ctx, &cc, &status);
+					  sd->table ? iommusim_zpci_table_origin(sd->table) : 0,
+					  ctx, &cc, &status);
 	if (ret)
 		return ret;
 	if (cc && status != IOMMUSIM_ZPCI_ST_FUNC_NOT_AVAIL)
@@ -451,6 +481,7 @@ const struct iommusim_iommu_ops iommusim_s390_iommu_ops = {
 	.iotlb_sync_map = s390_iotlb_sync_map,
 	.iotlb_sync = s390_iotlb_sync,
 	.iova_to_phys = s390_iova_to_phys,
+	.domain_alloc_identity = s390_domain_alloc_identity,
 };
 
 /* ---- driver instance and counters --------------------------------------- */

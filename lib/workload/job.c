@@ -84,6 +84,19 @@ iommusim_policy_set(struct iommusim_policy *policy, const char *key, const char 
 		ims_errf(err, err_len, "no policy, key or value");
 		return -EINVAL;
 	}
+	/* A command line is text, not a value of the key table: it has its
+	 * own parser (iommusim/cmdline.h); nothing changes on error. */
+	if (!strcmp(key, "cmdline")) {
+		struct iommusim_cmdline c;
+		char msg[200];
+		int ret = iommusim_cmdline_parse(value, &c, msg, sizeof(msg));
+
+		if (ret)
+			return ims_errf(err, err_len, "cmdline: %s", msg);
+		policy->cmdline = c;
+		policy->has_cmdline = true;
+		return 0;
+	}
 	k = iommusim_key_find(IOMMUSIM_KEY_POLICY, key);
 	if (!k)
 		return -ENOENT;
@@ -232,6 +245,14 @@ static const struct iommusim_key keys[] = {
 	  .unit = "",
 	  .doc = "the kernel's s390_iommu_aperture= factor: the aperture is memory x factor",
 	  .hint = "a factor of memory from 0 (no limit) to 2^32-1" },
+	{ .name = "rtr_avail",
+	  .scope = IOMMUSIM_KEY_JOB,
+	  .type = IOMMUSIM_KEY_BOOL,
+	  .max = 1,
+	  JOB(rtr_avail),
+	  .unit = "",
+	  .doc = "the function reports relaxed translation: an identity domain exists (later kernels)",
+	  .hint = "1, true, yes, on or 0, false, no, off" },
 	/* iommu_dma_options carries the timeout in whole ms (KERNEL_SPEC §2.2). */
 	{ .name = "fq_size",
 	  .scope = IOMMUSIM_KEY_POLICY,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <iommusim/dma.h>
+#include <iommusim/dma_direct.h>
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
 #include <iommusim/iommu.h>
@@ -82,6 +83,7 @@ struct run {
 	struct iommusim_device *dev;
 	struct iommusim_domain *dom;
 	struct iommusim_dma_iommu *di;
+	struct iommusim_dma_direct *direct; /* the device's DMA API in an identity domain */
 	struct iommusim_legacy_dma *legacy;
 	struct iommusim_ism *ism;
 	struct iommusim_dma dma;
@@ -101,6 +103,7 @@ struct run {
 	unsigned jobs_by_size; /* jobs that stopped at size= */
 	bool ended_early; /* every job stopped at size=, nothing in flight */
 	bool lazy; /* unmaps go to a flush queue */
+	bool fell_back; /* the default type could not be allocated: DMA instead */
 	unsigned running_cpu; /* CPU of the work item in progress */
 	bool timer_armed;
 	struct depot_work depot_works[IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE];
@@ -175,7 +178,7 @@ charge_work(struct run *r, unsigned cpu, bool legacy_alloc, bool legacy_free)
 				    &r->cost_overflow);
 		*last = *t;
 		iommusim_sim_cpu_charge(r->sim, cpu, IOMMUSIM_COST_ALLOC, c);
-	} else {
+	} else if (r->legacy) {
 		/* The bitmap search: charged like a cached IOVA operation. */
 		iommusim_sim_cpu_charge(
 			r->sim, cpu, IOMMUSIM_COST_ALLOC,
@@ -524,9 +527,14 @@ setup_stack(struct run *r, char *err, size_t err_len)
 		.end_dma = IOMMUSIM_ZPCI_QEMU_EDMA,
 		.pft = ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0,
 		.tlb_refresh = r->profile.tlb_refresh,
+		.rtr_avail = r->job->rtr_avail,
 		.platform = &iommusim_platform_zpci_ops,
 	};
 	enum iommusim_policy_kind k = r->policy.kind;
+	const struct iommusim_cmdline *cl = r->policy.has_cmdline ? &r->policy.cmdline : NULL;
+	/* §3.3: s390_iommu_aperture= on the command line replaces the job's. */
+	uint32_t aperture_factor =
+		cl && cl->aperture_set ? cl->aperture_factor : r->job->s390_iommu_aperture;
 	int ret;
 
 	/* The window the hypervisor advertises (QEMU may bound it). */
@@ -545,10 +553,12 @@ setup_stack(struct run *r, char *err, size_t err_len)
 	if (ret)
 		return ret;
 	if (k == IOMMUSIM_POLICY_LEGACY || k == IOMMUSIM_POLICY_LEGACY_STRICT) {
+		/* §6.1: the pre-6.7 code reads s390_iommu=strict and the aperture
+		 * factor; the IOMMU core's iommu.* parameters do not reach it. */
 		struct iommusim_legacy_dma_cfg lcfg = {
-			.strict = k == IOMMUSIM_POLICY_LEGACY_STRICT,
-			.aperture = iommusim_s390_iommu_aperture(r->job->memory,
-								 r->job->s390_iommu_aperture)
+			.strict =
+				k == IOMMUSIM_POLICY_LEGACY_STRICT || (cl && cl->iommu.s390_strict),
+			.aperture = iommusim_s390_iommu_aperture(r->job->memory, aperture_factor)
 		};
 
 		ret = iommusim_legacy_dma_create(r->fn, &lcfg, NULL, &r->legacy, &r->dma);
@@ -557,7 +567,7 @@ setup_stack(struct run *r, char *err, size_t err_len)
 		struct iommusim_iommu_policy pol = { 0 };
 		struct iommusim_s390_iommu_cfg icfg = {
 			.memory_bytes = r->job->memory,
-			.aperture_factor = r->job->s390_iommu_aperture,
+			.aperture_factor = aperture_factor,
 			.aperture_factor_set = true,
 		};
 		struct iommusim_device_cfg dcfg = { .name = "0000:00:00.0", .is_pci = true };
@@ -575,33 +585,46 @@ setup_stack(struct run *r, char *err, size_t err_len)
 			.iova_rcache_flags = IOMMUSIM_IOVA_RCACHE_UNCHECKED,
 			.skip_deferred_flush_check = r->policy.ism_force_fq,
 		};
-		enum iommusim_domain_type type;
+		struct iommusim_domain_info dinfo;
 		struct iommusim_dma_iommu_info info;
+		const bool lazy_policy =
+			k == IOMMUSIM_POLICY_LAZY_PERCPU || k == IOMMUSIM_POLICY_LAZY_SINGLE;
 
-		pol.strict_set = k == IOMMUSIM_POLICY_STRICT;
-		pol.strict = pol.strict_set;
+		/* The boot parameters decide as in the kernel (§2.6); the strict
+		 * policy is iommu.strict=1. */
+		if (cl)
+			pol = cl->iommu;
+		if (k == IOMMUSIM_POLICY_STRICT)
+			pol.strict_set = pol.strict = true;
 		dcfg.drvdata = r->fn;
 		ret = iommusim_s390_iommu_create(&icfg, &pol, &r->s390, &r->iommu);
 		if (!ret)
 			ret = iommusim_device_create(r->iommu, &dcfg, &r->dev);
-		if (!ret)
-			ret = iommusim_iommu_decide_domain_type(r->dev, &dd);
 		if (ret)
 			return ret;
-		/* The kernel's decision, or a policy's queue: the domain is
-		 * DMA-FQ and the queue layout comes from the policy. */
-		type = dd.requested;
-		if (k == IOMMUSIM_POLICY_LAZY_PERCPU || k == IOMMUSIM_POLICY_LAZY_SINGLE)
-			type = IOMMUSIM_DOMAIN_DMA_FQ;
-		if (k == IOMMUSIM_POLICY_LAZY_PERCPU)
-			dcf.fq_type = IOMMUSIM_FQ_PER_CPU;
-		if (k == IOMMUSIM_POLICY_LAZY_SINGLE)
-			dcf.fq_type = IOMMUSIM_FQ_SINGLE;
-		ret = iommusim_domain_alloc(r->dev, type, &r->dom);
+		if (lazy_policy) {
+			/* A policy's queue: the domain is DMA-FQ, the layout the
+			 * policy's (as the sysfs switch to DMA-FQ would). */
+			dcf.fq_type = k == IOMMUSIM_POLICY_LAZY_PERCPU ? IOMMUSIM_FQ_PER_CPU :
+									 IOMMUSIM_FQ_SINGLE;
+			ret = iommusim_domain_alloc(r->dev, IOMMUSIM_DOMAIN_DMA_FQ, &r->dom);
+		} else {
+			/* The kernel's default domain, with its fallback. */
+			ret = iommusim_iommu_alloc_default_domain(r->dev, &dd, &r->dom);
+			r->fell_back = !ret && dd.fell_back_to_dma;
+		}
 		if (!ret)
 			ret = iommusim_iommu_attach_device(r->dom, r->dev, NULL);
-		if (!ret)
-			ret = iommusim_dma_iommu_create(r->dom, r->dev, &dcf, &r->di, &r->dma);
+		if (ret)
+			return ret;
+		IMS_IGNORE(iommusim_domain_info_get(r->dom, &dinfo)); /* r->dom is set */
+		if (dinfo.type == IOMMUSIM_DOMAIN_IDENTITY) {
+			/* iommu_setup_dma_ops(): an identity domain leaves the
+			 * device on dma-direct. */
+			r->lazy = false;
+			return iommusim_dma_direct_create(r->dev, &r->direct, &r->dma);
+		}
+		ret = iommusim_dma_iommu_create(r->dom, r->dev, &dcf, &r->di, &r->dma);
 		if (ret)
 			return ret;
 		/* r->di is set: cannot fail. */
@@ -654,6 +677,7 @@ teardown(struct run *r)
 {
 	iommusim_ism_destroy(r->ism);
 	iommusim_dma_iommu_destroy(r->di);
+	iommusim_dma_direct_destroy(r->direct);
 	if (r->dom && r->dev)
 		/* Teardown: nothing more to undo if it fails. */
 		IMS_IGNORE(iommusim_iommu_detach_device(r->dom, r->dev, NULL));
@@ -673,6 +697,60 @@ teardown(struct run *r)
 
 /* ---- results -------------------------------------------------------------- */
 
+/*
+ * What ran and why (§2.6): the domain in sysfs spelling, and the kernel's
+ * reason whenever it is not the default lazy DMA-FQ. A configuration that
+ * asked for another type than ran (a lazy policy or identity that became
+ * DMA) also says so in `downgrade`, which --fail-on downgraded reads.
+ */
+static void
+domain_result(const struct run *r, struct iommusim_run_result *out)
+{
+	const struct iommusim_cmdline *cl = r->policy.has_cmdline ? &r->policy.cmdline : NULL;
+	struct iommusim_dma_iommu_info info;
+	const char *why = "";
+
+	if (r->legacy) {
+		snprintf(out->domain, sizeof(out->domain), "legacy");
+		if (r->policy.kind == IOMMUSIM_POLICY_LEGACY_STRICT)
+			why = "legacy-strict";
+		else if (cl && cl->iommu.s390_strict)
+			why = "s390_iommu=strict";
+		snprintf(out->domain_reason, sizeof(out->domain_reason), "%s", why);
+		return;
+	}
+	if (r->direct) {
+		snprintf(out->domain, sizeof(out->domain), "identity");
+		snprintf(out->domain_reason, sizeof(out->domain_reason), "iommu.passthrough=1");
+		return;
+	}
+	IMS_IGNORE(iommusim_dma_iommu_info_get(r->di, &info)); /* r->di is set: no error */
+	snprintf(out->domain, sizeof(out->domain), "%s", r->lazy ? "DMA-FQ" : "DMA");
+	if (r->lazy) {
+		out->fq_size = info.fq_size;
+		out->fq_timeout_ms = info.fq_timeout_ms;
+		return;
+	}
+	/* The kernel's reasons, in the order it applies them. */
+	if (r->fell_back)
+		why = "no identity domain: fell back to DMA";
+	else if (r->policy.kind == IOMMUSIM_POLICY_STRICT)
+		why = "iommu.strict=1";
+	else if (cl && cl->iommu.s390_strict)
+		why = "s390_iommu=strict";
+	else if (cl && cl->iommu.strict_set && cl->iommu.strict)
+		why = "iommu.strict=1";
+	else if (info.downgraded)
+		why = iommusim_downgrade_reason(info.downgrade);
+	snprintf(out->domain_reason, sizeof(out->domain_reason), "%s", why);
+	/* The kernel does these silently; a result must not. */
+	if (r->fell_back)
+		snprintf(out->downgrade, sizeof(out->downgrade), "%s", why);
+	else if (info.downgraded)
+		snprintf(out->downgrade, sizeof(out->downgrade), "%s",
+			 iommusim_downgrade_reason(info.downgrade));
+}
+
 static void
 collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 {
@@ -684,22 +762,9 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	memset(out, 0, sizeof(*out));
 	snprintf(out->platform, sizeof(out->platform), "%s", r->profile.name);
 	snprintf(out->policy, sizeof(out->policy), "%s", iommusim_policy_name(r->policy.kind));
-	if (r->legacy) {
-		snprintf(out->domain, sizeof(out->domain), "legacy");
-	} else {
-		struct iommusim_dma_iommu_info info;
-
-		IMS_IGNORE(iommusim_dma_iommu_info_get(r->di, &info)); /* r->di is set: no error */
-		snprintf(out->domain, sizeof(out->domain), "%s", r->lazy ? "DMA-FQ" : "DMA");
-		/* A lazy policy that ran strict says so (the kernel does it
-		 * silently; a result must not). */
-		snprintf(out->downgrade, sizeof(out->downgrade), "%s",
-			 iommusim_downgrade_reason(info.downgrade));
-		if (r->lazy) {
-			out->fq_size = info.fq_size;
-			out->fq_timeout_ms = info.fq_timeout_ms;
-		}
-	}
+	if (r->policy.has_cmdline)
+		iommusim_cmdline_format(&r->policy.cmdline, out->cmdline, sizeof(out->cmdline));
+	domain_result(r, out);
 	out->seed = seed;
 	/* A run whose every job stopped at size= and whose I/Os all completed
 	 * ended then, not at the runtime cap (rates would be understated). */
@@ -730,7 +795,9 @@ collect(struct run *r, uint64_t seed, struct iommusim_run_result *out)
 	out->cpu_utilisation = span ? (double)busy / (double)span : 0;
 	/* Getters fail only on NULL arguments, and none is NULL here. */
 	IMS_IGNORE(iommusim_hist_summary_get(r->latency, &out->latency));
-	if (r->di) {
+	if (r->direct) {
+		/* dma-direct maps nothing: no pages, no refreshes. */
+	} else if (r->di) {
 		struct iommusim_dma_iommu_stats ds;
 		struct iommusim_s390_counters sc;
 		struct iommusim_s390_events se;
@@ -865,6 +932,14 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	ret = check_job(job, err, err_len);
 	if (ret)
 		return ret;
+	/* Boot parameters decide the domain as the kernel does: the lazy
+	 * policies and strict decide it themselves. */
+	if (policy->has_cmdline && policy->kind != IOMMUSIM_POLICY_KERNEL &&
+	    policy->kind != IOMMUSIM_POLICY_LEGACY && policy->kind != IOMMUSIM_POLICY_LEGACY_STRICT)
+		return ims_errf(err, err_len,
+				"cmdline decides the domain as the kernel does: use it with the "
+				"policy kernel or legacy, not %s",
+				iommusim_policy_name(policy->kind));
 	mem_failures = ims_mem_failures();
 	memset(&r, 0, sizeof(r));
 	r.job = job;

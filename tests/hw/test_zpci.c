@@ -695,13 +695,35 @@ test_zpci_register_ioat_ism_pal(void **state)
 		      ORIGIN | 0x804);
 	assert_int_equal(get_ioat(fn).pal, 5 * SZ_4G - 1 + SZ_4K);
 	/* limit == base and limit < base: unchanged */
-	assert_int_equal(iommusim_zpci_register_ioat(fn, SZ_4G, SZ_4G, 0, NULL, &cc, NULL), 0);
-	expect_mpcifc(s, 1, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, SZ_4G, 0x804);
+	assert_int_equal(iommusim_zpci_register_ioat(fn, SZ_4G, SZ_4G, 0xc000, NULL, &cc, NULL), 0);
+	expect_mpcifc(s, 1, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, SZ_4G, 0xc804);
 	assert_int_equal(iommusim_zpci_register_ioat(fn, SZ_4G, SZ_4G - 1, 0x4000, NULL, &cc, NULL),
 			 0);
 	expect_mpcifc(s, 2, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, SZ_4G - 1, 0x4804);
 	assert_int_equal(iommusim_zpci_register_ioat(fn, 0, 1, 0x8000, NULL, &cc, NULL), 0);
 	expect_mpcifc(s, 3, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, 0, 1 + SZ_4K, 0x8804);
+	iommusim_zpci_fn_destroy(fn);
+	iommusim_zpci_canned_destroy(s);
+}
+
+/* Origin 0 asks for direct mapping (the identity domain): iota 0, no RTTO
+ * flag; the window and the ISM work-around stay as for a table. */
+static void
+test_zpci_register_ioat_zero_origin_is_direct(void **state)
+{
+	struct iommusim_zpci_canned *s = NULL;
+	struct iommusim_zpci_fn *fn;
+	unsigned cc = 99;
+
+	(void)state;
+	assert_int_equal(iommusim_zpci_canned_create(&s), 0);
+	fn = new_fn(s, IOMMUSIM_PCI_FUNC_TYPE_ISM);
+	assert_int_equal(iommusim_zpci_register_ioat(fn, SZ_4G, 2 * SZ_4G - 1, 0, NULL, &cc, NULL),
+			 0);
+	assert_int_equal(cc, 0);
+	expect_mpcifc(s, 0, IOMMUSIM_ZPCI_MOD_FC_REG_IOAT, true, SZ_4G, 2 * SZ_4G - 1 + SZ_4K, 0);
+	assert_true(get_ioat(fn).registered);
+	assert_int_equal(get_ioat(fn).iota, 0);
 	iommusim_zpci_fn_destroy(fn);
 	iommusim_zpci_canned_destroy(s);
 }
@@ -1211,6 +1233,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_zpci_s390_iommu_aperture),
 		cmocka_unit_test_setup_teardown(test_zpci_register_ioat_pci, setup_fn, teardown_fn),
 		cmocka_unit_test(test_zpci_register_ioat_ism_pal),
+		cmocka_unit_test(test_zpci_register_ioat_zero_origin_is_direct),
 		cmocka_unit_test_setup_teardown(test_zpci_register_ioat_misaligned_origin, setup_fn,
 						teardown_fn),
 		cmocka_unit_test_setup_teardown(test_zpci_register_ioat_busy_retries_1ms, setup_fn,

@@ -77,6 +77,7 @@ struct mock {
 	uint64_t map_max_pages; /* map at most this many pages per call (0: all) */
 	unsigned unmap_zero_call; /* 1-based unmap_pages call that unmaps nothing */
 	int sync_map_ret;
+	int identity_ret; /* what mock_ops_identity's identity allocation returns */
 	/* record */
 	struct mock_ev ev[MOCK_MAX_EV];
 	unsigned nev, nmap, nunmap, ndoms;
@@ -303,6 +304,26 @@ static const struct iommusim_iommu_ops mock_ops = {
 	.iotlb_sync = mock_sync,
 	.iova_to_phys = mock_iova_to_phys,
 };
+
+/* An identity domain: a mock_dom without geometry, or M.identity_ret. */
+static int
+mock_domain_alloc_identity(void *drv, struct iommusim_device *dev, struct iommusim_domain *dom,
+			   void **priv)
+{
+	struct mock_dom *md;
+
+	(void)drv;
+	(void)dev;
+	if (M.identity_ret)
+		return M.identity_ret;
+	md = calloc(1, sizeof(*md));
+	if (!md)
+		return -ENOMEM;
+	md->dom = dom;
+	*priv = md;
+	M.ndoms++;
+	return 0;
+}
 
 /* Only the callbacks iommusim_iommu_create() requires. */
 static const struct iommusim_iommu_ops mock_ops_minimal = {
@@ -948,7 +969,6 @@ test_iommu_domain_alloc_types(void **state)
 	static const enum iommusim_domain_type bad[] = {
 		IOMMUSIM_DOMAIN_NONE,
 		IOMMUSIM_DOMAIN_BLOCKED,
-		IOMMUSIM_DOMAIN_IDENTITY,
 	};
 	struct iommusim_domain *dom;
 	struct iommusim_domain_info di;
@@ -971,6 +991,11 @@ test_iommu_domain_alloc_types(void **state)
 		assert_int_equal(iommusim_domain_alloc(f->dev, bad[i], &dom), -EINVAL);
 		assert_null(dom);
 	}
+	/* The mock driver has no identity domain (no domain_alloc_identity). */
+	dom = NULL;
+	assert_int_equal(iommusim_domain_alloc(f->dev, IOMMUSIM_DOMAIN_IDENTITY, &dom),
+			 -EOPNOTSUPP);
+	assert_null(dom);
 	assert_int_equal(iommusim_domain_alloc(NULL, IOMMUSIM_DOMAIN_DMA, &dom), -EINVAL);
 	assert_int_equal(iommusim_domain_alloc(f->dev, IOMMUSIM_DOMAIN_DMA, NULL), -EINVAL);
 	assert_int_equal(count_ev(EV_DOM_ALLOC), 0);
@@ -1982,6 +2007,91 @@ test_iommu_decide_domain_type_table(void **state)
 		check_decide_row(i, &decide_rows[i]);
 }
 
+/* §2.6 iommu_group_alloc_default_domain(): the global default is allocated;
+ * when it is identity and the driver has none, DMA (strict) instead, said in
+ * the decision; a driver's own demand is never replaced. */
+static void
+test_iommu_default_domain_falls_back_to_dma_without_identity(void **state)
+{
+	const struct iommusim_iommu_policy pt = { .passthrough = true };
+	const struct iommusim_device_cfg cfg = { .is_pci = true };
+	struct iommusim_iommu_ops with_identity = mock_ops;
+	struct iommusim_domain_decision d;
+	struct iommusim_domain_info di;
+	struct iommusim_iommu *iommu;
+	struct iommusim_device *dev = NULL;
+	struct iommusim_domain *dom = NULL;
+
+	(void)state;
+	with_identity.domain_alloc_identity = mock_domain_alloc_identity;
+	/* No identity domain: DMA, not DMA-FQ, with the fallback noted. */
+	mock_reset();
+	M.cap_deferred = true;
+	iommu = new_iommu(&mock_ops, &pt);
+	assert_int_equal(iommusim_device_create(iommu, &cfg, &dev), 0);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, &d, &dom), 0);
+	assert_int_equal(d.requested, IOMMUSIM_DOMAIN_IDENTITY);
+	assert_true(d.fell_back_to_dma);
+	assert_int_equal(d.effective, IOMMUSIM_DOMAIN_DMA);
+	assert_int_equal(iommusim_domain_info_get(dom, &di), 0);
+	assert_int_equal(di.type, IOMMUSIM_DOMAIN_DMA);
+	iommusim_domain_free(dom);
+	iommusim_device_destroy(dev, NULL);
+	iommusim_iommu_destroy(iommu);
+	/* With one: identity; map refuses it, iova_to_phys is the identity, and
+	 * a flush reaches no driver callback. */
+	mock_reset();
+	iommu = new_iommu(&with_identity, &pt);
+	assert_int_equal(iommusim_device_create(iommu, &cfg, &dev), 0);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, &d, &dom), 0);
+	assert_false(d.fell_back_to_dma);
+	assert_int_equal(d.effective, IOMMUSIM_DOMAIN_IDENTITY);
+	assert_int_equal(iommusim_domain_info_get(dom, &di), 0);
+	assert_int_equal(di.type, IOMMUSIM_DOMAIN_IDENTITY);
+	assert_int_equal(iommusim_iommu_attach_device(dom, dev, NULL), 0);
+	assert_int_equal(count_ev(EV_ATTACH), 1);
+	assert_int_not_equal(
+		iommusim_iommu_map(dom, 0x10000, 0x10000, 0x1000, IOMMUSIM_PROT_READ, NULL), 0);
+	assert_int_equal(iommusim_iommu_iova_to_phys(dom, 0x1234), 0x1234);
+	iommusim_iommu_flush_iotlb_all(dom, NULL);
+	assert_int_equal(count_ev(EV_FLUSH_ALL), 0);
+	assert_int_equal(iommusim_iommu_detach_device(dom, dev, NULL), 0);
+	iommusim_domain_free(dom);
+	iommusim_device_destroy(dev, NULL);
+	/* The driver's identity allocation fails: DMA again. */
+	M.identity_ret = -EOPNOTSUPP;
+	assert_int_equal(iommusim_device_create(iommu, &cfg, &dev), 0);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, &d, &dom), 0);
+	assert_true(d.fell_back_to_dma);
+	iommusim_domain_free(dom);
+	iommusim_device_destroy(dev, NULL);
+	iommusim_iommu_destroy(iommu);
+	/* A driver demanding identity gets no fallback: the error stands. */
+	mock_reset();
+	M.def_type = IOMMUSIM_DOMAIN_IDENTITY;
+	iommu = new_iommu(&mock_ops, NULL);
+	assert_int_equal(iommusim_device_create(iommu, &cfg, &dev), 0);
+	dom = NULL;
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, &d, &dom), -EOPNOTSUPP);
+	assert_null(dom);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(NULL, &d, &dom), -EINVAL);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, NULL, &dom), -EINVAL);
+	iommusim_device_destroy(dev, NULL);
+	iommusim_iommu_destroy(iommu);
+	/* Without passthrough nothing falls back: DMA-FQ is allocated as is. */
+	mock_reset();
+	M.cap_deferred = true;
+	iommu = new_iommu(&mock_ops, NULL);
+	assert_int_equal(iommusim_device_create(iommu, &cfg, &dev), 0);
+	assert_int_equal(iommusim_iommu_alloc_default_domain(dev, &d, &dom), 0);
+	assert_false(d.fell_back_to_dma);
+	assert_int_equal(iommusim_domain_info_get(dom, &di), 0);
+	assert_int_equal(di.type, IOMMUSIM_DOMAIN_DMA_FQ);
+	iommusim_domain_free(dom);
+	iommusim_device_destroy(dev, NULL);
+	iommusim_iommu_destroy(iommu);
+}
+
 static void
 test_iommu_decide_domain_type_rejects_null(void **state)
 {
@@ -2094,6 +2204,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_iommu_minimal_ops_paths, setup_mock_minimal,
 						teardown_mock),
 		cmocka_unit_test(test_iommu_decide_domain_type_table),
+		cmocka_unit_test(test_iommu_default_domain_falls_back_to_dma_without_identity),
 		cmocka_unit_test_setup_teardown(test_iommu_decide_domain_type_rejects_null,
 						setup_mock, teardown_mock),
 	};

@@ -395,6 +395,57 @@ expect_resv(struct iommusim_device *dev, uint64_t start_dma, uint64_t end_dma)
 	assert_int_equal(n, k);
 }
 
+/* The identity domain of later kernels (s390_iommu_rtr_ops): only for a
+ * function with relaxed translation; attach registers a direct IOAT (iota 0)
+ * over the window; nothing maps and nothing refreshes. */
+static void
+test_s390_iommu_identity_domain_needs_rtr_and_registers_direct_ioat(void **state)
+{
+	struct sfix *f = *state;
+	struct iommusim_zpci_fn_cfg cfg = {
+		.fid = 0x30,
+		.rtr_avail = true,
+		.platform = &iommusim_zpci_canned_ops,
+		.platform_priv = f->script,
+	};
+	struct iommusim_device_cfg dcfg = { .is_pci = true };
+	struct iommusim_zpci_canned_call calls[4];
+	struct iommusim_domain *id = NULL;
+	struct iommusim_zpci_ioat ioat;
+	struct iommusim_zpci_fn_info fi;
+	uint64_t start, end;
+
+	sfix_start(f, 0, NULL);
+	/* Without rtr_avail (the v6.7 driver's view): no identity domain. */
+	sfix_add(f, 0, false, 0, 0);
+	assert_int_equal(iommusim_domain_alloc(f->dev[0], IOMMUSIM_DOMAIN_IDENTITY, &id),
+			 -EOPNOTSUPP);
+	assert_null(id);
+	/* With it. */
+	assert_int_equal(iommusim_zpci_fn_create(&cfg, &f->fn[1]), 0);
+	assert_int_equal(iommusim_zpci_fn_info_get(f->fn[1], &fi), 0);
+	assert_true(fi.rtr_avail);
+	dcfg.drvdata = f->fn[1];
+	assert_int_equal(iommusim_device_create(f->iommu, &dcfg, &f->dev[1]), 0);
+	f->n = 2;
+	assert_int_equal(iommusim_domain_alloc(f->dev[1], IOMMUSIM_DOMAIN_IDENTITY, &id), 0);
+	assert_int_equal(iommusim_iommu_attach_device(id, f->dev[1], NULL), 0);
+	assert_int_equal(iommusim_zpci_fn_ioat(f->fn[1], &ioat), 0);
+	window_of(f->fn[1], &start, &end);
+	assert_true(ioat.registered);
+	assert_int_equal(ioat.iota, 0);
+	assert_int_equal(ioat.pba, start);
+	assert_int_equal(ioat.pal, end);
+	assert_int_equal(script_calls(f->script, false, calls, 4), 1);
+	assert_int_not_equal(iommusim_iommu_map(id, start, SZ_1G, SZ_4K, RW, NULL), 0);
+	iommusim_iommu_flush_iotlb_all(id, NULL);
+	assert_int_equal(nrpcits(f), 0);
+	assert_int_equal(iommusim_iommu_detach_device(id, f->dev[1], NULL), 0);
+	assert_int_equal(iommusim_zpci_fn_ioat(f->fn[1], &ioat), 0);
+	assert_false(ioat.registered);
+	iommusim_domain_free(id);
+}
+
 static void
 test_s390_iommu_probe_window_qemu_defaults(void **state)
 {
@@ -2010,6 +2061,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_s390_iommu_init_rejects_null),
 		T(test_s390_iommu_init_forces_forcedac),
 		T(test_s390_iommu_probe_requires_pci_function),
+		T(test_s390_iommu_identity_domain_needs_rtr_and_registers_direct_ioat),
 		T(test_s390_iommu_probe_window_qemu_defaults),
 		T(test_s390_iommu_probe_window_unaligned_start),
 		T(test_s390_iommu_probe_window_clamped_4t),

@@ -71,6 +71,77 @@ test_run_same_seed_same_result(void **state)
 	assert_true(memcmp(&a, &c, sizeof(a)) != 0);
 }
 
+/* Run @j on kvm under the kernel policy with boot parameters @line. */
+static struct iommusim_run_result
+run_cmdline(const struct iommusim_job *j, enum iommusim_policy_kind k, const char *line)
+{
+	struct iommusim_policy pol = { .kind = k };
+	struct iommusim_run_result r;
+	char err[256] = "";
+
+	assert_int_equal(iommusim_policy_set(&pol, "cmdline", line, err, sizeof(err)), 0);
+	assert_true(pol.has_cmdline);
+	assert_int_equal(
+		iommusim_run(j, iommusim_profile_find("kvm"), &pol, 1, NULL, &r, err, sizeof(err)),
+		0);
+	return r;
+}
+
+/* KERNEL_SPEC §2.6 with boot parameters: each says what ran and why. */
+static void
+test_run_cmdline_decides_domain_with_kernel_reasons(void **state)
+{
+	struct iommusim_job j = small_job();
+	struct iommusim_run_result r = run_cmdline(&j, IOMMUSIM_POLICY_KERNEL, "");
+	struct iommusim_policy pol = { .kind = IOMMUSIM_POLICY_LAZY_SINGLE };
+	char err[256] = "";
+
+	assert_string_equal(r.domain, "DMA-FQ");
+	assert_string_equal(r.domain_reason, "");
+	r = run_cmdline(&j, IOMMUSIM_POLICY_KERNEL, "iommu.strict=1");
+	assert_string_equal(r.domain, "DMA");
+	assert_string_equal(r.domain_reason, "iommu.strict=1");
+	assert_string_equal(r.cmdline, "iommu.strict=1");
+	assert_string_equal(r.downgrade, ""); /* asked for, not a downgrade */
+	assert_true(r.sync_rpcits > 0);
+	r = run_cmdline(&j, IOMMUSIM_POLICY_KERNEL, "iommu.strict=0 s390_iommu=strict");
+	assert_string_equal(r.domain, "DMA");
+	assert_string_equal(r.domain_reason, "s390_iommu=strict");
+	/* Passthrough on the v6.7 driver: no identity domain, strict DMA. */
+	r = run_cmdline(&j, IOMMUSIM_POLICY_KERNEL, "iommu.passthrough=1");
+	assert_string_equal(r.domain, "DMA");
+	assert_string_not_equal(r.downgrade, "");
+	assert_non_null(strstr(r.domain_reason, "no identity domain"));
+	/* With relaxed translation: identity, dma-direct, nothing mapped. */
+	j.rtr_avail = true;
+	r = run_cmdline(&j, IOMMUSIM_POLICY_KERNEL, "iommu.passthrough=1");
+	assert_string_equal(r.domain, "identity");
+	assert_string_equal(r.domain_reason, "iommu.passthrough=1");
+	assert_true(r.ios > 0);
+	assert_int_equal(r.mapped_pages, 0);
+	assert_int_equal(r.rpcits, 0);
+	assert_int_equal(r.cycles_per_io[IOMMUSIM_COST_ALLOC], 0);
+	assert_int_equal(r.map_errors, 0);
+	/* The legacy API reads s390_iommu=strict only. */
+	j.rtr_avail = false;
+	r = run_cmdline(&j, IOMMUSIM_POLICY_LEGACY, "s390_iommu=strict");
+	assert_string_equal(r.domain, "legacy");
+	assert_string_equal(r.domain_reason, "s390_iommu=strict");
+	/* Boot parameters with a policy that decides by itself: refused. */
+	assert_int_equal(iommusim_policy_set(&pol, "cmdline", "iommu.strict=1", err, sizeof(err)),
+			 0);
+	assert_int_equal(
+		iommusim_run(&j, iommusim_profile_find("kvm"), &pol, 1, NULL, &r, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "lazy-single"));
+	/* A bad line leaves the policy as it was. */
+	pol.has_cmdline = false;
+	assert_int_equal(iommusim_policy_set(&pol, "cmdline", "iommu.strict=2", err, sizeof(err)),
+			 -EINVAL);
+	assert_false(pol.has_cmdline);
+	assert_non_null(strstr(err, "cmdline: iommu.strict=2"));
+}
+
 static void
 test_run_counters_are_consistent(void **state)
 {
@@ -981,6 +1052,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_same_seed_same_result),
+		cmocka_unit_test(test_run_cmdline_decides_domain_with_kernel_reasons),
 		cmocka_unit_test(test_run_counters_are_consistent),
 		cmocka_unit_test(test_run_lpar_percpu_matches_legacy),
 		cmocka_unit_test(test_run_single_queue_flushes_less_than_percpu),
