@@ -11,11 +11,11 @@
  * The model attaches to a zPCI function of type ISM as its RPCIT observer,
  * keeps the registered DMBs, checks every RPCIT against them and records an
  * event (time, CPU, RPCIT range, offending IOVA, who issued it) per
-
+ * offending RPCIT. The error state is sticky until reset.
  *
  * Thread-safety: every function may be called from any thread; one mutex
  * per device guards the DMBs, the events and the counters (the RPCIT
- * observer runs on whichever thread issued the RPCIT). * offending RPCIT. The error state is sticky until reset.
+ * observer runs on whichever thread issued the RPCIT).
  */
 #ifndef IOMMUSIM_ISM_H
 #define IOMMUSIM_ISM_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * fio-like job files (DESIGN.md §5, ECOSYSTEM.md §2.2 and §3): INI text
+ * fio-like job files (docs/cli.md "Job files": fio's key names and units): INI text
  * read with inih, fio's own keys where they fit. Every function is
  * reentrant (inih's stream reader keeps no state between calls): parse on
  * any threads, each into its own struct.

@@ -7,12 +7,12 @@
  * boundary), a lazy bitmap of freed addresses that become reusable only after
  * one global RPCIT per wrap-around, strict mode, the map-time purge only with
  * tlb_refresh and its -ENOMEM recovery, map_sg chunk merging, and the
-
+ * counters of that era. It is the baseline the seeds compare dma-iommu with.
  *
  * Thread-safety: map, unmap and the sg variants may run concurrently from
  * any threads: the allocator state is under one spinlock per function, as
  * pci_dma.c's iommu_bitmap_lock; the counters are atomics. Create and
- * destroy with no DMA in flight. * counters of that era. It is the baseline the seeds compare dma-iommu with.
+ * destroy with no DMA in flight.
  */
 #ifndef IOMMUSIM_LEGACY_S390_DMA_H
 #define IOMMUSIM_LEGACY_S390_DMA_H

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * One simulation run (DESIGN.md §3-§6): a workload (fio-like block I/O, small
+ * One simulation run (docs/model.md): a workload (fio-like block I/O, small
  * network packets, or ISM traffic) on a platform profile under a DMA policy,
-
+ * driven by the discrete-event engine, with every result the reports show.
  *
  * Thread-safety: iommusim_run() is reentrant: every run builds and owns its
  * engine, platform, driver and domains, so runs may go on concurrently on
@@ -11,7 +11,7 @@
  * results, under TSan in CI). One process-wide thing is shared: a failed
  * allocation anywhere during a run refuses that run (see iommusim_run()),
  * so an allocation failure in one run can make concurrent ones refuse too,
- * never give other numbers. The job, profile and policy are only read. * driven by the discrete-event engine, with every result the reports show.
+ * never give other numbers. The job, profile and policy are only read.
  */
 #ifndef IOMMUSIM_RUN_H
 #define IOMMUSIM_RUN_H

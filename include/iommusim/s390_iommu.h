@@ -10,14 +10,14 @@
  * regions, and the five counters the kernel exposes in debugfs.
  *
  * A device of this driver carries its zPCI function as drvdata
-
+ * (struct iommusim_device_cfg.drvdata = struct iommusim_zpci_fn *).
  *
  * Thread-safety: the ops (map, unmap, iotlb_sync, iotlb_sync_map,
  * flush_iotlb_all) are called by the IOMMU core from any threads at once, as
  * in the kernel: the device list of a domain is RCU (liburcu) with a
  * spinlock for its writers, the tables are updated with atomic PTE stores
  * (zpci_table.h), and the counters are atomics. Create and destroy the
- * driver, and attach and detach devices, while no DMA is in flight on them. * (struct iommusim_device_cfg.drvdata = struct iommusim_zpci_fn *).
+ * driver, and attach and detach devices, while no DMA is in flight on them.
  */
 #ifndef IOMMUSIM_S390_IOMMU_H
 #define IOMMUSIM_S390_IOMMU_H

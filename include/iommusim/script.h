@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * Scenario scripts (DESIGN.md §5): a line-oriented language that declares a
+ * Scenario scripts (docs/scenario.md): a line-oriented language that declares a
  * platform, zPCI functions, domains and their DMA policies, then maps,
  * unmaps and advances simulated time step by step, with `expect` lines on
  * handles, the kernel's counters, flush-queue state, ISM state and the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file
- * The discrete-event engine (DESIGN.md §3): one timeline in cycles of the
+ * The discrete-event engine (docs/model.md): one timeline in cycles of the
  * platform clock, events ordered by (time, order of scheduling), servers
  * with queues (a hypervisor that serialises RPCITs is a one-slot server; a
  * device has N slots), simulated CPUs that run one work item at a time and

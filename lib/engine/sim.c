@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The discrete-event engine (DESIGN.md §3): seeded xoshiro256** streams, an
+ * The discrete-event engine (docs/model.md): seeded xoshiro256** streams, an
  * event heap ordered by (time, id) with O(log n) cancel, FCFS servers with N
  * slots, and simulated CPUs that run one work item at a time.
  */

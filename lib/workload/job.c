@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fio-like job files (DESIGN.md §5): job keys with their units and ranges,
+ * fio-like job files (docs/cli.md "Job files"): job keys with their units and ranges,
  * policy names, and the INI reader on top of inih that knows lines.
  */
 #include "config.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One simulation run (DESIGN.md §3-§6): the whole stack (platform model,
+ * One simulation run (docs/model.md): the whole stack (platform model,
  * zPCI function, s390 IOMMU driver, dma-iommu or the pre-6.7 DMA API) on the
  * discrete-event engine, driven by a fio-like workload.
  *

@@ -161,7 +161,7 @@ test_stress_kernel_rule_defaults(void **state)
 	struct iommusim_stress_result r = stress_ok(IOMMUSIM_STRESS_LAZY_PERCPU, 1, 0);
 
 	(void)state;
-	/* IOVA_DEFAULT_FQ_SIZE and IOVA_DEFAULT_FQ_TIMEOUT (KERNEL_SPEC §2.2) */
+	/* IOVA_DEFAULT_FQ_SIZE and IOVA_DEFAULT_FQ_TIMEOUT (KERNEL_SPEC §2.1) */
 	assert_int_equal(r.fq_size, 256);
 	assert_int_equal(r.fq_timeout_ms, 10);
 	r = stress_ok(IOMMUSIM_STRESS_LAZY_SINGLE, 1, 0);
