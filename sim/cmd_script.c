@@ -17,28 +17,29 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: iommusim script [--quiet] [--check] [--tap] [--junit=FILE] FILE...\n"
-		   "Run scenario scripts: declare a platform, zPCI functions, domains and DMA\n"
-		   "policies, map, unmap and advance time step by step, and check `expect`\n"
-		   "lines (the language: docs/scenario.md). Each file runs on a fresh\n"
-		   "simulation; `print` and `echo` write to standard output, failures and\n"
-		   "errors to standard error as FILE:LINE: MESSAGE.\n"
-		   "\n"
-		   "  -c, --check  check each file (every statement parsed, blocks matched)\n"
-		   "               without running it: \"FILE: checked\"\n"
-		   "  -q, --quiet  no \"FILE: N expectations passed\" line for passing files\n"
-		   "      --tap    KTAP version 1 on standard output: one subtest per file, one\n"
-		   "               result per expectation (FILE:LINE and its text), what stopped\n"
-		   "               a script as a failed result; print and echo are left out\n"
-		   "      --tap-flat  TAP version 13 without nesting: one result per expectation\n"
-		   "               of every file, for harnesses that do not read subtests\n"
-		   "               (meson test's TAP parser)\n"
-		   "      --junit=FILE  the same as JUnit XML in FILE (GitLab, Jenkins)\n"
-		   "  -h, --help   show this help\n"
-		   "\n"
-		   "Exit status: 0 if every expectation of every file held; 1 if one failed or a\n"
-		   "DMA operation failed unexpectedly; 2 on a syntax error, a misuse (unknown\n"
-		   "name, unmapping twice...), an unreadable file or a usage error.\n");
+	fprintf(f,
+		"Usage: iommusim script [--quiet] [--check] [--tap | --tap-flat] [--junit=FILE] FILE...\n"
+		"Run scenario scripts: declare a platform, zPCI functions, domains and DMA\n"
+		"policies, map, unmap and advance time step by step, and check `expect`\n"
+		"lines (the language: docs/scenario.md). Each file runs on a fresh\n"
+		"simulation; `print` and `echo` write to standard output, failures and\n"
+		"errors to standard error as FILE:LINE: MESSAGE.\n"
+		"\n"
+		"  -c, --check  check each file (every statement parsed, blocks matched)\n"
+		"               without running it: \"FILE: checked\"\n"
+		"  -q, --quiet  no \"FILE: N expectations passed\" line for passing files\n"
+		"      --tap    KTAP version 1 on standard output: one subtest per file, one\n"
+		"               result per expectation (FILE:LINE and its text), what stopped\n"
+		"               a script as a failed result; print and echo are left out\n"
+		"      --tap-flat  TAP version 13 without nesting: one result per expectation\n"
+		"               of every file, for harnesses that do not read subtests\n"
+		"               (meson test's TAP parser)\n"
+		"      --junit=FILE  the same as JUnit XML in FILE (GitLab, Jenkins)\n"
+		"  -h, --help   show this help\n"
+		"\n"
+		"Exit status: 0 if every expectation of every file held; 1 if one failed or a\n"
+		"DMA operation failed unexpectedly; 2 on a syntax error, a misuse (unknown\n"
+		"name, unmapping twice...), an unreadable file or a usage error.\n");
 }
 
 /* What one file's run reported, kept for --tap and --junit. */
@@ -331,8 +332,9 @@ cmd_script(int argc, char **argv)
 
 		if (all) {
 			struct file_results *fr = &all[i - optind];
-			const struct iommusim_script_hooks hooks = { on_expectation, on_stopped,
-								     fr };
+			const struct iommusim_script_hooks hooks = { .expectation = on_expectation,
+								     .stopped = on_stopped,
+								     .priv = fr };
 
 			fr->path = shown;
 			/* print and echo would break the TAP stream: discarded */

@@ -53,6 +53,8 @@ struct iommusim_cmdline {
 	unsigned nignored; /**< parameters the IOMMU code does not read */
 	char first_ignored[40]; /**< the first of them, cut to fit ("" if none) */
 	bool init_args; /**< a `--` ended the kernel's part (the rest is init's) */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /**

@@ -29,6 +29,34 @@ extern "C" {
 #define IOMMUSIM_HZ_MAX 100000u
 
 /**
+ * Room to grow (docs/abi.md). A public struct that callers allocate ends in
+ * reserved members (`uint64_t reserved0, reserved1, ...`, or function
+ * pointers in an ops table), zero today. A later release gives one a
+ * meaning without moving anything: IOMMUSIM_ABI_USE(0, uint32_t new_a;
+ * uint32_t new_b;) in reserved0's place keeps reserved0 in an anonymous
+ * union with the new members (at most 8 bytes), which abidiff accepts as
+ * compatible. The new members' zero must mean what the library did before.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define IOMMUSIM_EXTENSION __extension__ /* anonymous structs: an extension in C++ */
+#else
+#define IOMMUSIM_EXTENSION
+#endif
+#define IOMMUSIM_ABI_USE(n, ...)            \
+	union {                             \
+		IOMMUSIM_EXTENSION struct { \
+			__VA_ARGS__         \
+		};                          \
+		uint64_t reserved##n;       \
+	}
+/** The same for a reserved function pointer of an ops table. */
+#define IOMMUSIM_ABI_USE_OP(n, member)     \
+	union {                            \
+		member;                    \
+		void (*reserved##n)(void); \
+	}
+
+/**
  * The library version as "MAJOR.MINOR.PATCH".
  * @return a static string, never NULL.
  * Thread-safety: safe from any thread.

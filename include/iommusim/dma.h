@@ -48,6 +48,9 @@ struct iommusim_dma_stats {
 	uint64_t map_errors; /**< maps that failed (DMA_MAPPING_ERROR in the kernel) */
 	uint64_t bytes_mapped; /**< bytes of successful maps */
 	uint64_t iova_pages_live; /**< IOVA pages handed out and not yet returned */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**
@@ -73,6 +76,11 @@ struct iommusim_dma_ops {
 	int (*stats_get)(void *priv, struct iommusim_dma_stats *out);
 	/** A short name: "dma-iommu" or "s390-legacy". */
 	const char *name;
+	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	void (*reserved0)(void);
+	void (*reserved1)(void);
+	void (*reserved2)(void);
+	void (*reserved3)(void);
 };
 
 /** A DMA API instance: ops plus its object. Filled by the implementation's create. */

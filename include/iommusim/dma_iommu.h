@@ -96,6 +96,8 @@ struct iommusim_dma_iommu_cfg {
 	bool skip_deferred_flush_check;
 	bool check_lazy_reuse; /**< verify the safety invariant on every map (scans the queues;
 				    always on in -Ddebug_checks=true builds) */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** A dma-iommu instance. Opaque. */
@@ -149,6 +151,9 @@ struct iommusim_dma_iommu_info {
 	uint64_t start_pfn;
 	uint64_t dma_limit; /**< the last usable DMA address */
 	unsigned ncpus;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */
@@ -172,6 +177,9 @@ struct iommusim_fq_stats {
 	uint64_t max_pages; /**< most pages ever queued at once (all queues) */
 	uint64_t lock_waits; /**< ring-lock takings that found the lock held (contention;
 			      *   the simulator's, not a kernel counter) */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** All counters of an instance. */
@@ -185,6 +193,9 @@ struct iommusim_dma_iommu_stats {
 	uint64_t iommu_map_failures; /**< iommu_map errors (IOVA freed at once) */
 	uint64_t unmap_short; /**< unmaps that unmapped less than asked (the kernel warns) */
 	uint64_t lazy_reuse_violations; /**< maps that got an IOVA still waiting for its flush */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */

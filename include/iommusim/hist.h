@@ -32,6 +32,8 @@ struct iommusim_hist_summary {
 	uint64_t min, max; /**< exact; 0 when empty */
 	double mean; /**< exact (from the exact sum) */
 	uint64_t p50, p90, p99, p999;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1;
 };
 
 /**

@@ -165,6 +165,11 @@ struct iommusim_iommu_ops {
 	 *  has none; -ENOMEM */
 	int (*domain_alloc_identity)(void *drv, struct iommusim_device *dev,
 				     struct iommusim_domain *dom, void **dom_priv);
+	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	void (*reserved0)(void);
+	void (*reserved1)(void);
+	void (*reserved2)(void);
+	void (*reserved3)(void);
 };
 
 /**
@@ -178,6 +183,8 @@ struct iommusim_iommu_policy {
 	bool s390_strict; /**< s390_iommu=strict: iommu_set_dma_strict() */
 	bool passthrough; /**< iommu.passthrough=1: identity default domains */
 	bool forcedac; /**< iommu.forcedac=1 (s390 always sets it) */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /**
@@ -210,6 +217,8 @@ struct iommusim_device_cfg {
 	uint64_t seg_boundary_mask; /**< 0 = 0xffffffff (the PCI core's default) */
 	uint32_t max_seg_size; /**< 0 = 65536 (the PCI core's default) */
 	void *drvdata; /**< the IOMMU driver's device (s390: struct iommusim_zpci_fn *) */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /**
@@ -234,6 +243,9 @@ struct iommusim_device_info {
 	uint64_t dma_mask, coherent_dma_mask, bus_dma_limit, seg_boundary_mask;
 	uint32_t max_seg_size;
 	struct iommusim_domain *domain; /**< attached domain or NULL */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */
@@ -271,6 +283,8 @@ struct iommusim_domain_decision {
 	 *  iommu_group_alloc_default_domain() falls back; effective is DMA. */
 	bool fell_back_to_dma;
 	struct iommusim_fq_options fq; /**< valid when effective is DMA-FQ */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /**
@@ -327,6 +341,9 @@ struct iommusim_domain_info {
 	struct iommusim_domain_geometry geometry;
 	uint64_t pgsize_bitmap;
 	unsigned ndevices; /**< attached devices */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */

@@ -83,6 +83,8 @@ struct iommusim_iova_trace {
 	uint64_t lookup_nodes; /**< nodes visited by binary searches (find, free, magazine flush) */
 	uint64_t tree_inserts; /**< nodes inserted into the rbtree */
 	uint64_t tree_erases; /**< nodes erased from the rbtree */
+	/** Room to grow (docs/abi.md): the library only adds to these, as to the counters. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** Allocator state worth showing to people and tests (a snapshot). */
@@ -97,6 +99,9 @@ struct iommusim_iova_info {
 	uint64_t nr_ranges; /**< ranges in the tree, anchor excluded */
 	uint64_t nr_pfns; /**< pfns those ranges cover */
 	bool has_rcaches; /**< iommusim_iova_rcaches_init() was called */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** Which depot the rcaches use. */
@@ -140,6 +145,8 @@ struct iommusim_iova_rcache_cfg {
 	const struct iommusim_iova_timer_ops *timer; /**< NULL: the depot is never trimmed */
 	void *timer_priv; /**< passed to the timer callbacks */
 	unsigned flags; /**< enum iommusim_iova_rcache_flags */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** Contents of one CPU's caches and the depot for one bin (a snapshot). */
@@ -148,6 +155,9 @@ struct iommusim_iova_rcache_info {
 	unsigned prev_size; /**< pfns in the CPU's prev magazine */
 	uint64_t depot_size; /**< full magazines in the bin's depot */
 	bool work_pending; /**< the bin's depot work is scheduled */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**

@@ -44,6 +44,8 @@ struct iommusim_ism_event {
 	uint64_t iova; /**< lowest in-use IOVA (page) the range exposed */
 	uint64_t dmb_token; /**< the DMB that IOVA belongs to */
 	uint64_t exposed_bytes; /**< in-use bytes inside the range (outside the mapped range) */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1;
 };
 
 /** Counters of the model. */
@@ -53,6 +55,9 @@ struct iommusim_ism_stats {
 	uint64_t events; /**< offending RPCITs (also those beyond the stored log) */
 	uint64_t dmbs; /**< DMBs registered now */
 	uint64_t dmb_bytes; /**< bytes in use now */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** The number of events kept; later ones are counted but not stored. */

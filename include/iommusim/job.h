@@ -67,6 +67,9 @@ struct iommusim_jobfile {
 		char value[64];
 		unsigned line; /**< where it was given, for error messages */
 	} overrides[IOMMUSIM_JOBFILE_MAX_OVERRIDES]; /**< [platform] key=value, in order */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**

@@ -36,6 +36,8 @@ struct iommusim_legacy_dma_cfg {
 	uint32_t
 		seg_boundary_pages; /**< segment boundary in pages; 0 = 2^20 (4 GiB, the PCI default) */
 	uint32_t max_seg_size; /**< map_sg chunk limit in bytes; 0 = 65536 (the PCI default) */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** The pre-6.7 debugfs counters, plus what the simulation wants. */
@@ -51,6 +53,9 @@ struct iommusim_legacy_dma_counters {
 	uint64_t leaked_pages; /**< pages not freed because the unmap purge failed */
 	uint64_t lazy_pages; /**< pages waiting in the lazy bitmap now */
 	uint64_t used_pages; /**< pages set in the IOMMU bitmap now */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** One function's DMA state (zdev's iommu_bitmap etc.). Opaque. */
@@ -94,6 +99,9 @@ struct iommusim_legacy_dma_info {
 	uint64_t iommu_pages;
 	uint64_t next_bit;
 	bool strict;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */

@@ -97,6 +97,8 @@ struct iommusim_profile {
 	uint64_t fq_enqueue; /**< flush-queue enqueue */
 	uint64_t bounce_base; /**< bounce copy: base ... */
 	double bounce_per_byte; /**< ... per byte */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** The built-in profiles, in the order `profile list` prints them. */
@@ -165,6 +167,9 @@ struct iommusim_platform_stats {
 	uint64_t max_shadow_entries; /**< ... at most */
 	uint64_t shadow_alloc_failures; /**< refreshes failed for want of host memory */
 	uint64_t cost_overflows; /**< refreshes whose cost did not fit 64 bits (saturated) */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** A platform model bound to an engine. Opaque. */

@@ -75,6 +75,8 @@ struct iommusim_job {
 	 *  driver then has an identity domain, as later kernels' (default 0,
 	 *  the v6.7 driver's view: no identity domain). */
 	bool rtr_avail;
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** Fill @p job with the defaults above (name "job"). */
@@ -100,6 +102,8 @@ struct iommusim_policy {
 	 *  kernel and legacy only, which decide as the kernel does. */
 	bool has_cmdline;
 	struct iommusim_cmdline cmdline;
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** "kernel", "strict", "lazy-percpu", "lazy-single", "legacy", "legacy-strict". */
@@ -175,6 +179,9 @@ struct iommusim_run_result {
 	uint64_t ism_first_iova;
 	uint64_t ism_first_rpcit_addr, ism_first_rpcit_len;
 	char ism_first_reason[24];
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** Called now and then with the fraction of simulated time done (0..1). */

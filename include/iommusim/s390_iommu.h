@@ -42,6 +42,8 @@ struct iommusim_s390_iommu_cfg {
 	uint64_t memory_bytes; /**< size of memory (high_memory); 0 = 16 GiB */
 	uint32_t aperture_factor; /**< s390_iommu_aperture= (0 = unlimited); see factor_set */
 	bool aperture_factor_set; /**< the parameter was given (else the factor is 1) */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** The driver instance. Opaque. */
@@ -73,6 +75,8 @@ struct iommusim_s390_counters {
 	uint64_t global_rpcits;
 	uint64_t sync_map_rpcits;
 	uint64_t sync_rpcits;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** Driver-side events the kernel does not count but a simulation wants. */
@@ -82,6 +86,8 @@ struct iommusim_s390_events {
 	uint64_t sync_map_errors; /**< sync_map calls returning an error */
 	uint64_t map_failures; /**< map_pages failures (undone) */
 	uint64_t unmap_failures; /**< unmap_pages walk failures */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /**

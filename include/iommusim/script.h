@@ -40,6 +40,9 @@ struct iommusim_script_summary {
 	uint64_t statements; /**< statements executed (a repeat's body counts each time) */
 	uint64_t expectations; /**< expectations evaluated */
 	uint64_t failed; /**< ... that did not hold */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** One expectation's outcome, as a hook sees it. Strings live during the call only. */
@@ -60,6 +63,11 @@ struct iommusim_script_hooks {
 	 *  the message as written to the error stream, without the newline. */
 	void (*stopped)(void *priv, const char *message);
 	void *priv;
+	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	void (*reserved0)(void);
+	void (*reserved1)(void);
+	void (*reserved2)(void);
+	void (*reserved3)(void);
 };
 
 /**

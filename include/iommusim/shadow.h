@@ -66,6 +66,8 @@ struct iommusim_shadow_cfg {
 	 *  entry; the entries shadowed there are found and dropped one by one
 	 *  (one lookup each), as a shadow kept as tables can (z/VM, assumed). */
 	bool skip_invalid_frames;
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** What one refresh did, over all its passes. */
@@ -84,6 +86,9 @@ struct iommusim_shadow_result {
 	uint64_t silent_unmaps; /**< ... of which got no host unmap (coalescing, under a skip) */
 	uint64_t unmap_calls; /**< host unmap calls (per page, or per coalesced piece) */
 	uint64_t skipped; /**< valid pages skipped for want of entries, in the last pass */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**

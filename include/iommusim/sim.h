@@ -71,6 +71,8 @@ struct iommusim_sim_cfg {
 	double clock_ghz; /**< cycles per ns (to 9 decimals, exactly); 0 = 5.2 (IBM Z) */
 	unsigned ncpus; /**< simulated CPUs; 0 = 1 */
 	uint64_t seed; /**< the run's seed */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** The clock rates the engine takes, in GHz (inclusive). */
@@ -137,6 +139,9 @@ struct iommusim_server_stats {
 	uint64_t wait_cycles; /**< sum of queueing delays */
 	uint64_t max_wait;
 	uint64_t last_finish; /**< when the last job served finishes */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**
@@ -172,6 +177,9 @@ struct iommusim_cpu_stats {
 	uint64_t busy_cycles; /**< all charged cycles */
 	uint64_t by_cost[IOMMUSIM_COST_NR]; /**< ... per component */
 	uint64_t free_at; /**< when the CPU is next free */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**

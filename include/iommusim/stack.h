@@ -52,6 +52,8 @@ struct iommusim_stack_cfg {
 	 *  platform (iommusim_stack_platform()). */
 	const struct iommusim_zpci_platform_ops *platform;
 	void *platform_priv;
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** A stack. Opaque. */

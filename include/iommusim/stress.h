@@ -61,6 +61,8 @@ struct iommusim_stress_cfg {
 	uint64_t max_size; /**< bytes per map, 1..1 MiB: a size from 1 to this [16 KiB] */
 	uint64_t seed; /**< the workers' random streams [1] */
 	const struct iommusim_stress_progress *progress; /**< may be NULL */
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** What a stress run did and found. */
@@ -84,6 +86,9 @@ struct iommusim_stress_result {
 	uint64_t map_errors, unmap_errors; /**< calls that failed */
 	uint64_t leaked_pages; /**< IOVA pages or queue entries left after the final flush */
 	char first_failure[160]; /**< the first check that failed, in words ("" if none) */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**

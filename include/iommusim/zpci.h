@@ -109,12 +109,22 @@ struct iommusim_zpci_platform_ops {
 	 *  new anchor in @p ioat. May be NULL: always cc 0. */
 	unsigned (*mpcifc)(void *priv, struct iommusim_zpci_fn *fn, unsigned fc,
 			   const struct iommusim_zpci_ioat *ioat, uint8_t *status);
+	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	void (*reserved0)(void);
+	void (*reserved1)(void);
+	void (*reserved2)(void);
+	void (*reserved3)(void);
 };
 
 /** Watches every RPCIT a function issues (the ISM device model uses this). */
 struct iommusim_zpci_observer_ops {
 	/** Called once per RPCIT after it completed (r->cc, r->status final). */
 	void (*rpcit)(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r);
+	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	void (*reserved0)(void);
+	void (*reserved1)(void);
+	void (*reserved2)(void);
+	void (*reserved3)(void);
 };
 
 /** QEMU's default DMA window of a zPCI function (ZPCI_SDMA_ADDR, ZPCI_EDMA_ADDR). */
@@ -136,6 +146,8 @@ struct iommusim_zpci_fn_cfg {
 	uint64_t dma_mask; /**< the device's DMA mask; 0 = 64 bit */
 	const struct iommusim_zpci_platform_ops *platform; /**< NULL: every instruction cc 0 */
 	void *platform_priv;
+	/** Room to grow (docs/abi.md): zero, or the call fails with -EINVAL. */
+	uint64_t reserved0, reserved1, reserved2, reserved3;
 };
 
 /** Per-function counters. */
@@ -147,6 +159,9 @@ struct iommusim_zpci_fn_stats {
 	uint64_t eio; /**< RPCITs that returned -EIO */
 	uint64_t by_reason[IOMMUSIM_RPCIT_NR_REASONS]; /**< RPCITs per reason */
 	uint64_t bytes_refreshed; /**< sum of the ranges */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /**
@@ -170,6 +185,9 @@ struct iommusim_zpci_fn_info {
 	uint64_t start_dma; /**< current DMA window (after iommusim_zpci_fn_set_dma_window) */
 	uint64_t end_dma; /**< inclusive */
 	uint64_t dma_mask;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** @return 0; -EINVAL on NULL */
@@ -272,6 +290,8 @@ struct iommusim_zpci_canned_call {
 	struct iommusim_zpci_ioat ioat; /**< the MPCIFC anchor */
 	unsigned cc; /**< what the platform answered */
 	uint8_t status;
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1;
 };
 
 /** @return 0; -EINVAL on NULL; -ENOMEM */

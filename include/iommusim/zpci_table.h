@@ -219,6 +219,9 @@ struct iommusim_zpci_table_stats {
 	uint64_t install_races; /**< compare-and-swap installs lost to another CPU */
 	uint64_t warn_invalid_twice; /**< invalidations of an already invalid PTE */
 	uint64_t warn_valid_twice; /**< validations of an already valid PTE */
+	/** Room to grow (docs/abi.md): the library writes zero. */
+	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
+		reserved7;
 };
 
 /** What a device sees at one IOVA (the result of a translation). */

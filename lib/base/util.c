@@ -28,3 +28,15 @@ ims_errf(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 	return -EINVAL;
 }
+
+bool
+ims_bytes_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}

@@ -31,6 +31,17 @@ int ims_errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(
 #define IMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IMS_CACHELINE 64
 
+/*
+ * The room to grow of a public struct (docs/abi.md): the reserved members
+ * from @p first to the end of *@p ptr. A caller's input must have them zero
+ * (so that a later release can give them a meaning whose zero is today's
+ * behaviour); an output the library fills has them zero.
+ */
+bool ims_bytes_zero(const void *p, size_t n);
+#define IMS_RESERVED_ZERO(ptr, first)                                                      \
+	ims_bytes_zero((const unsigned char *)(ptr) + offsetof(__typeof__(*(ptr)), first), \
+		       sizeof(*(ptr)) - offsetof(__typeof__(*(ptr)), first))
+
 static inline bool
 ims_is_pow2(uint64_t x)
 {

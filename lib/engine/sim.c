@@ -253,7 +253,7 @@ iommusim_sim_create(const struct iommusim_sim_cfg *cfg, struct iommusim_sim **ou
 	uint64_t num, den;
 	unsigned ncpus, i;
 
-	if (!cfg || !out || cfg->ncpus > 4096)
+	if (!cfg || !out || cfg->ncpus > 4096 || !IMS_RESERVED_ZERO(cfg, reserved0))
 		return -EINVAL;
 	if (cfg->clock_ghz == 0) {
 		num = 26;

@@ -89,7 +89,8 @@ iommusim_zpci_fn_create(const struct iommusim_zpci_fn_cfg *cfg, struct iommusim_
 	unsigned i;
 	int ret;
 
-	if (!cfg || !out)
+	if (!cfg || !out || !IMS_RESERVED_ZERO(cfg, reserved0) ||
+	    (cfg->platform && !IMS_RESERVED_ZERO(cfg->platform, reserved0)))
 		return -EINVAL;
 	/* CLP defaults: QEMU's sdma/edma (§3.3), a 64-bit mask */
 	start = cfg->start_dma ? cfg->start_dma : SZ_4G;
@@ -413,7 +414,7 @@ iommusim_zpci_fn_observer_set(struct iommusim_zpci_fn *fn,
 {
 	int ret = 0;
 
-	if (!fn)
+	if (!fn || (ops && !IMS_RESERVED_ZERO(ops, reserved0)))
 		return -EINVAL;
 	pthread_rwlock_wrlock(&fn->obs_lock);
 	if (!ops) {

@@ -382,7 +382,8 @@ iommusim_platform_create(const struct iommusim_profile *profile, struct iommusim
 	struct iommusim_platform *pl;
 	int ret;
 
-	if (!profile || !sim || !out || !(profile->clock_ghz > 0))
+	if (!profile || !sim || !out || !(profile->clock_ghz > 0) ||
+	    !IMS_RESERVED_ZERO(profile, reserved0))
 		return -EINVAL;
 	pl = ims_zalloc(sizeof(*pl));
 	if (!pl)

@@ -162,7 +162,7 @@ iommusim_shadow_create(struct iommusim_shadow_pool *pool, const struct iommusim_
 {
 	struct iommusim_shadow *s;
 
-	if (!pool || !out)
+	if (!pool || !out || (cfg && !IMS_RESERVED_ZERO(cfg, reserved0)))
 		return -EINVAL;
 	s = ims_zalloc(sizeof(*s));
 	if (!s)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #include <iommusim/dma.h>
 
@@ -52,5 +53,7 @@ iommusim_dma_stats_get(const struct iommusim_dma *dma, struct iommusim_dma_stats
 {
 	if (!dma || !dma->ops || !out)
 		return -EINVAL;
+	/* Whatever the ops fill, the room to grow reads zero (docs/abi.md). */
+	memset(out, 0, sizeof(*out));
 	return dma->ops->stats_get(dma->priv, out);
 }

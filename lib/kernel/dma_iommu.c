@@ -167,8 +167,8 @@ iommusim_dma_iommu_create(struct iommusim_domain *dom, struct iommusim_device *d
 
 	if (!cfg)
 		cfg = &defaults;
-	if (!dom || !dev || !out || iommusim_domain_info_get(dom, &di) ||
-	    iommusim_device_info_get(dev, &devi) ||
+	if (!dom || !dev || !out || !IMS_RESERVED_ZERO(cfg, reserved0) ||
+	    iommusim_domain_info_get(dom, &di) || iommusim_device_info_get(dev, &devi) ||
 	    (di.type != IOMMUSIM_DOMAIN_DMA && di.type != IOMMUSIM_DOMAIN_DMA_FQ) ||
 	    !di.pgsize_bitmap || cfg->ncpus > IOMMUSIM_IOVA_MAX_CPUS ||
 	    cfg->fq_type > IOMMUSIM_FQ_SINGLE || cfg->hz > IOMMUSIM_HZ_MAX ||
@@ -568,6 +568,7 @@ op_unmap_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_
 static void
 dma_stats(const struct iommusim_dma_iommu *d, struct iommusim_dma_stats *out)
 {
+	memset(out, 0, sizeof(*out));
 	out->map_pages = atomic_load(&d->ctrs.map_pages);
 	out->unmap_pages = atomic_load(&d->ctrs.unmap_pages);
 	out->map_sgs = atomic_load(&d->ctrs.map_sgs);

@@ -488,6 +488,7 @@ ims_fq_timeout(struct ims_fq *fq, const struct iommusim_ctx *ctx)
 void
 ims_fq_stats(const struct ims_fq *fq, struct iommusim_fq_stats *out)
 {
+	memset(out, 0, sizeof(*out)); /* the room to grow too (docs/abi.md) */
 	out->flush_start_cnt = atomic_load_explicit(&fq->start_cnt, memory_order_relaxed);
 	out->flush_finish_cnt = atomic_load_explicit(&fq->finish_cnt, memory_order_relaxed);
 	out->full_flushes = atomic_load_explicit(&fq->full_flushes, memory_order_relaxed);

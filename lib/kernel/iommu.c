@@ -106,7 +106,8 @@ iommusim_iommu_create(const struct iommusim_iommu_ops *ops, void *drv,
 
 	if (!ops || !out || !ops->probe_device || !ops->capable || !ops->domain_alloc_paging ||
 	    !ops->domain_free || !ops->attach_dev || !ops->map_pages || !ops->unmap_pages ||
-	    !ops->iova_to_phys)
+	    !ops->iova_to_phys || !IMS_RESERVED_ZERO(ops, reserved0) ||
+	    (policy && !IMS_RESERVED_ZERO(policy, reserved0)))
 		return -EINVAL;
 	iommu = ims_zalloc(sizeof(*iommu));
 	if (!iommu)
@@ -157,7 +158,7 @@ iommusim_device_create(struct iommusim_iommu *iommu, const struct iommusim_devic
 	struct iommusim_device *dev;
 	int ret;
 
-	if (!iommu || !cfg || !out)
+	if (!iommu || !cfg || !out || !IMS_RESERVED_ZERO(cfg, reserved0))
 		return -EINVAL;
 	dev = ims_zalloc(sizeof(*dev));
 	if (!dev)

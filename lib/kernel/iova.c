@@ -946,7 +946,7 @@ iommusim_iova_rcaches_init(struct iommusim_iova_domain *d,
 	unsigned bin, cpu, ncpus;
 	bool unchecked;
 
-	if (!d || !cfg)
+	if (!d || !cfg || !IMS_RESERVED_ZERO(cfg, reserved0))
 		return -EINVAL;
 	ncpus = cfg->ncpus ? cfg->ncpus : 1;
 	unchecked = cfg->flags & IOMMUSIM_IOVA_RCACHE_UNCHECKED;

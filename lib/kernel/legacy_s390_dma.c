@@ -743,7 +743,7 @@ iommusim_legacy_dma_create(struct iommusim_zpci_fn *fn, const struct iommusim_le
 
 	if (!cfg)
 		cfg = &defaults;
-	if (!fn || !out || iommusim_zpci_fn_info_get(fn, &fi))
+	if (!fn || !out || !IMS_RESERVED_ZERO(cfg, reserved0) || iommusim_zpci_fn_info_get(fn, &fi))
 		return -EINVAL;
 	/* iommu_is_span_boundary() requires a power of two */
 	boundary = cfg->seg_boundary_pages ? cfg->seg_boundary_pages : DEFAULT_SEG_BOUNDARY_PAGES;

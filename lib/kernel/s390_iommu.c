@@ -497,7 +497,8 @@ iommusim_s390_iommu_create(const struct iommusim_s390_iommu_cfg *cfg,
 	uint32_t factor;
 	int ret;
 
-	if (!cfg || !out || !iommu_out)
+	if (!cfg || !out || !iommu_out || !IMS_RESERVED_ZERO(cfg, reserved0) ||
+	    (policy && !IMS_RESERVED_ZERO(policy, reserved0)))
 		return -EINVAL;
 	s = ims_zalloc(sizeof(*s));
 	if (!s)
@@ -551,6 +552,7 @@ iommusim_s390_domain_counters(const struct iommusim_domain *dom, struct iommusim
 	if (!sd || (!out && !events))
 		return -EINVAL;
 	if (out) {
+		memset(out, 0, sizeof(*out));
 		out->mapped_pages = atomic_load(&sd->ctrs.mapped_pages);
 		out->unmapped_pages = atomic_load(&sd->ctrs.unmapped_pages);
 		out->global_rpcits = atomic_load(&sd->ctrs.global_rpcits);
@@ -558,6 +560,7 @@ iommusim_s390_domain_counters(const struct iommusim_domain *dom, struct iommusim
 		out->sync_rpcits = atomic_load(&sd->ctrs.sync_rpcits);
 	}
 	if (events) {
+		memset(events, 0, sizeof(*events));
 		events->enomem_recoveries = atomic_load(&sd->ctrs.enomem_recoveries);
 		events->enomem_recovery_failures = atomic_load(&sd->ctrs.enomem_recovery_failures);
 		events->sync_map_errors = atomic_load(&sd->ctrs.sync_map_errors);

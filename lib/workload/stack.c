@@ -114,6 +114,11 @@ iommusim_stack_create(const struct iommusim_stack_cfg *cfg, struct iommusim_stac
 
 	if (!cfg || !out)
 		return ims_errf(err, err_len, "no configuration or result");
+	if (!IMS_RESERVED_ZERO(cfg, reserved0) ||
+	    (cfg->platform && !IMS_RESERVED_ZERO(cfg->platform, reserved0)))
+		return ims_errf(err, err_len,
+				"the reserved members of the configuration (or its platform ops) "
+				"are not zero (zero-initialise them: docs/abi.md)");
 	nfns = cfg->nfns ? cfg->nfns : 1;
 	fq.u = cfg->fq_size;
 	if (nfns > IOMMUSIM_STACK_MAX_FNS)

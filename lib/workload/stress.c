@@ -656,6 +656,10 @@ iommusim_stress_run(const struct iommusim_stress_cfg *cfg, struct iommusim_stres
 		err[0] = '\0';
 	if (!cfg || !out)
 		return ims_errf(err, err_len, "no configuration or result");
+	if (!IMS_RESERVED_ZERO(cfg, reserved0))
+		return ims_errf(err, err_len,
+				"the reserved members of the configuration are not zero "
+				"(zero-initialise it: docs/abi.md)");
 	st = ims_zalloc(sizeof(*st));
 	if (!st)
 		return ims_errf(err, err_len, "out of memory"), -ENOMEM;

@@ -1605,7 +1605,11 @@ static void
 test_s390_iommu_counters_print_exact(void **state)
 {
 	struct sfix *f = *state;
-	const struct iommusim_s390_counters c = { 1, 22, 333, 4444, UINT64_MAX };
+	const struct iommusim_s390_counters c = { .mapped_pages = 1,
+						  .unmapped_pages = 22,
+						  .global_rpcits = 333,
+						  .sync_map_rpcits = 4444,
+						  .sync_rpcits = UINT64_MAX };
 	struct iommusim_s390_counters got;
 	FILE *ro;
 	char *s;

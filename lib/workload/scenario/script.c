@@ -140,6 +140,14 @@ run_or_check(const char *text, const char *name, FILE *out, FILE *err,
 		memset(summary, 0, sizeof(*summary));
 	if (!text)
 		return IOMMUSIM_SCRIPT_ERROR;
+	if (hooks && !IMS_RESERVED_ZERO(hooks, reserved0)) {
+		if (err)
+			fprintf(err,
+				"%s: the reserved members of the hooks are not NULL "
+				"(zero-initialise them: docs/abi.md)\n",
+				name ? name : "<string>");
+		return IOMMUSIM_SCRIPT_ERROR;
+	}
 	s = ims_script_new(name, out, err);
 	if (!s) {
 		if (err)

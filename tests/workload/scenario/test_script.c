@@ -1514,7 +1514,9 @@ static void
 test_script_hooks_see_each_expectation_and_the_stop(void **state)
 {
 	struct hook_log h;
-	const struct iommusim_script_hooks hooks = { log_expectation, log_stopped, &h };
+	const struct iommusim_script_hooks hooks = { .expectation = log_expectation,
+						     .stopped = log_stopped,
+						     .priv = &h };
 	struct iommusim_script_summary sum;
 
 	(void)state;
