@@ -60,16 +60,72 @@ vec_fini(struct vec *a)
 
 /* ---- building and tearing down the simulation --------------------------------------- */
 
+/* A platform's model and guest kernel on the script's engine. */
+IMS_NODISCARD static int
+build_platform(struct script *s, struct splat *p)
+{
+	struct iommusim_s390_iommu_cfg icfg = { 0 };
+	struct iommusim_iommu_policy pol = { 0 };
+	int ret;
+
+	ret = iommusim_platform_create(&p->profile, s->sim, &p->pl);
+	if (ret)
+		return ret == -ENOMEM ? ims_script_oom(s) :
+					ims_script_error(s, "cannot create the platform model");
+	icfg.memory_bytes = p->memory;
+	/* §3.3: the boot line's s390_iommu_aperture= is the factor (the parser
+	 * refused it together with aperture_factor=). */
+	icfg.aperture_factor = p->cmdline.aperture_set ? p->cmdline.aperture_factor : p->factor;
+	icfg.aperture_factor_set = p->factor_set || p->cmdline.aperture_set;
+	/* §2.6: iommu.strict=, iommu.passthrough=, s390_iommu=strict reach the
+	 * IOMMU core's default-domain decision (policy=kernel domains). */
+	if (p->has_cmdline)
+		pol = p->cmdline.iommu;
+	ret = iommusim_s390_iommu_create(&icfg, &pol, &p->s390, &p->iommu);
+	if (ret)
+		return ret == -ENOMEM ? ims_script_oom(s) :
+					ims_script_error(s, "cannot create the s390 IOMMU driver");
+	return RC_OK;
+}
+
+/* The platform new functions go on: the last declared (the default lpar
+ * when none is). */
+IMS_NODISCARD static int
+cur_plat(struct script *s, struct splat **out)
+{
+	struct splat *p;
+
+	if (s->plats.n) {
+		*out = s->plats.v[s->plats.n - 1];
+		return RC_OK;
+	}
+	p = ims_zalloc(sizeof(*p));
+	if (!p || vec_push(&s->plats, p)) {
+		ims_free(p);
+		return ims_script_oom(s);
+	}
+	p->kind = O_PLAT;
+	p->profile = *iommusim_profile_find("lpar");
+	*out = p;
+	return RC_OK;
+}
+
 IMS_NODISCARD static int
 ensure_built(struct script *s)
 {
 	struct iommusim_sim_cfg scfg = { 0 };
-	struct iommusim_s390_iommu_cfg icfg = { 0 };
-	int ret;
+	struct splat *p;
+	size_t i;
+	int rc, ret;
 
 	if (s->sim)
 		return RC_OK;
-	scfg.clock_ghz = s->profile.clock_ghz;
+	rc = cur_plat(s, &p);
+	if (rc)
+		return rc;
+	/* One engine, one clock: do_platform() made every platform's the first's. */
+	p = s->plats.v[0];
+	scfg.clock_ghz = p->profile.clock_ghz;
 	scfg.ncpus = s->ncpus;
 	scfg.seed = 1;
 	ret = iommusim_sim_create(&scfg, &s->sim);
@@ -77,19 +133,38 @@ ensure_built(struct script *s)
 		return ims_script_oom(s);
 	if (ret)
 		return ims_script_error(s, "cannot create the engine (clock_ghz %g out of range?)",
-					s->profile.clock_ghz);
-	ret = iommusim_platform_create(&s->profile, s->sim, &s->pl);
-	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "cannot create the platform model");
-	icfg.memory_bytes = s->memory;
-	icfg.aperture_factor = s->factor;
-	icfg.aperture_factor_set = s->factor_set;
-	ret = iommusim_s390_iommu_create(&icfg, NULL, &s->s390, &s->iommu);
-	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "cannot create the s390 IOMMU driver");
+					p->profile.clock_ghz);
+	for (i = 0; i < s->plats.n; i++) {
+		rc = build_platform(s, s->plats.v[i]);
+		if (rc)
+			return rc;
+	}
 	return RC_OK;
+}
+
+struct splat *
+ims_script_the_platform(struct script *s, const char *what, int *rc)
+{
+	struct splat *p;
+	char names[160] = "";
+	size_t i, n = 0;
+
+	*rc = RC_OK;
+	if (s->plats.n <= 1) {
+		*rc = cur_plat(s, &p);
+		return *rc ? NULL : p;
+	}
+	for (i = 0; i < s->plats.n; i++) {
+		p = s->plats.v[i];
+		n += (size_t)snprintf(names + IMS_MIN(n, sizeof(names) - 1),
+				      sizeof(names) - IMS_MIN(n, sizeof(names) - 1), "%s%s",
+				      i ? ", " : "", p->name);
+	}
+	*rc = ims_script_error(s,
+			       "'%s' is ambiguous: the script has %zu platforms (%s): name one by "
+			       "its label",
+			       ims_script_safe(s, what), s->plats.n, names);
+	return NULL;
 }
 
 static void
@@ -99,6 +174,8 @@ dom_teardown(struct sdom *sd)
 
 	iommusim_dma_iommu_destroy(sd->d); /* cancels the timer */
 	sd->d = NULL;
+	iommusim_dma_direct_destroy(sd->direct);
+	sd->direct = NULL;
 	for (i = 0; i < sd->nfns; i++) {
 		iommusim_device_destroy(sd->fns[i]->dev, NULL);
 		sd->fns[i]->dev = NULL;
@@ -120,14 +197,22 @@ ims_script_teardown(struct script *s)
 		iommusim_ism_destroy(f->ism);
 		iommusim_zpci_fn_destroy(f->fn);
 	}
-	iommusim_s390_iommu_destroy(s->s390);
-	iommusim_platform_destroy(s->pl);
+	for (i = 0; i < s->plats.n; i++) {
+		struct splat *p = s->plats.v[i];
+
+		iommusim_s390_iommu_destroy(p->s390);
+		iommusim_platform_destroy(p->pl);
+		ims_free(p);
+	}
 	iommusim_sim_destroy(s->sim);
+	/* The platforms' labels are in the namespace too: freed above. */
 	for (i = 0; i < s->names.cap; i++)
-		ims_free(s->names.slot[i]);
+		if (s->names.slot[i] && *(enum okind *)s->names.slot[i] != O_PLAT)
+			ims_free(s->names.slot[i]);
 	ims_free(s->names.slot);
 	vec_fini(&s->fns);
 	vec_fini(&s->doms);
+	vec_fini(&s->plats);
 }
 
 /* ---- time, CPUs and the flush-queue timer --------------------------------------------- */
@@ -213,19 +298,72 @@ static const struct iommusim_dma_timer_ops timer_ops = {
 
 /* ---- statements that build ---------------------------------------------------------- */
 
+/*
+ * The first platform comes before everything but cpus and echo; a later one
+ * starts another machine on the same engine (its own hypervisor model,
+ * guest kernel and s390 driver) for the functions declared after it.
+ */
 IMS_NODISCARD static int
 do_platform(struct script *s, const struct op *op)
 {
-	if (s->started)
-		return ims_script_error(s, "'platform' must come before every other statement");
-	if (s->have_platform)
-		return ims_script_error(s, "the platform is already declared");
-	s->have_platform = true;
-	s->profile = op->profile;
-	s->memory = op->memory;
-	s->factor = op->factor;
-	s->factor_set = op->factor_set;
-	return RC_OK;
+	struct splat *first = s->plats.n ? s->plats.v[0] : NULL, *p;
+	int rc;
+
+	if (s->started && (!first || !first->line))
+		return ims_script_error(s, "the first 'platform' must come before every other "
+					   "statement but 'cpus' and 'echo'");
+	if (first) {
+		if (!first->name[0])
+			return ims_script_error(
+				s,
+				"a script with more than one platform labels each one: add "
+				"label=NAME to the platform of line %u%s",
+				first->line, op->label ? "" : " and to this one");
+		if (!op->label)
+			return ims_script_error(s, "a script with more than one platform labels "
+						   "each one: add label=NAME to this one");
+		/* One engine, one clock (the engine counts cycles). */
+		if (op->profile.clock_ghz != first->profile.clock_ghz)
+			return ims_script_error(
+				s,
+				"platform '%s' runs at %g GHz, the script's clock at %g GHz "
+				"(platform '%s'): a script has one clock",
+				ims_script_safe(s, op->label), op->profile.clock_ghz,
+				first->profile.clock_ghz, first->name);
+	}
+	p = ims_zalloc(sizeof(*p));
+	if (!p)
+		return ims_script_oom(s);
+	p->kind = O_PLAT;
+	p->line = s->line;
+	if (op->label)
+		snprintf(p->name, sizeof(p->name), "%s", op->label);
+	p->profile = op->profile;
+	p->memory = op->memory;
+	p->factor = op->factor;
+	p->factor_set = op->factor_set;
+	p->cmdline = op->cmdline;
+	p->has_cmdline = op->has_cmdline;
+	if (vec_push(&s->plats, p)) {
+		ims_free(p);
+		return ims_script_oom(s);
+	}
+	/* From here teardown frees it, through plats. */
+	if (op->label) {
+		rc = ims_script_declare(s, p);
+		if (rc)
+			return rc;
+	}
+	if (p->has_cmdline && p->cmdline.nignored)
+		ims_script_note(
+			s, "%u boot parameter%s outside the IOMMU code ignored (the first: %s)",
+			p->cmdline.nignored, p->cmdline.nignored == 1 ? "" : "s",
+			p->cmdline.first_ignored);
+	if (p->has_cmdline && p->cmdline.forcedac_set)
+		ims_script_note(s, "iommu.forcedac= changes nothing on s390: s390_iommu_init() "
+				   "forces DAC");
+	/* Built now when the engine runs already, else with it. */
+	return s->sim ? build_platform(s, p) : RC_OK;
 }
 
 IMS_NODISCARD static int
@@ -245,17 +383,21 @@ IMS_NODISCARD static int
 do_function(struct script *s, const struct op *op)
 {
 	struct iommusim_zpci_fn_cfg cfg = { 0 };
+	struct splat *p;
 	struct sfn *f;
 	size_t i;
 	int rc, ret;
 
 	rc = ensure_built(s);
+	if (!rc)
+		rc = cur_plat(s, &p);
 	if (rc)
 		return rc;
 	f = ims_zalloc(sizeof(*f));
 	if (!f)
 		return ims_script_oom(s);
 	f->kind = O_FN;
+	f->plat = p;
 	snprintf(f->name, sizeof(f->name), "%s", op->a);
 	rc = ims_script_declare(s, f);
 	if (rc) {
@@ -270,18 +412,20 @@ do_function(struct script *s, const struct op *op)
 	if (vec_push(&s->fns, f))
 		return ims_script_oom(s);
 	f->is_ism = op->ism;
-	f->tlb_refresh = op->tlb_refresh < 0 ? s->profile.tlb_refresh : op->tlb_refresh;
+	f->tlb_refresh = op->tlb_refresh < 0 ? p->profile.tlb_refresh : op->tlb_refresh;
+	f->rtr_avail = op->rtr_avail;
 	cfg.fid = f->fid;
 	cfg.pft = f->is_ism ? IOMMUSIM_PCI_FUNC_TYPE_ISM : 0;
 	cfg.tlb_refresh = f->tlb_refresh;
+	cfg.rtr_avail = f->rtr_avail;
 	cfg.start_dma = op->start_dma ? op->start_dma : IOMMUSIM_ZPCI_QEMU_SDMA;
 	cfg.end_dma = op->end_dma ? op->end_dma : IOMMUSIM_ZPCI_QEMU_EDMA;
 	/* The window the hypervisor advertises (QEMU may bound it), as in a run;
 	 * a window that is already empty is left for the set-up to refuse. */
 	if (cfg.start_dma <= cfg.end_dma)
-		iommusim_profile_dma_window(&s->profile, cfg.start_dma, &cfg.end_dma);
+		iommusim_profile_dma_window(&p->profile, cfg.start_dma, &cfg.end_dma);
 	cfg.platform = &iommusim_platform_zpci_ops;
-	cfg.platform_priv = s->pl;
+	cfg.platform_priv = p->pl;
 	ret = iommusim_zpci_fn_create(&cfg, &f->fn);
 	if (ret)
 		return ret == -ENOMEM ?
@@ -305,7 +449,7 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 	for (i = 0; i < sd->nfns; i++) {
 		struct iommusim_device_cfg dcfg = { .is_pci = true, .drvdata = sd->fns[i]->fn };
 
-		ret = iommusim_device_create(s->iommu, &dcfg, &sd->fns[i]->dev);
+		ret = iommusim_device_create(sd->plat->iommu, &dcfg, &sd->fns[i]->dev);
 		if (ret)
 			return ret == -ENOMEM ?
 				       ims_script_oom(s) :
@@ -313,29 +457,49 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 							sd->name, sd->fns[i]->name, strerror(-ret));
 	}
 	first = sd->fns[0]->dev;
-	switch (sd->pol) {
-	case P_KERNEL: {
+	if (sd->pol == P_KERNEL && !sd->force_fq) {
+		/* §2.6: the kernel's default domain for the first device, with the
+		 * boot line's say and the fall-back to DMA when the default type
+		 * (identity without rtr_avail) cannot be had. */
 		struct iommusim_domain_decision dec;
 
-		ret = iommusim_iommu_decide_domain_type(first, &dec);
+		ret = iommusim_iommu_alloc_default_domain(first, &dec, &sd->dom);
 		if (ret)
-			return ims_script_error(s, "domain '%s': no default domain type (%s)",
-						sd->name, strerror(-ret));
-		type = sd->force_fq ? IOMMUSIM_DOMAIN_DMA_FQ : dec.requested;
-		break;
+			return ret == -ENOMEM ?
+				       ims_script_oom(s) :
+				       ims_script_error(s, "domain '%s': no default domain (%s)",
+							sd->name, strerror(-ret));
+		sd->fell_back = dec.fell_back_to_dma;
+	} else {
+		/* An explicit type, as the sysfs switch sets it (DMA-FQ for
+		 * force_fq and the lazy policies: the boot line's strictness
+		 * does not apply). */
+		struct iommusim_domain_decision dec;
+
+		type = sd->pol == P_STRICT ? IOMMUSIM_DOMAIN_DMA : IOMMUSIM_DOMAIN_DMA_FQ;
+		/* What the boot line would have made of it: say when it differs. */
+		if (sd->plat->has_cmdline && !iommusim_iommu_decide_domain_type(first, &dec) &&
+		    dec.requested != type)
+			ims_script_note(s,
+					"domain '%s': %s%s makes it %s (as the sysfs type switch "
+					"does); the boot line would make it %s",
+					sd->name, sd->force_fq ? "force_fq=1" : "policy=",
+					sd->force_fq ? "" : ims_script_policy_names[sd->pol],
+					iommusim_domain_type_name(type),
+					iommusim_domain_type_name(dec.requested));
+		ret = iommusim_domain_alloc(first, type, &sd->dom);
+		if (ret)
+			return ret == -ENOMEM ?
+				       ims_script_oom(s) :
+				       ims_script_error(s, "domain '%s': allocation failed (%s)",
+							sd->name, strerror(-ret));
 	}
-	case P_STRICT:
-		type = IOMMUSIM_DOMAIN_DMA;
-		break;
-	default:
-		type = IOMMUSIM_DOMAIN_DMA_FQ;
-		break;
+	{
+		struct iommusim_domain_info di;
+
+		IMS_IGNORE(iommusim_domain_info_get(sd->dom, &di)); /* sd->dom is set */
+		sd->type = di.type;
 	}
-	ret = iommusim_domain_alloc(first, type, &sd->dom);
-	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "domain '%s': allocation failed (%s)",
-							 sd->name, strerror(-ret));
 	for (i = 0; i < sd->nfns; i++) {
 		ret = iommusim_iommu_attach_device(sd->dom, sd->fns[i]->dev, NULL);
 		if (ret)
@@ -385,6 +549,14 @@ do_domain(struct script *s, const struct op *op)
 						f->name, f->dom->name);
 		if (sd->nfns == MAX_DEVICES)
 			return ims_script_error(s, "at most %d functions per domain", MAX_DEVICES);
+		/* A domain belongs to one kernel's IOMMU driver. */
+		if (sd->nfns && f->plat != sd->plat)
+			return ims_script_error(
+				s,
+				"domain '%s': '%s' is on platform '%s', '%s' on '%s' (a domain "
+				"is one kernel's)",
+				sd->name, sd->fns[0]->name, sd->plat->name, f->name, f->plat->name);
+		sd->plat = f->plat;
 		sd->fns[sd->nfns++] = f;
 		f->dom = sd;
 	}
@@ -397,9 +569,23 @@ do_domain(struct script *s, const struct op *op)
 			return ims_script_error(
 				s, "a legacy domain has exactly one function (the pre-6.7 "
 				   "DMA API is per function)");
-		lcfg.strict = sd->pol == P_LEGACY_STRICT;
-		lcfg.aperture = iommusim_s390_iommu_aperture(
-			s->memory ? s->memory : UINT64_C(16) << 30, s->factor_set ? s->factor : 1);
+		const struct splat *p = sd->plat;
+		const struct iommusim_cmdline *cl = p->has_cmdline ? &p->cmdline : NULL;
+
+		/* §6.1: the pre-6.7 code reads s390_iommu=strict and the aperture
+		 * factor; the IOMMU core's iommu.* parameters do not reach it. */
+		lcfg.strict = sd->pol == P_LEGACY_STRICT || (cl && cl->iommu.s390_strict);
+		lcfg.aperture =
+			iommusim_s390_iommu_aperture(p->memory ? p->memory : UINT64_C(16) << 30,
+						     cl && cl->aperture_set ? cl->aperture_factor :
+						     p->factor_set	    ? p->factor :
+									      1);
+		if (cl && (cl->iommu.strict_set || cl->passthrough_set))
+			ims_script_note(s,
+					"domain '%s': iommu.* parameters do not reach the pre-6.7 "
+					"s390 DMA API (only s390_iommu=strict and "
+					"s390_iommu_aperture= do)",
+					sd->name);
 		ret = iommusim_legacy_dma_create(sd->fns[0]->fn, &lcfg, NULL, &sd->legacy,
 						 &sd->dma);
 		if (ret)
@@ -413,6 +599,18 @@ do_domain(struct script *s, const struct op *op)
 	rc = dom_setup_dma_iommu(s, sd);
 	if (rc)
 		return rc;
+	if (sd->type == IOMMUSIM_DOMAIN_IDENTITY) {
+		/* iommu_setup_dma_ops(): an identity domain leaves the device on
+		 * dma-direct (§2.6); the first function's stands for the domain. */
+		ret = iommusim_dma_direct_create(sd->fns[0]->dev, &sd->direct, &sd->dma);
+		if (ret)
+			return ret == -ENOMEM ?
+				       ims_script_oom(s) :
+				       ims_script_error(
+					       s, "domain '%s': dma-direct set-up failed (%s)",
+					       sd->name, strerror(-ret));
+		return RC_OK;
+	}
 	{
 		struct iommusim_dma_iommu_cfg cfg = { 0 };
 		struct iommusim_device *first = sd->fns[0]->dev;
@@ -424,7 +622,7 @@ do_domain(struct script *s, const struct op *op)
 		cfg.fq_size = op->fq_size;
 		cfg.fq_timeout_ms = op->fq_timeout_ms;
 		/* The timer runs on the profile's ticks, as in a run. */
-		cfg.hz = (unsigned)s->profile.hz;
+		cfg.hz = (unsigned)sd->plat->profile.hz;
 		cfg.fq_timer = &timer_ops;
 		cfg.fq_timer_priv = sd;
 		cfg.check_lazy_reuse = true;
@@ -612,9 +810,14 @@ dma_iommu_domain(struct script *s, const char *name, const char *what, struct sd
 	*out = ims_script_lookup(s, name, O_DOM, "domain", &rc);
 	if (rc)
 		return rc;
-	if (!(*out)->d)
+	if ((*out)->legacy)
 		return ims_script_error(s, "'%s' needs a dma-iommu domain; '%s' is %s", what, name,
 					ims_script_policy_names[(*out)->pol]);
+	if (!(*out)->d)
+		return ims_script_error(s,
+					"'%s' needs a dma-iommu domain; '%s' is identity (its "
+					"device is on dma-direct: nothing to flush or count)",
+					what, name);
 	return RC_OK;
 }
 
@@ -735,8 +938,12 @@ costs_overflowed(struct script *s)
 
 	if (!s->sim)
 		return false;
-	if (s->pl && !iommusim_platform_stats_get(s->pl, &ps) && ps.cost_overflows)
-		return true;
+	for (i = 0; i < s->plats.n; i++) {
+		const struct splat *p = s->plats.v[i];
+
+		if (p->pl && !iommusim_platform_stats_get(p->pl, &ps) && ps.cost_overflows)
+			return true;
+	}
 	for (i = 0; i < s->ncpus; i++)
 		if (iommusim_sim_cpu_time(s->sim, i) == UINT64_MAX)
 			return true;

@@ -326,6 +326,10 @@ ims_script_dom_stats_get(const struct sdom *sd, struct dom_stats *d)
 		return;
 	}
 	IMS_IGNORE(iommusim_s390_domain_counters(sd->dom, &d->c, &d->e));
+	if (!sd->d) { /* identity: dma-direct has no queue, no exposure */
+		d->info.type = sd->type;
+		return;
+	}
 	IMS_IGNORE(iommusim_dma_iommu_stats_get(sd->d, &d->st));
 	IMS_IGNORE(iommusim_dma_iommu_info_get(sd->d, &d->info));
 	IMS_IGNORE(iommusim_hist_summary_get(iommusim_dma_iommu_exposure(sd->d), &d->exp));
@@ -337,6 +341,33 @@ dom_type(const struct sdom *sd, const struct dom_stats *d)
 	if (sd->legacy)
 		return "legacy";
 	return iommusim_domain_type_name(d->info.type);
+}
+
+/* The kernel's reasons, in the order it applies them (§2.6), as a run states them. */
+const char *
+ims_script_dom_reason(const struct sdom *sd, const struct dom_stats *d)
+{
+	const struct iommusim_cmdline *cl = sd->plat->has_cmdline ? &sd->plat->cmdline : NULL;
+
+	if (sd->legacy)
+		return sd->pol == P_LEGACY_STRICT  ? "legacy-strict" :
+		       cl && cl->iommu.s390_strict ? "s390_iommu=strict" :
+						     "";
+	if (d->info.type == IOMMUSIM_DOMAIN_IDENTITY)
+		return "iommu.passthrough=1";
+	if (d->info.type == IOMMUSIM_DOMAIN_DMA_FQ)
+		return "";
+	if (sd->fell_back)
+		return "no identity domain: fell back to DMA";
+	if (sd->pol == P_STRICT)
+		return "policy=strict";
+	if (d->info.downgraded)
+		return iommusim_downgrade_reason(d->info.downgrade);
+	if (cl && cl->iommu.s390_strict)
+		return "s390_iommu=strict";
+	if (cl && cl->iommu.strict_set && cl->iommu.strict)
+		return "iommu.strict=1";
+	return "";
 }
 
 IMS_NODISCARD static int
@@ -353,10 +384,10 @@ read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, st
 	/* A figure of something that is not there is an error, not a 0 that
 	 * an expectation could pass on. */
 	if (k->id >= K_FQ_SINGLE && k->id <= K_FQ_ARMED && d.info.type != IOMMUSIM_DOMAIN_DMA_FQ)
-		return ims_script_error(
-			s, "'%s.%s': domain '%s' has no flush queue (it is %s%s%s)", sd->name,
-			k->name, sd->name, dom_type(sd, &d), d.info.downgraded ? ": " : "",
-			d.info.downgraded ? iommusim_downgrade_reason(d.info.downgrade) : "");
+		return ims_script_error(s, "'%s.%s': domain '%s' has no flush queue (it is %s%s%s)",
+					sd->name, k->name, sd->name, dom_type(sd, &d),
+					*ims_script_dom_reason(sd, &d) ? ": " : "",
+					ims_script_dom_reason(sd, &d));
 	if (k->id >= K_EXP_MIN && k->id <= K_EXP_P999 && !d.exp.count)
 		return ims_script_error(
 			s,
@@ -401,7 +432,8 @@ read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, st
 		v->str = ims_script_policy_names[sd->pol];
 		break;
 	case K_DOWNGRADED:
-		x = d.info.downgraded;
+		/* Not what was asked: the kernel's two silent changes (§2.6). */
+		x = d.info.downgraded || sd->fell_back;
 		break;
 	case K_DEVICES:
 		x = sd->nfns;
@@ -651,16 +683,16 @@ read_handle_key(const struct shandle *h, const struct keydef *k, struct val *v)
 }
 
 static void
-read_platform_key(struct script *s, const struct keydef *k, struct val *v)
+read_platform_key(struct script *s, const struct splat *p, const struct keydef *k, struct val *v)
 {
 	struct iommusim_platform_stats ps = { 0 };
 
-	if (s->pl)
-		/* s->pl is set: cannot fail. */
-		IMS_IGNORE(iommusim_platform_stats_get(s->pl, &ps));
+	if (p->pl)
+		/* p->pl is set: cannot fail. */
+		IMS_IGNORE(iommusim_platform_stats_get(p->pl, &ps));
 	switch ((enum key_id)k->id) {
 	case K_P_NAME:
-		v->str = s->profile.name;
+		v->str = p->profile.name;
 		break;
 	case K_P_STATUS16:
 		v->n = ps.status16;
@@ -722,8 +754,13 @@ ims_script_read_operand(struct script *s, const struct operand *o, struct val *v
 		return RC_OK;
 	}
 	v->kind = (enum vkind)k->kind;
-	if (k->cls == C_PLATFORM) {
-		read_platform_key(s, k, v);
+	if (ims_script_streq(o->obj, "platform")) {
+		int rc;
+		const struct splat *p = ims_script_the_platform(s, o->text, &rc);
+
+		if (rc)
+			return rc;
+		read_platform_key(s, p, k, v);
 		return RC_OK;
 	}
 	obj = ims_script_names_find(&s->names, o->obj);
@@ -731,9 +768,10 @@ ims_script_read_operand(struct script *s, const struct operand *o, struct val *v
 		return ims_script_error(s, "unknown name '%s' in '%s'", ims_script_safe(s, o->obj),
 					ims_script_safe(s, o->text));
 	/* The same property may exist for several classes ("rpcits"...). */
-	k = ims_script_keydef_find(*(const enum okind *)obj == O_DOM ? C_DOM :
-				   *(const enum okind *)obj == O_FN  ? C_FN :
-								       C_HANDLE,
+	k = ims_script_keydef_find(*(const enum okind *)obj == O_DOM  ? C_DOM :
+				   *(const enum okind *)obj == O_FN   ? C_FN :
+				   *(const enum okind *)obj == O_PLAT ? C_PLATFORM :
+									C_HANDLE,
 				   k->name);
 	if (!k)
 		return ims_script_error(s, "key '%s': '%s' is a %s, which has no '%s'",
@@ -746,6 +784,9 @@ ims_script_read_operand(struct script *s, const struct operand *o, struct val *v
 		return read_dom_key(s, obj, k, v);
 	case O_FN:
 		return read_fn_key(s, obj, k, v);
+	case O_PLAT:
+		read_platform_key(s, obj, k, v);
+		return RC_OK;
 	default:
 		read_handle_key(obj, k, v);
 		return RC_OK;

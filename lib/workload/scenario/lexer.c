@@ -130,6 +130,30 @@ tokenize(struct script *s, struct stmt *st, struct tok *tok)
 		} else {
 			start = p;
 			while (*p && !is_blank(*p) && *p != '#') {
+				if (*p == '"' && p > start && p[-1] == '=' &&
+				    memchr(start, '=', (size_t)(p - start)) == p - 1) {
+					/* key="a value with blanks": the option's value
+					 * quoted, the quotes dropped (cmdline="..."). */
+					char *q = strchr(p + 1, '"');
+
+					if (!q)
+						return ims_script_error(s, "unterminated quote");
+					memmove(p, p + 1, (size_t)(q - p - 1));
+					p = q - 1;
+					*p = 0;
+					if (q[1] && !is_blank(q[1]) && q[1] != '#')
+						return ims_script_error(
+							s, "text right after a closing quote");
+					/* the blanks in the value stay; scanning goes on
+					 * after the closing quote */
+					p = q + 1;
+					if (*p == '#')
+						*p = 0;
+					else if (*p)
+						*p++ = 0;
+					tok[st->ntok].quoted = false;
+					goto done;
+				}
 				if (*p == '"')
 					return ims_script_error(s, "a quote inside a word");
 				p++;
@@ -144,6 +168,7 @@ tokenize(struct script *s, struct stmt *st, struct tok *tok)
 				*p++ = 0;
 			tok[st->ntok].quoted = false;
 		}
+done:
 		for (char *c = start; *c; c++)
 			if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
 				return ims_script_error(s, "control character in '%s'",

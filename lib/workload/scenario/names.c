@@ -23,6 +23,8 @@ obj_name(const void *o)
 		return ((const struct sfn *)o)->name;
 	case O_DOM:
 		return ((const struct sdom *)o)->name;
+	case O_PLAT:
+		return ((const struct splat *)o)->name;
 	default:
 		return ((const struct shandle *)o)->name;
 	}
@@ -101,7 +103,7 @@ ims_script_lookup(struct script *s, const char *name, enum okind kind, const cha
 const char *
 ims_script_kind_name(enum okind k)
 {
-	return k == O_FN ? "function" : k == O_DOM ? "domain" : "handle";
+	return k == O_FN ? "function" : k == O_DOM ? "domain" : k == O_PLAT ? "platform" : "handle";
 }
 
 int

@@ -219,10 +219,11 @@ parse_operand(struct script *s, const struct tok *t, struct operand *o)
 		return ims_script_error(s, "unknown key '%s'", ims_script_safe(s, t->s));
 	o->key =
 		ims_script_keydef_find(ims_script_streq(o->obj, "platform") ? C_PLATFORM : 0, prop);
-	if (!o->key || (o->key->cls == C_PLATFORM) != ims_script_streq(o->obj, "platform"))
+	if (!o->key)
 		return ims_script_error(s, "unknown key '%s'", ims_script_safe(s, t->s));
-	/* A name may be a domain, a function or a handle: the class is checked
-	 * when the key is read; here, only that some class has the property. */
+	/* A name may be a domain, a function, a handle or a platform's label:
+	 * the class is checked when the key is read; here, only that some
+	 * class has the property. */
 	return RC_OK;
 }
 
@@ -267,6 +268,26 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 		struct iommusim_key_value v;
 		char msg[160];
 
+		if (ims_script_streq(key, "label")) {
+			if (!valid_name(val))
+				return ims_script_error(
+					s,
+					"bad platform label '%s' (a letter or '_', then letters, "
+					"digits, '_', '-'; not 'platform' or 'time')",
+					ims_script_safe(s, val));
+			op->label = val;
+			return RC_OK;
+		}
+		if (ims_script_streq(key, "cmdline")) {
+			/* The guest kernel's boot parameters, read as the kernel
+			 * reads them (KERNEL_SPEC §2.6, §3.3; iommusim/cmdline.h). */
+			char cmsg[320];
+
+			if (iommusim_cmdline_parse(val, &op->cmdline, cmsg, sizeof(cmsg)))
+				return ims_script_error(s, "cmdline: %s", cmsg);
+			op->has_cmdline = true;
+			return RC_OK;
+		}
 		if (!k)
 			return ims_script_error(s,
 						"unknown platform key '%s' (see `iommusim keys`)",
@@ -299,6 +320,8 @@ parse_option(struct script *s, struct op *op, const char *key, const char *val)
 			op->tlb_refresh = b;
 			return rc;
 		}
+		if (ims_script_streq(key, "rtr_avail"))
+			return want_bool(s, key, val, &op->rtr_avail);
 		if (ims_script_streq(key, "start_dma"))
 			return want_size(s, key, val, UINT64_MAX, &op->start_dma);
 		if (ims_script_streq(key, "end_dma"))
@@ -464,6 +487,12 @@ ims_script_parse_stmt(struct script *s, const struct tok *t, unsigned n, struct 
 					stmt_specs[op->kind].min_pos,
 					stmt_specs[op->kind].min_pos == 1 ? "" : "s");
 	switch (op->kind) {
+	case ST_PLATFORM:
+		if (op->has_cmdline && op->cmdline.aperture_set && op->factor_set)
+			return ims_script_error(
+				s, "aperture_factor= and the cmdline's s390_iommu_aperture= both "
+				   "set the aperture factor: give one");
+		return RC_OK;
 	case ST_CPUS:
 		rc = want_uint(s, "cpus", op->a, MAX_CPUS, &op->n);
 		if (!rc && !op->n)

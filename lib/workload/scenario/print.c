@@ -44,14 +44,23 @@ print_dom(struct script *s, const struct sdom *sd)
 			(unsigned long long)d.lc.unmapped_pages);
 		return;
 	}
-	if (d.info.type == IOMMUSIM_DOMAIN_DMA_FQ)
+	if (sd->direct) {
+		fprintf(s->out,
+			"# %s: identity (%s): dma-direct, the DMA address is the physical "
+			"address\n",
+			sd->name, ims_script_dom_reason(sd, &d));
+		return;
+	}
+	if (d.info.type == IOMMUSIM_DOMAIN_DMA_FQ) {
 		fprintf(s->out, "# %s: DMA-FQ, %s of %" PRIu32 " entries, timeout %" PRIu32 " ms\n",
 			sd->name, d.info.single_queue ? "one queue" : "per-CPU queues",
 			d.info.fq_size, d.info.fq_timeout_ms);
-	else
-		fprintf(s->out, "# %s: DMA (strict)%s%s\n", sd->name,
-			d.info.downgraded ? ", downgraded from DMA-FQ: " : "",
-			d.info.downgraded ? iommusim_downgrade_reason(d.info.downgrade) : "");
+	} else {
+		const char *why = ims_script_dom_reason(sd, &d);
+
+		fprintf(s->out, "# %s: DMA (strict)%s%s%s\n", sd->name,
+			d.info.downgraded ? ", downgraded from DMA-FQ" : "", *why ? ": " : "", why);
+	}
 	/* A write error shows when the output is flushed (main()). */
 	IMS_IGNORE(iommusim_s390_counters_print(s->out, &d.c));
 }
@@ -105,16 +114,21 @@ print_fn(struct script *s, const struct sfn *f)
 }
 
 static void
-print_platform(struct script *s)
+print_platform(struct script *s, const struct splat *p)
 {
 	struct iommusim_platform_stats ps = { 0 };
-	char t[32];
+	char t[32], cl[IOMMUSIM_CMDLINE_MAX];
 
-	if (s->pl)
-		/* s->pl is set: cannot fail. */
-		IMS_IGNORE(iommusim_platform_stats_get(s->pl, &ps));
+	if (p->pl)
+		/* p->pl is set: cannot fail. */
+		IMS_IGNORE(iommusim_platform_stats_get(p->pl, &ps));
 	ims_script_fmt_time(t, sizeof(t), s->sim ? iommusim_sim_cycles_to_ns(s->sim, s->now) : 0);
-	fprintf(s->out, "# platform %s at %s\n", s->profile.name, t);
+	cl[0] = 0;
+	if (p->has_cmdline)
+		iommusim_cmdline_format(&p->cmdline, cl, sizeof(cl));
+	fprintf(s->out, "# platform %s%s%s at %s%s%s%s\n", p->name[0] ? p->name : p->profile.name,
+		p->name[0] ? " = " : "", p->name[0] ? p->profile.name : "", t,
+		p->has_cmdline ? ", boot parameters \"" : "", cl, p->has_cmdline ? "\"" : "");
 	fprintf(s->out,
 		"rpcits %" PRIu64 " global %" PRIu64 " status16 %" PRIu64 " shadow_entries %" PRIu64
 		" max_shadow_entries %" PRIu64 " host_maps %" PRIu64 " host_unmap_calls %" PRIu64
@@ -127,10 +141,15 @@ int
 ims_script_do_print(struct script *s, const struct op *op)
 {
 	const void *o;
+	int rc;
 
 	if (ims_script_streq(op->a, "platform")) {
+		const struct splat *p = ims_script_the_platform(s, "print platform", &rc);
+
+		if (rc)
+			return rc;
 		if (s->out)
-			print_platform(s);
+			print_platform(s, p);
 		return RC_OK;
 	}
 	o = ims_script_names_find(&s->names, op->a);
@@ -139,13 +158,15 @@ ims_script_do_print(struct script *s, const struct op *op)
 	if (*(const enum okind *)o == O_HANDLE)
 		return ims_script_error(
 			s,
-			"'print' shows a domain, a function or the platform; '%s' is a "
+			"'print' shows a domain, a function or a platform; '%s' is a "
 			"handle",
 			ims_script_safe(s, op->a));
 	if (!s->out)
 		return RC_OK;
 	if (*(const enum okind *)o == O_DOM)
 		print_dom(s, o);
+	else if (*(const enum okind *)o == O_PLAT)
+		print_platform(s, o);
 	else
 		print_fn(s, o);
 	return RC_OK;

@@ -90,6 +90,20 @@ ims_script_failure(struct script *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+ims_script_note(struct script *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!s->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(s->err, "%s:%u: note: %s\n", s->name, s->line, msg);
+}
+
 int
 ims_script_oom(struct script *s)
 {
@@ -109,7 +123,6 @@ ims_script_new(const char *name, FILE *out, FILE *err)
 	s->out = out;
 	s->err = err;
 	s->iter = -1;
-	s->profile = *iommusim_profile_find("lpar");
 	s->ncpus = 1;
 	s->next_phys = AUTO_PHYS_BASE;
 	return s;

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <iommusim/cmdline.h>
 #include <iommusim/dma.h>
+#include <iommusim/dma_direct.h>
 #include <iommusim/dma_iommu.h>
 #include <iommusim/hist.h>
 #include <iommusim/legacy_s390_dma.h>
@@ -74,7 +76,7 @@ struct prog {
 
 /* ---- objects ---------------------------------------------------------------- */
 
-enum okind { O_FN = 1, O_DOM, O_HANDLE };
+enum okind { O_FN = 1, O_DOM, O_HANDLE, O_PLAT };
 
 enum policy {
 	P_KERNEL = 0,
@@ -88,12 +90,33 @@ enum policy {
 struct script;
 struct sdom;
 
+/*
+ * One platform: a machine of its own (the hypervisor's model, a guest kernel
+ * with its boot parameters and s390 IOMMU driver) on the script's engine.
+ */
+struct splat {
+	enum okind kind;
+	char name[MAX_NAME]; /* its label= ("" when it has none) */
+	unsigned line; /* declared at (0: the default lpar) */
+	struct iommusim_profile profile;
+	uint64_t memory; /* 0: the driver's default (16 GiB) */
+	uint32_t factor;
+	bool factor_set;
+	struct iommusim_cmdline cmdline;
+	bool has_cmdline;
+	struct iommusim_platform *pl;
+	struct iommusim_s390_iommu *s390;
+	struct iommusim_iommu *iommu;
+};
+
 struct sfn {
 	enum okind kind;
 	char name[MAX_NAME];
+	struct splat *plat;
 	uint32_t fid;
 	bool is_ism;
 	bool tlb_refresh;
+	bool rtr_avail;
 	struct iommusim_zpci_fn *fn;
 	struct iommusim_ism *ism;
 	struct iommusim_device *dev; /* when in a dma-iommu domain */
@@ -104,12 +127,16 @@ struct sdom {
 	enum okind kind;
 	char name[MAX_NAME];
 	struct script *s;
+	struct splat *plat; /* its functions' */
 	enum policy pol;
 	bool force_fq;
 	struct sfn *fns[MAX_DEVICES];
 	unsigned nfns;
+	enum iommusim_domain_type type; /* what was allocated (dma-iommu policies) */
+	bool fell_back; /* the default type could not be allocated: DMA */
 	struct iommusim_domain *dom;
-	struct iommusim_dma_iommu *d;
+	struct iommusim_dma_iommu *d; /* NULL for identity and legacy */
+	struct iommusim_dma_direct *direct; /* identity: the first function's dma-direct */
 	struct iommusim_legacy_dma *legacy;
 	struct iommusim_dma dma;
 	bool timer_armed;
@@ -147,18 +174,12 @@ struct script {
 	uint64_t steps; /* statements and repeat iterations run, against MAX_STEPS */
 	int64_t iter; /* innermost repeat iteration, -1 outside */
 	/* declarations that come before the simulation is built */
-	struct iommusim_profile profile;
-	bool have_platform, have_cpus;
+	bool have_cpus;
 	bool started; /* a statement other than platform, cpus or echo ran */
-	uint64_t memory;
-	uint32_t factor;
-	bool factor_set;
 	unsigned ncpus;
 	/* the simulation */
 	struct iommusim_sim *sim;
-	struct iommusim_platform *pl;
-	struct iommusim_s390_iommu *s390;
-	struct iommusim_iommu *iommu;
+	struct vec plats; /* struct splat *, in declaration order; the last is current */
 	uint64_t now; /* the script's clock in cycles: the end of the last thing done */
 	unsigned cur_cpu; /* the CPU of the running work item */
 	bool cb_oom; /* an allocation failed inside a callback */
@@ -230,11 +251,14 @@ struct op {
 	uint64_t memory;
 	uint32_t factor;
 	bool factor_set;
+	const char *label;
+	struct iommusim_cmdline cmdline;
+	bool has_cmdline;
 	/* cpus, repeat: count; advance: ns */
 	uint64_t n;
 	/* function */
 	uint32_t fid;
-	bool fid_set, ism;
+	bool fid_set, ism, rtr_avail;
 	int tlb_refresh; /* -1: the profile's */
 	uint64_t start_dma, end_dma;
 	/* domain */
@@ -291,6 +315,9 @@ IMS_NODISCARD int ims_script_error(struct script *s, const char *fmt, ...)
 void ims_script_failure(struct script *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 IMS_NODISCARD int ims_script_oom(struct script *s);
+/* A note on standard error (what ran differs from what was written, or a
+ * value was not read): never a failure, and not a test result. */
+void ims_script_note(struct script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* names.c: the namespace. */
 void *ims_script_names_find(const struct names *t, const char *name);
@@ -320,6 +347,8 @@ IMS_NODISCARD int ims_script_parse_stmt(struct script *s, const struct tok *t, u
 const struct keydef *ims_script_keydef_find(unsigned cls, const char *prop);
 const char *ims_script_errno_name(int e);
 void ims_script_dom_stats_get(const struct sdom *sd, struct dom_stats *d);
+/* Why the domain is not the default lazy DMA-FQ, in the kernel's terms ("" if it is). */
+const char *ims_script_dom_reason(const struct sdom *sd, const struct dom_stats *d);
 IMS_NODISCARD int ims_script_read_operand(struct script *s, const struct operand *o, struct val *v);
 
 /* expect.c, print.c: the statements that check and show. */
@@ -330,6 +359,10 @@ IMS_NODISCARD int ims_script_do_echo(struct script *s, const struct op *op);
 /* exec.c: running the program, and tearing the simulation down. */
 IMS_NODISCARD int ims_script_run_range(struct script *s, const struct prog *pg, size_t from,
 				       size_t to, int64_t iter);
+/* The platform `platform.KEY` and `print platform` mean: the only one (the
+ * default lpar before any is declared); NULL and an error when there are
+ * several (@p what names the use, for the message). */
+struct splat *ims_script_the_platform(struct script *s, const char *what, int *rc);
 void ims_script_teardown(struct script *s);
 
 /* script.c: a script state as the entry points set it up (@p name NULL:

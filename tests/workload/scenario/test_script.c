@@ -357,6 +357,200 @@ test_script_print_debugfs_format(void **state)
 			 IOMMUSIM_SCRIPT_OK);
 }
 
+/* Run @text, want status 0, and @want in its standard output. */
+static void
+expect_output(const char *text, const char *want)
+{
+	struct cap c;
+
+	run(&c, text);
+	if (c.rc || !strstr(c.out, want))
+		fail_msg(
+			"script:\n%s\nstatus %d, output:\n%s\nmessages:\n%s(want '%s' in the output)",
+			text, c.rc, c.out, c.err, want);
+	cap_free(&c);
+}
+
+/* The boot line reaches the IOMMU core's decision (policy=kernel domains),
+ * the aperture and the legacy API's strictness, as the kernel reads it; what
+ * it does not decide is said in a note. */
+static void
+test_script_boot_line_decides_kernel_policy_domains(void **state)
+{
+	(void)state;
+	/* iommu.strict=1: a kernel-policy domain is strict DMA, with the reason. */
+	expect_run("platform lpar cmdline=\"iommu.strict=1\"\n"
+		   "function f1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect d1.type == DMA\nexpect d1.downgraded == 0\n",
+		   0, NULL);
+	expect_output("platform lpar cmdline=\"iommu.strict=1\"\n"
+		      "function f1\ndomain d1 policy=kernel devices=f1\nprint d1\n",
+		      "# d1: DMA (strict): iommu.strict=1\n");
+	expect_output("platform lpar cmdline=\"s390_iommu=strict\"\n"
+		      "function f1\ndomain d1 policy=kernel devices=f1\nprint d1\n",
+		      "# d1: DMA (strict): s390_iommu=strict\n");
+	/* The last repetition wins, as in the kernel. */
+	expect_run("platform lpar cmdline=\"iommu.strict=1 iommu.strict=0\"\n"
+		   "function f1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect d1.type == DMA-FQ\n",
+		   0, NULL);
+	/* A unit test's own policy is the sysfs switch: the boot line does not
+	 * change it, and a note says what the line would have made. */
+	expect_run("platform lpar cmdline=\"iommu.strict=1\"\n"
+		   "function f1\ndomain d1 policy=lazy-percpu devices=f1\n"
+		   "expect d1.type == DMA-FQ\n",
+		   0,
+		   "t.sim:3: note: domain 'd1': policy=lazy-percpu makes it DMA-FQ (as the sysfs "
+		   "type switch does); the boot line would make it DMA");
+	expect_run("platform lpar cmdline=\"iommu.strict=1\"\n"
+		   "function f1\ndomain d1 policy=strict devices=f1\n",
+		   0, NULL);
+	/* Parameters outside the IOMMU code are counted and named. */
+	expect_run("platform lpar cmdline=\"root=/dev/dasda console=ttyS0 iommu.strict=0\"\n", 0,
+		   "t.sim:1: note: 2 boot parameters outside the IOMMU code ignored (the first: "
+		   "root=/dev/dasda)");
+	expect_run("platform lpar cmdline=\"iommu.forcedac=1\"\n", 0,
+		   "t.sim:1: note: iommu.forcedac= changes nothing on s390");
+	/* s390_iommu_aperture= is the aperture factor: 2 doubles a 64k window,
+	 * 0 lifts the limit. */
+	expect_run("platform lpar memory=64k cmdline=\"s390_iommu_aperture=2\"\n"
+		   "function f1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect f1.end_dma == 0x10001ffff\n",
+		   0, NULL);
+	expect_run("platform lpar memory=64k\nfunction f1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect f1.end_dma == 0x10000ffff\n",
+		   0, NULL);
+	expect_run("platform lpar memory=64k cmdline=\"s390_iommu_aperture=0\"\n"
+		   "function f1\ndomain d1 policy=legacy devices=f1\n"
+		   "expect f1.end_dma > 0x10000ffff\n",
+		   0, NULL);
+	/* The pre-6.7 API reads s390_iommu=strict, not iommu.*. */
+	expect_output("platform lpar cmdline=\"s390_iommu=strict\"\n"
+		      "function f1\ndomain d1 policy=legacy devices=f1\nprint d1\n",
+		      "# d1: pre-6.7 s390 DMA API (strict)");
+	expect_run("platform lpar cmdline=\"iommu.strict=1\"\n"
+		   "function f1\ndomain d1 policy=legacy devices=f1\n",
+		   0,
+		   "t.sim:3: note: domain 'd1': iommu.* parameters do not reach the pre-6.7 s390 "
+		   "DMA API");
+	/* Bad lines are refused before anything runs, with the kernel's view. */
+	expect_run("platform lpar cmdline=\"iommu.strict=x\"\nexpect time == 1s\n", 2,
+		   "t.sim:1: cmdline: iommu.strict=x: not a boolean the kernel reads");
+	expect_run("platform lpar cmdline=\"iommu.bogus=1\"\n", 2, "t.sim:1: cmdline: ");
+	expect_run("platform lpar cmdline=\"s390_iommu_aperture=2\" aperture_factor=1\n", 2,
+		   "t.sim:1: aperture_factor= and the cmdline's s390_iommu_aperture= both set the "
+		   "aperture factor: give one");
+	expect_run("platform lpar cmdline=\"iommu.strict=1\n", 2, "t.sim:1: unterminated quote");
+	expect_run("platform lpar cmdline=\"iommu.strict=1\"x\n", 2,
+		   "t.sim:1: text right after a closing quote");
+	expect_run("platform lpar cmdline=\"\"\nfunction f1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect d1.type == DMA-FQ\n",
+		   0, NULL);
+	/* A quoted option value keeps its blanks; the token is key=value. */
+	expect_output("echo a=\"b  c\" x=\"\"\n", "a=b  c x=\n");
+}
+
+/* iommu.passthrough=1: an identity domain where the function reports relaxed
+ * translation (rtr_avail), dma-direct behind it; without, the fall-back to
+ * DMA, which the script calls a downgrade. */
+static void
+test_script_identity_domain_is_dma_direct(void **state)
+{
+	(void)state;
+	expect_run("platform kvm cmdline=\"iommu.passthrough=1\"\n"
+		   "function f1\nfunction f2 rtr_avail=1\n"
+		   "domain d1 policy=kernel devices=f1\n"
+		   "domain d2 policy=kernel devices=f2\n"
+		   "expect d1.type == DMA\nexpect d1.downgraded == 1\n"
+		   "expect d2.type == identity\nexpect d2.downgraded == 0\n"
+		   "map h d2 phys=0x12345100 size=8k\n"
+		   "expect h.iova == 0x12345100\n"
+		   "unmap h\n"
+		   "expect d2.maps == 1\nexpect d2.unmaps == 1\n"
+		   "expect d2.mapped_pages == 0\nexpect f2.rpcits == 0\n"
+		   "expect platform.shadow_entries == 0\nexpect d2.exposure.count == 0\n",
+		   0, NULL);
+	expect_output("platform lpar cmdline=\"iommu.passthrough=1\"\n"
+		      "function f1\ndomain d1 policy=kernel devices=f1\nprint d1\n",
+		      "# d1: DMA (strict): no identity domain: fell back to DMA\n");
+	expect_output("platform lpar cmdline=\"iommu.passthrough=1\"\n"
+		      "function f1 rtr_avail=1\ndomain d1 policy=kernel devices=f1\nprint d1\n",
+		      "# d1: identity (iommu.passthrough=1): dma-direct");
+	/* Without the boot parameter rtr_avail changes nothing. */
+	expect_run("platform lpar\nfunction f1 rtr_avail=1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect d1.type == DMA-FQ\n",
+		   0, NULL);
+	/* Nothing to flush, count or queue: said, not a zero. */
+	expect_run("platform lpar cmdline=\"iommu.passthrough=1\"\n"
+		   "function f1 rtr_avail=1\ndomain d1 policy=kernel devices=f1\n"
+		   "expect d1.fq.size == 256\n",
+		   2,
+		   "t.sim:4: 'd1.fq.size': domain 'd1' has no flush queue (it is identity: "
+		   "iommu.passthrough=1)");
+	expect_run("platform lpar cmdline=\"iommu.passthrough=1\"\n"
+		   "function f1 rtr_avail=1\ndomain d1 policy=kernel devices=f1\nflush d1\n",
+		   2, "t.sim:4: 'flush' needs a dma-iommu domain; 'd1' is identity");
+	expect_run("function f1 rtr_avail=2\n", 2, "'rtr_avail' wants 0 or 1, not '2'");
+}
+
+/* Each platform is a machine of its own on the script's engine: its own
+ * hypervisor (shadow), kernel (boot line) and functions. */
+static void
+test_script_several_platforms(void **state)
+{
+	(void)state;
+	expect_run("platform kvm label=guest shadow_limit=8\n"
+		   "platform lpar label=host cmdline=\"iommu.strict=1\"\n"
+		   "cpus 2\n"
+		   "function f1\n"
+		   "domain d1 policy=kernel devices=f1\n"
+		   "platform kvm label=g2 shadow_limit=8\n"
+		   "function f2\n"
+		   "domain d2 policy=kernel devices=f2\n"
+		   "repeat 4 map a{i} d2\n"
+		   "map b d1 cpu=1\n"
+		   "expect g2.shadow_entries == 4\n"
+		   "expect guest.shadow_entries == 0\n"
+		   "expect host.rpcits == 0\n"
+		   "expect g2.rpcits == 4\n"
+		   "expect g2.name == kvm\nexpect host.name == lpar\n"
+		   "expect f1.tlb_refresh == 0\nexpect f2.tlb_refresh == 1\n"
+		   "expect d1.type == DMA\nexpect d2.type == DMA-FQ\nexpect d2.fq.single == 1\n",
+		   0, NULL);
+	expect_output("platform lpar label=a\nplatform kvm label=b\nprint b\nprint a\n",
+		      "# platform b = kvm at 0ns\n");
+	expect_output("platform lpar label=a cmdline=\"iommu.strict=1\"\nprint a\n",
+		      "# platform a = lpar at 0ns, boot parameters \"iommu.strict=1\"\n");
+	/* One platform: platform.KEY and the label alike. */
+	expect_run("platform zvm label=z\nexpect platform.name == zvm\nexpect z.name == zvm\n", 0,
+		   NULL);
+	expect_run("platform lpar label=a\nplatform kvm label=b\nexpect platform.rpcits == 0\n", 2,
+		   "t.sim:3: 'platform.rpcits' is ambiguous: the script has 2 platforms (a, b): "
+		   "name one by its label");
+	expect_run("platform lpar label=a\nplatform kvm label=b\nprint platform\n", 2,
+		   "t.sim:3: 'print platform' is ambiguous");
+	expect_run("platform lpar label=a\nplatform kvm\n", 2,
+		   "t.sim:2: a script with more than one platform labels each one: add label=NAME "
+		   "to this one");
+	expect_run("platform lpar label=a\nfunction f1\nplatform lpar label=b\nfunction f2\n"
+		   "domain d policy=kernel devices=f1,f2\n",
+		   2,
+		   "t.sim:5: domain 'd': 'f1' is on platform 'a', 'f2' on 'b' (a domain is one "
+		   "kernel's)");
+	expect_run("platform lpar label=a clock_ghz=4\nplatform lpar label=b\n", 2,
+		   "t.sim:2: platform 'b' runs at 5.2 GHz, the script's clock at 4 GHz (platform "
+		   "'a'): a script has one clock");
+	expect_run("platform lpar label=f1\nfunction f1\n", 2,
+		   "t.sim:2: 'f1' is already a platform");
+	expect_run("platform lpar label=a\nplatform lpar label=a\n", 2,
+		   "t.sim:2: 'a' is already a platform");
+	expect_run("platform lpar label=1a\n", 2, "t.sim:1: bad platform label '1a'");
+	expect_run("platform lpar label=a\nexpect a.global_rpcits == 0\n", 2,
+		   "'a' is a platform, which has no 'global_rpcits'");
+	expect_run("platform lpar label=a\nfunction f1\nexpect f1.status16 == 0\n", 2,
+		   "'f1' is a function, which has no 'status16'");
+}
+
 static void
 test_script_time_and_units(void **state)
 {
@@ -380,10 +574,11 @@ test_script_time_and_units(void **state)
 		   "t.sim:4: 'd1.exposure.p99': no exposure samples yet (no flush has covered a "
 		   "lazy unmap of 'd1'); expect d1.exposure.count == 0 instead");
 	expect_run(LPAR1 "expect d1.exposure.count == 0\n", IOMMUSIM_SCRIPT_OK, NULL);
-	expect_run("platform lpar\nfunction f1\ndomain d1 policy=strict devices=f1\n"
-		   "expect d1.fq.entries == 0\n",
-		   IOMMUSIM_SCRIPT_ERROR,
-		   "t.sim:4: 'd1.fq.entries': domain 'd1' has no flush queue (it is DMA)");
+	expect_run(
+		"platform lpar\nfunction f1\ndomain d1 policy=strict devices=f1\n"
+		"expect d1.fq.entries == 0\n",
+		IOMMUSIM_SCRIPT_ERROR,
+		"t.sim:4: 'd1.fq.entries': domain 'd1' has no flush queue (it is DMA: policy=strict)");
 	expect_run("platform lpar\nfunction i ism\ndomain d1 policy=kernel devices=i\n"
 		   "expect d1.fq.size == 0\n",
 		   IOMMUSIM_SCRIPT_ERROR, "has no flush queue (it is DMA: no deferred flush)");
@@ -484,7 +679,8 @@ test_script_error_messages(void **state)
 		{ "platform kvm walk_per_lookup=18446744073709551615\nfunction f1\n"
 		  "domain d1 policy=strict devices=f1\nmap h d1 size=4k\n",
 		  2, "t.sim:4: the costs overflow 64-bit cycle counts" },
-		{ "platform kvm\nplatform lpar\n", 2, "t.sim:2: the platform is already declared" },
+		{ "platform kvm\nplatform lpar\n", 2,
+		  "t.sim:2: a script with more than one platform labels each one: add label=NAME to the platform of line 1 and to this one" },
 		{ "function f1\nplatform lpar\n", 2, "'platform' must come before every other" },
 		{ "cpus 2\ncpus 3\n", 2, "the CPUs are already declared" },
 		{ "expect time == 0\ncpus 3\n", 2, "'cpus' must come before every statement" },
@@ -574,7 +770,9 @@ test_script_error_messages(void **state)
 		{ "expect x-.y.z == 1\n", 2, "unknown key" },
 		{ "expect platform.global_rpcits == 1\n", 2, "unknown key" },
 		{ "expect platform.walked_slots == 0\n", 2, "unknown key" },
-		{ "expect d1.status16 == 1\n", 2, "unknown key" },
+		/* A platform key on a name: known once the name is (a label has it). */
+		{ LPAR1 "expect d1.status16 == 1\n", 2,
+		  "t.sim:4: key 'd1.status16': 'd1' is a domain, which has no 'status16'" },
 		{ "expect d1.global_rpcits == 1\n", 2, "t.sim:1: unknown name 'd1'" },
 		{ LPAR1 "expect f1.fq.entries == 0\n", 2, "'f1' is a function, which has no" },
 		{ LPAR1 "map h d1\nexpect h.global_rpcits == 0\n", 2, "'h' is a handle" },
@@ -1553,6 +1751,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_script_kvm_status16_and_recovery),
 		cmocka_unit_test(test_script_legacy_tv28),
 		cmocka_unit_test(test_script_print_debugfs_format),
+		cmocka_unit_test(test_script_boot_line_decides_kernel_policy_domains),
+		cmocka_unit_test(test_script_identity_domain_is_dma_direct),
+		cmocka_unit_test(test_script_several_platforms),
 		cmocka_unit_test(test_script_time_and_units),
 		cmocka_unit_test(test_script_repeat_and_substitution),
 		cmocka_unit_test(test_script_syntax_errors_stop_before_running),
