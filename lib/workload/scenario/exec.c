@@ -197,6 +197,10 @@ ims_script_teardown(struct script *s)
 		iommusim_ism_destroy(f->ism);
 		iommusim_zpci_fn_destroy(f->fn);
 	}
+	/* The platforms' labels are in the namespace too: freed below, as plats. */
+	for (i = 0; i < s->names.cap; i++)
+		if (s->names.slot[i] && *(enum okind *)s->names.slot[i] != O_PLAT)
+			ims_free(s->names.slot[i]);
 	for (i = 0; i < s->plats.n; i++) {
 		struct splat *p = s->plats.v[i];
 
@@ -205,10 +209,6 @@ ims_script_teardown(struct script *s)
 		ims_free(p);
 	}
 	iommusim_sim_destroy(s->sim);
-	/* The platforms' labels are in the namespace too: freed above. */
-	for (i = 0; i < s->names.cap; i++)
-		if (s->names.slot[i] && *(enum okind *)s->names.slot[i] != O_PLAT)
-			ims_free(s->names.slot[i]);
 	ims_free(s->names.slot);
 	vec_fini(&s->fns);
 	vec_fini(&s->doms);
