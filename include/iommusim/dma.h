@@ -76,7 +76,9 @@ struct iommusim_dma_ops {
 	int (*stats_get)(void *priv, struct iommusim_dma_stats *out);
 	/** A short name: "dma-iommu" or "s390-legacy". */
 	const char *name;
-	/** Room to grow (docs/abi.md): NULL, or the table is refused (-EINVAL). */
+	/** Room to grow (docs/abi.md): NULL. No call registers a DMA table (the
+	 *  dispatch helpers below are the hot path and check nothing more): a
+	 *  later release calls a member here only when it is not NULL. */
 	void (*reserved0)(void);
 	void (*reserved1)(void);
 	void (*reserved2)(void);

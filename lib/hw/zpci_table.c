@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <iommusim/zpci_table.h>
 
@@ -331,6 +332,7 @@ iommusim_zpci_table_stats_get(const struct iommusim_zpci_table *t,
 {
 	if (!t || !out)
 		return -EINVAL;
+	memset(out, 0, sizeof(*out)); /* the room to grow too (docs/abi.md) */
 	out->segment_tables = __atomic_load_n(&t->segment_tables, __ATOMIC_RELAXED);
 	out->page_tables = __atomic_load_n(&t->page_tables, __ATOMIC_RELAXED);
 	out->install_races = __atomic_load_n(&t->install_races, __ATOMIC_RELAXED);

@@ -1331,6 +1331,7 @@ iommusim_iova_rcache_info_get(struct iommusim_iova_domain *d, unsigned bin, unsi
 	if (!d || !out || !d->rcaches || cpu >= d->ncpus ||
 	    bin >= IOMMUSIM_IOVA_RANGE_CACHE_MAX_SIZE)
 		return -EINVAL;
+	memset(out, 0, sizeof(*out)); /* the room to grow too (docs/abi.md) */
 	rc = &d->rcaches[bin];
 	c = ims_iova_cpu_rcache(d, bin, cpu);
 	ims_spin_lock(&c->lock);

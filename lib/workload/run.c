@@ -932,6 +932,7 @@ iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *prof
 	/* The room to grow is zero today (docs/abi.md). */
 	if (!IMS_RESERVED_ZERO(job, reserved0) || !IMS_RESERVED_ZERO(policy, reserved0) ||
 	    !IMS_RESERVED_ZERO(&policy->cmdline, reserved0) ||
+	    !IMS_RESERVED_ZERO(&policy->cmdline.iommu, reserved0) ||
 	    !IMS_RESERVED_ZERO(profile, reserved0))
 		return ims_errf(err, err_len,
 				"the reserved members of the job, policy or profile are not zero "
