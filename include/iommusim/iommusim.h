@@ -20,6 +20,7 @@
 #include <iommusim/job.h>
 #include <iommusim/keys.h>
 #include <iommusim/legacy_s390_dma.h>
+#include <iommusim/pareto.h>
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
 #include <iommusim/s390_iommu.h>
