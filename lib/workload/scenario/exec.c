@@ -70,8 +70,7 @@ build_platform(struct script *s, struct splat *p)
 
 	ret = iommusim_platform_create(&p->profile, s->sim, &p->pl);
 	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "cannot create the platform model");
+		return ims_script_setup_error(s, ret, "cannot create the platform model");
 	icfg.memory_bytes = p->memory;
 	/* §3.3: the boot line's s390_iommu_aperture= is the factor (the parser
 	 * refused it together with aperture_factor=). */
@@ -83,8 +82,7 @@ build_platform(struct script *s, struct splat *p)
 		pol = p->cmdline.iommu;
 	ret = iommusim_s390_iommu_create(&icfg, &pol, &p->s390, &p->iommu);
 	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "cannot create the s390 IOMMU driver");
+		return ims_script_setup_error(s, ret, "cannot create the s390 IOMMU driver");
 	return RC_OK;
 }
 
@@ -428,11 +426,8 @@ do_function(struct script *s, const struct op *op)
 	cfg.platform_priv = p->pl;
 	ret = iommusim_zpci_fn_create(&cfg, &f->fn);
 	if (ret)
-		return ret == -ENOMEM ?
-			       ims_script_oom(s) :
-			       ims_script_error(
-				       s, "function '%s': bad DMA window (start_dma > end_dma)",
-				       f->name);
+		return ims_script_setup_error(
+			s, ret, "function '%s': bad DMA window (start_dma > end_dma)", f->name);
 	if (f->is_ism && iommusim_ism_create(f->fn, &f->ism))
 		return ims_script_oom(s);
 	return RC_OK;
@@ -451,10 +446,9 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 
 		ret = iommusim_device_create(sd->plat->iommu, &dcfg, &sd->fns[i]->dev);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(s, "domain '%s': probing '%s' failed (%s)",
-							sd->name, sd->fns[i]->name, strerror(-ret));
+			return ims_script_setup_error(s, ret,
+						      "domain '%s': probing '%s' failed (%s)",
+						      sd->name, sd->fns[i]->name, strerror(-ret));
 	}
 	first = sd->fns[0]->dev;
 	if (sd->pol == P_KERNEL && !sd->force_fq) {
@@ -465,10 +459,8 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 
 		ret = iommusim_iommu_alloc_default_domain(first, &dec, &sd->dom);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(s, "domain '%s': no default domain (%s)",
-							sd->name, strerror(-ret));
+			return ims_script_setup_error(s, ret, "domain '%s': no default domain (%s)",
+						      sd->name, strerror(-ret));
 		sd->fell_back = dec.fell_back_to_dma;
 	} else {
 		/* An explicit type, as the sysfs switch sets it (DMA-FQ for
@@ -489,10 +481,8 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 					iommusim_domain_type_name(dec.requested));
 		ret = iommusim_domain_alloc(first, type, &sd->dom);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(s, "domain '%s': allocation failed (%s)",
-							sd->name, strerror(-ret));
+			return ims_script_setup_error(s, ret, "domain '%s': allocation failed (%s)",
+						      sd->name, strerror(-ret));
 	}
 	{
 		struct iommusim_domain_info di;
@@ -503,11 +493,9 @@ dom_setup_dma_iommu(struct script *s, struct sdom *sd)
 	for (i = 0; i < sd->nfns; i++) {
 		ret = iommusim_iommu_attach_device(sd->dom, sd->fns[i]->dev, NULL);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(s,
-							"domain '%s': attaching '%s' failed (%s)",
-							sd->name, sd->fns[i]->name, strerror(-ret));
+			return ims_script_setup_error(s, ret,
+						      "domain '%s': attaching '%s' failed (%s)",
+						      sd->name, sd->fns[i]->name, strerror(-ret));
 	}
 	return RC_OK;
 }
@@ -589,11 +577,9 @@ do_domain(struct script *s, const struct op *op)
 		ret = iommusim_legacy_dma_create(sd->fns[0]->fn, &lcfg, NULL, &sd->legacy,
 						 &sd->dma);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(
-					       s, "domain '%s': legacy DMA set-up failed (%s)",
-					       sd->name, strerror(-ret));
+			return ims_script_setup_error(s, ret,
+						      "domain '%s': legacy DMA set-up failed (%s)",
+						      sd->name, strerror(-ret));
 		return RC_OK;
 	}
 	rc = dom_setup_dma_iommu(s, sd);
@@ -604,11 +590,9 @@ do_domain(struct script *s, const struct op *op)
 		 * dma-direct (§2.6); the first function's stands for the domain. */
 		ret = iommusim_dma_direct_create(sd->fns[0]->dev, &sd->direct, &sd->dma);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(
-					       s, "domain '%s': dma-direct set-up failed (%s)",
-					       sd->name, strerror(-ret));
+			return ims_script_setup_error(s, ret,
+						      "domain '%s': dma-direct set-up failed (%s)",
+						      sd->name, strerror(-ret));
 		return RC_OK;
 	}
 	{
@@ -632,11 +616,9 @@ do_domain(struct script *s, const struct op *op)
 		cfg.skip_deferred_flush_check = sd->force_fq;
 		ret = iommusim_dma_iommu_create(sd->dom, first, &cfg, &sd->d, &sd->dma);
 		if (ret)
-			return ret == -ENOMEM ?
-				       ims_script_oom(s) :
-				       ims_script_error(s,
-							"domain '%s': dma-iommu set-up failed (%s)",
-							sd->name, strerror(-ret));
+			return ims_script_setup_error(s, ret,
+						      "domain '%s': dma-iommu set-up failed (%s)",
+						      sd->name, strerror(-ret));
 	}
 	return RC_OK;
 }
@@ -795,9 +777,8 @@ do_dmb(struct script *s, const struct op *op)
 		return ims_script_error(s, "handle '%s' overlaps a registered DMB of '%s'", h->name,
 					f->name);
 	if (ret)
-		return ret == -ENOMEM ? ims_script_oom(s) :
-					ims_script_error(s, "cannot register '%s' (%s)", h->name,
-							 strerror(-ret));
+		return ims_script_setup_error(s, ret, "cannot register '%s' (%s)", h->name,
+					      strerror(-ret));
 	h->dmb_fn = f;
 	return RC_OK;
 }

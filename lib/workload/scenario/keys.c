@@ -383,11 +383,13 @@ read_dom_key(struct script *s, const struct sdom *sd, const struct keydef *k, st
 	ims_script_dom_stats_get(sd, &d);
 	/* A figure of something that is not there is an error, not a 0 that
 	 * an expectation could pass on. */
-	if (k->id >= K_FQ_SINGLE && k->id <= K_FQ_ARMED && d.info.type != IOMMUSIM_DOMAIN_DMA_FQ)
+	if (k->id >= K_FQ_SINGLE && k->id <= K_FQ_ARMED && d.info.type != IOMMUSIM_DOMAIN_DMA_FQ) {
+		const char *why = ims_script_dom_reason(sd, &d);
+
 		return ims_script_error(s, "'%s.%s': domain '%s' has no flush queue (it is %s%s%s)",
 					sd->name, k->name, sd->name, dom_type(sd, &d),
-					*ims_script_dom_reason(sd, &d) ? ": " : "",
-					ims_script_dom_reason(sd, &d));
+					*why ? ": " : "", why);
+	}
 	if (k->id >= K_EXP_MIN && k->id <= K_EXP_P999 && !d.exp.count)
 		return ims_script_error(
 			s,

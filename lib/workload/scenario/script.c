@@ -105,6 +105,19 @@ ims_script_note(struct script *s, const char *fmt, ...)
 }
 
 int
+ims_script_setup_error(struct script *s, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ret == -ENOMEM)
+		return ims_script_oom(s);
+	va_start(ap, fmt);
+	vreport(s, fmt, ap);
+	va_end(ap);
+	return RC_ERR;
+}
+
+int
 ims_script_oom(struct script *s)
 {
 	return ims_script_error(s, "out of memory");

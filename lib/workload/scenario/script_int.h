@@ -315,6 +315,9 @@ IMS_NODISCARD int ims_script_error(struct script *s, const char *fmt, ...)
 void ims_script_failure(struct script *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 IMS_NODISCARD int ims_script_oom(struct script *s);
+/* A set-up call returned @ret: "out of memory" for -ENOMEM, else the message. */
+IMS_NODISCARD int ims_script_setup_error(struct script *s, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* A note on standard error (what ran differs from what was written, or a
  * value was not read): never a failure, and not a test result. */
 void ims_script_note(struct script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
