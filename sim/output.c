@@ -529,6 +529,7 @@ output_run_text(FILE *f, const struct output_run *run)
 	counter(f, "Host unmap calls", r->hv_host_unmaps);
 	counter(f, "Flush queue peak entries", r->fq_max_entries);
 	counter(f, "Flush queue peak pages", r->fq_max_pages);
+	counter(f, "Flush queue memory (bytes)", r->fq_bytes);
 	counter(f, "ISM exposures", r->ism_events);
 	if (r->ism_events)
 		fprintf(f,
@@ -759,6 +760,7 @@ output_run_json(const struct output_run *run)
 	put(o, "max_shadow_entries", ju64(r->max_shadow_entries), &ok);
 	put(o, "fq_max_entries", ju64(r->fq_max_entries), &ok);
 	put(o, "fq_max_pages", ju64(r->fq_max_pages), &ok);
+	put(o, "fq_bytes", ju64(r->fq_bytes), &ok);
 	put(o, "domain", json_string(r->domain), &ok);
 	put(o, "downgrade", json_string(r->downgrade), &ok);
 	put(o, "domain_reason", json_string(r->domain_reason), &ok);
@@ -839,7 +841,7 @@ output_csv_header(FILE *f)
 	      "ism_first_event_ns,ism_first_iova,ism_first_rpcit_addr,ism_first_rpcit_len,"
 	      "ism_first_reason,hv_steps,hv_loads,hv_lookups,hv_host_maps,hv_host_unmaps,domain,"
 	      "downgrade,exposure_censored,fq_size_in_force,fq_timeout_ms_in_force,"
-	      "domain_reason,cmdline\n",
+	      "domain_reason,cmdline,fq_bytes\n",
 	      f);
 	return ferror(f) ? -EIO : 0;
 }
@@ -897,7 +899,7 @@ output_csv_row(FILE *f, const struct output_run *run)
 	csv_str(f, r->domain_reason);
 	fputc(',', f);
 	csv_str(f, r->cmdline);
-	fputc('\n', f);
+	fprintf(f, ",%" PRIu64 "\n", r->fq_bytes);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -164,6 +164,9 @@ room_zero(const char *what, const void *first, size_t n)
 	}
 }
 #define assert_room_zero(s) room_zero(#s, &(s).reserved0, ROOM_LEN(s, sizeof(uint64_t)))
+/* The same from reserved@p k on: the members before it are put to use. */
+#define assert_room_zero_from(s, k) \
+	room_zero(#s, &(s).reserved##k, ROOM_LEN(s, sizeof(uint64_t)) - (k))
 
 /* The @p n reserved function pointers from @p first on are NULL. */
 static void
@@ -891,7 +894,11 @@ test_run_zeroes_reserved_in_result(void **state)
 			 sizeof(err)))
 		fail_msg("iommusim_run: %s", err);
 	assert_true(r.ios > 0);
-	assert_room_zero(r);
+	/* reserved0 is fq_bytes since 0.2: per-CPU queues of the default 256
+	 * entries, one per CPU, of 16 + 40 x 256 bytes each. */
+	assert_int_equal(r.fq_size, 256);
+	assert_int_equal(r.fq_bytes, (uint64_t)job.numjobs * (16 + 40 * 256));
+	assert_room_zero_from(r, 1);
 	assert_room_zero(r.latency);
 	assert_room_zero(r.exposure);
 }

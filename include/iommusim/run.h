@@ -179,9 +179,12 @@ struct iommusim_run_result {
 	uint64_t ism_first_iova;
 	uint64_t ism_first_rpcit_addr, ism_first_rpcit_len;
 	char ism_first_reason[24];
+	/** The flush queues' memory as the kernel allocates it (since 0.2): one
+	 *  struct iova_fq of fq_size entries per possible CPU, or one for a
+	 *  single queue; 0 without a queue (docs/kernel.md "Flush-queue memory"). */
+	IOMMUSIM_ABI_USE(0, uint64_t fq_bytes;);
 	/** Room to grow (docs/abi.md): the library writes zero. */
-	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
-		reserved7;
+	uint64_t reserved1, reserved2, reserved3, reserved4, reserved5, reserved6, reserved7;
 };
 
 /** Called now and then with the fraction of simulated time done (0..1). */

@@ -698,6 +698,25 @@ teardown(struct run *r)
 /* ---- results -------------------------------------------------------------- */
 
 /*
+ * The memory the kernel allocates for the flush queues (KERNEL_SPEC §2.2,
+ * §2.5; iommu_dma_init_fq_single/_percpu of the variable-size queues): one
+ * struct iova_fq, a 16-byte head (spinlock, head, tail, mod_mask) and fq_size
+ * 40-byte entries (iova_pfn, pages, the freelist head, counter), for the
+ * single queue, or one per possible CPU. A 64-bit kernel without lock
+ * debugging; docs/kernel.md "Flush-queue memory".
+ */
+#define FQ_HEAD_BYTES 16u
+#define FQ_ENTRY_BYTES 40u
+
+static uint64_t
+fq_bytes(const struct iommusim_dma_iommu_info *info)
+{
+	uint64_t one = FQ_HEAD_BYTES + (uint64_t)info->fq_size * FQ_ENTRY_BYTES;
+
+	return info->single_queue ? one : one * info->ncpus;
+}
+
+/*
  * What ran and why (§2.6): the domain in sysfs spelling, and the kernel's
  * reason whenever it is not the default lazy DMA-FQ. A configuration that
  * asked for another type than ran (a lazy policy or identity that became
@@ -729,6 +748,7 @@ domain_result(const struct run *r, struct iommusim_run_result *out)
 	if (r->lazy) {
 		out->fq_size = info.fq_size;
 		out->fq_timeout_ms = info.fq_timeout_ms;
+		out->fq_bytes = fq_bytes(&info);
 		return;
 	}
 	/* The kernel's reasons, in the order it applies them. */

@@ -642,6 +642,43 @@ test_run_reports_the_domain_that_ran(void **state)
 	expect_domain(&j, IOMMUSIM_POLICY_LAZY_SINGLE, "DMA", "no deferred flush");
 }
 
+/*
+ * The flush queues' memory (docs/kernel.md "Flush-queue memory"): a 16-byte
+ * head and 40 bytes per entry, once for the single queue and once per CPU
+ * (every simulated CPU is a possible one) for the per-CPU queues; nothing
+ * when no queue runs (strict, legacy, an ISM downgrade).
+ */
+static void
+test_run_reports_flush_queue_memory(void **state)
+{
+	struct iommusim_job j = small_job();
+	struct iommusim_policy pol = { .kind = IOMMUSIM_POLICY_LAZY_PERCPU, .fq_size = 1024 };
+	struct iommusim_run_result r;
+	char err[256] = "";
+
+	(void)state;
+	j.cpus = 6; /* more CPUs than jobs: the queues are per CPU, not per job */
+	assert_int_equal(
+		iommusim_run(&j, iommusim_profile_find("kvm"), &pol, 1, NULL, &r, err, sizeof(err)),
+		0);
+	assert_int_equal(r.fq_size, 1024);
+	assert_int_equal(r.fq_bytes, 6 * (16 + 40 * 1024));
+	pol.kind = IOMMUSIM_POLICY_LAZY_SINGLE;
+	assert_int_equal(
+		iommusim_run(&j, iommusim_profile_find("kvm"), &pol, 1, NULL, &r, err, sizeof(err)),
+		0);
+	assert_int_equal(r.fq_bytes, 16 + 40 * 1024);
+	/* The kernel's defaults: 256 per CPU, 32768 for the single queue. */
+	assert_int_equal(run_ok(&j, "kvm", IOMMUSIM_POLICY_LAZY_SINGLE, 1).fq_bytes,
+			 16 + 40 * 32768);
+	assert_int_equal(run_ok(&j, "lpar", IOMMUSIM_POLICY_LAZY_PERCPU, 1).fq_bytes,
+			 6 * (16 + 40 * 256));
+	assert_int_equal(run_ok(&j, "kvm", IOMMUSIM_POLICY_STRICT, 1).fq_bytes, 0);
+	assert_int_equal(run_ok(&j, "kvm", IOMMUSIM_POLICY_LEGACY, 1).fq_bytes, 0);
+	j.workload = IOMMUSIM_WL_ISM;
+	assert_int_equal(run_ok(&j, "kvm", IOMMUSIM_POLICY_LAZY_SINGLE, 1).fq_bytes, 0);
+}
+
 /* Costs whose sums do not fit 64 bits are refused, never wrapped. */
 static void
 test_run_refuses_costs_that_overflow(void **state)
@@ -1070,6 +1107,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_run_legacy_wraps_by_the_aperture),
 		cmocka_unit_test(test_run_maps_every_sg_segment),
 		cmocka_unit_test(test_run_reports_the_domain_that_ran),
+		cmocka_unit_test(test_run_reports_flush_queue_memory),
 		cmocka_unit_test(test_run_refuses_costs_that_overflow),
 		cmocka_unit_test(test_run_fault_injection_every_allocation),
 		cmocka_unit_test(test_run_rejects_bad_memory),
