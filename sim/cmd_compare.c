@@ -662,6 +662,11 @@ cmd_compare(int argc, char **argv)
 			rc = ret == -ENOMEM ? 1 : 2;
 			goto out;
 		}
+		if (jf->sweep_line)
+			fprintf(stderr,
+				"iommusim compare: %s:%u: note: the [sweep] section is for "
+				"'iommusim sweep'; comparing the job once\n",
+				cmp.path, (unsigned)jf->sweep_line);
 		cmp.jf = jf;
 		cmp.job = jf->job;
 		if (jf->has_policy) {

@@ -220,6 +220,11 @@ cmd_run(int argc, char **argv)
 		rc = ret == -ENOMEM ? 1 : 2;
 		goto out;
 	}
+	if (jf->sweep_line)
+		fprintf(stderr,
+			"iommusim run: %s:%u: note: the [sweep] section is for 'iommusim sweep'; "
+			"running the job once\n",
+			path, (unsigned)jf->sweep_line);
 
 	/* Platform: option > file > lpar; then the file's overrides, then --set. */
 	if (!platform)

@@ -25,6 +25,9 @@
  *
  * [platform]              ; overrides of the profile's keys (iommusim profile show kvm)
  * shadow_limit=65535
+ *
+ * [sweep]                 ; axes of `iommusim sweep` (docs/sweeps.md); skipped here
+ * fq_size=256..65536:x2
  * ```
  *
  * Keys of [global] apply to the job section (which may override them);
@@ -67,9 +70,12 @@ struct iommusim_jobfile {
 		char value[64];
 		unsigned line; /**< where it was given, for error messages */
 	} overrides[IOMMUSIM_JOBFILE_MAX_OVERRIDES]; /**< [platform] key=value, in order */
+	/** The [sweep] section (since 0.2): its line (0 without one) and its
+	 *  number of keys. `iommusim sweep` reads its axes; the parser checks
+	 *  nothing in it and runs ignore it (docs/sweeps.md). */
+	IOMMUSIM_ABI_USE(0, uint32_t sweep_line; uint32_t sweep_keys;);
 	/** Room to grow (docs/abi.md): the library writes zero. */
-	uint64_t reserved0, reserved1, reserved2, reserved3, reserved4, reserved5, reserved6,
-		reserved7;
+	uint64_t reserved1, reserved2, reserved3, reserved4, reserved5, reserved6, reserved7;
 };
 
 /**

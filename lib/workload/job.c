@@ -424,6 +424,7 @@ enum section {
 	SEC_GLOBAL,
 	SEC_JOB,
 	SEC_PLATFORM,
+	SEC_SWEEP, /* iommusim sweep's axes: read by the CLI, skipped here */
 };
 
 struct pctx {
@@ -565,6 +566,9 @@ on_key(void *user, const char *section, const char *key, const char *value)
 	case SEC_PLATFORM:
 		add_override(c, key, value);
 		break;
+	case SEC_SWEEP:
+		c->out->sweep_keys++;
+		break;
 	case SEC_GLOBAL:
 	case SEC_JOB:
 		msg[0] = '\0';
@@ -613,6 +617,17 @@ on_section(struct pctx *c, const char *line)
 	if (!strcasecmp(name, "platform")) {
 		c->sect = SEC_PLATFORM;
 		snprintf(c->sect_name, sizeof(c->sect_name), "platform");
+		return;
+	}
+	if (!strcasecmp(name, "sweep")) {
+		if (c->out->sweep_line) {
+			fail(c, "a second [sweep] section (the first is at line %u)",
+			     (unsigned)c->out->sweep_line);
+			return;
+		}
+		c->sect = SEC_SWEEP;
+		c->out->sweep_line = c->line;
+		snprintf(c->sect_name, sizeof(c->sect_name), "sweep");
 		return;
 	}
 	if (!n) {

@@ -1236,6 +1236,32 @@ test_jobfile_override_given_again(void **state)
 	assert_true(i <= IOMMUSIM_JOBFILE_MAX_OVERRIDES);
 }
 
+/* A [sweep] section is iommusim sweep's: its keys are not job keys, so any
+ * key parses; the parser records where it is and how many keys it holds. */
+static void
+test_jobfile_sweep_section_skipped_and_located(void **state)
+{
+	struct iommusim_jobfile jf;
+
+	(void)state;
+	parse_ok("[j]\nrw=read\n", &jf);
+	assert_int_equal(jf.sweep_line, 0);
+	assert_int_equal(jf.sweep_keys, 0);
+	parse_ok("[j]\nrw=randread\n\n[sweep]\nfq_size=256..65536:x2\n"
+		 "not_a_job_key=1,2\nreps=3\n",
+		 &jf);
+	assert_int_equal(jf.sweep_line, 4);
+	assert_int_equal(jf.sweep_keys, 3);
+	assert_int_equal(jf.job.rw, IOMMUSIM_RW_RANDREAD);
+	/* Sections after it are read as usual. */
+	parse_ok("[sweep]\nfq_size=256\n[j]\nbs=8k\n", &jf);
+	assert_int_equal(jf.sweep_line, 1);
+	assert_int_equal(jf.sweep_keys, 1);
+	assert_int_equal(jf.job.bs, 8192);
+	expect_error("[j]\n[sweep]\na=1\n[SWEEP]\n",
+		     "t.fio:4: a second [sweep] section (the first is at line 2)");
+}
+
 static void
 test_jobfile_parse_string_args(void **state)
 {
@@ -1669,6 +1695,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_jobfile_long_lines),
 		cmocka_unit_test(test_jobfile_platform_overrides),
 		cmocka_unit_test(test_jobfile_override_given_again),
+		cmocka_unit_test(test_jobfile_sweep_section_skipped_and_located),
 		cmocka_unit_test(test_jobfile_parse_string_args),
 		cmocka_unit_test(test_jobfile_files),
 		cmocka_unit_test(test_jobfile_fuzz),
