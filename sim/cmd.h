@@ -12,6 +12,8 @@ int cmd_compare(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_script(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* True if argv has -h or --help (before a "--"). */
 bool cmd_help_requested(int argc, char **argv);

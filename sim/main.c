@@ -22,6 +22,8 @@ static const struct {
 	  "run several policies side by side (default: the seeds' comparison)" },
 	{ "profile", cmd_profile, "list the platform profiles or show one" },
 	{ "keys", cmd_keys, "every key a job file, --set or a script can set, with its range" },
+	{ "sweep", cmd_sweep, "run a job over a grid of settings, in parallel, resumable" },
+	{ "merge", cmd_merge, "join a sharded sweep's files, checking every point is there once" },
 	{ "script", cmd_script, "run a scenario script with expectations" },
 	{ "stress", cmd_stress, "real threads on the DMA layer, with the safety check" },
 	{ "demo", cmd_demo, "walk through the IOVA allocator on a small domain" },
