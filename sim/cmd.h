@@ -14,6 +14,7 @@ int cmd_script(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* True if argv has -h or --help (before a "--"). */
 bool cmd_help_requested(int argc, char **argv);

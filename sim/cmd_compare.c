@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -18,16 +19,13 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "plot.h"
 
 /*
- * Simulated time of the default job and of the ISM checks: long enough that
- * the single flush queue (32768 entries, 1000 ms) flushes (by its timer, or
- * by filling up on z/VM and KVM) so its cost shows, short enough that the
- * whole default comparison takes seconds. The ISM run outlasts the single
- * queue's 1000 ms timer, so a forced queue flushes at least once on every
- * platform, however slowly it fills.
+ * Simulated time of the ISM checks: the run outlasts the single queue's
+ * 1000 ms timer, so a forced queue flushes at least once on every platform,
+ * however slowly it fills. (The default job's is output_default_job()'s.)
  */
-#define DEFAULT_RUNTIME_NS 2000000000ull
 #define ISM_RUNTIME_NS 1500000000ull
 
 #define MAX_PLATFORMS 8
@@ -40,6 +38,7 @@ enum {
 	OPT_FAIL_ON,
 	OPT_JSON,
 	OPT_CSV,
+	OPT_PLOT,
 };
 
 static const char *const ism_checks[] = { "kernel_policy", "forced_flush_queue" };
@@ -100,6 +99,8 @@ usage(FILE *f)
 		"                        exposure-p99>TIME (docs/cli.md)\n"
 		"      --json            print one JSON object with every run (docs/cli.md)\n"
 		"      --csv             print a CSV header and one row per run\n"
+		"      --plot=DIR        also draw the runs into DIR (bars per platform and\n"
+		"                        policy: 'iommusim plot'), keeping DIR/compare.csv\n"
 		"  -q, --quiet           no progress on stderr\n"
 		"  -h, --help            show this help\n"
 		"\n"
@@ -173,20 +174,6 @@ add_policy(struct compare *cmp, const char *name)
 		return bad("at most %d policies", MAX_POLICIES);
 	cmp->policies[cmp->npolicies++] = k;
 	return 0;
-}
-
-static void
-default_job(struct iommusim_job *job)
-{
-	iommusim_job_defaults(job);
-	snprintf(job->name, sizeof(job->name), "randread");
-	job->workload = IOMMUSIM_WL_BLOCK;
-	job->rw = IOMMUSIM_RW_RANDREAD;
-	job->bs = 4096;
-	job->iodepth = 32;
-	job->numjobs = 4;
-	job->cpus = 4;
-	job->runtime_ns = DEFAULT_RUNTIME_NS;
 }
 
 /*
@@ -558,6 +545,40 @@ gates_tripped(const struct compare *cmp, const struct output_gates *g)
 	return n;
 }
 
+/* --plot DIR: the runs as DIR/compare.csv, drawn by iommusim plot's code. */
+static int
+plot_runs(const struct compare *cmp, const char *dir, bool quiet)
+{
+	struct plot_opts po = { .dir = dir, .log = quiet ? NULL : stderr };
+	char path[4096], err[768] = "";
+	FILE *f;
+	int ret;
+
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "iommusim compare: --plot: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/compare.csv", dir);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "iommusim compare: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	ret = print_csv(f, cmp);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (ret) {
+		fprintf(stderr, "iommusim compare: writing %s: %s\n", path, strerror(-ret));
+		return 1;
+	}
+	ret = plot_file(path, &po, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "iommusim compare: --plot: %s\n", err[0] ? err : strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
 int
 cmd_compare(int argc, char **argv)
 {
@@ -570,6 +591,7 @@ cmd_compare(int argc, char **argv)
 		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -582,6 +604,7 @@ cmd_compare(int argc, char **argv)
 	struct iommusim_jobfile *jf = NULL;
 	enum output_format fmt = OUTPUT_TEXT;
 	char *platforms = NULL, *policies = NULL, err[512] = "", msg[160];
+	const char *plot_dir = NULL;
 	bool has_seed = false, quiet = false;
 	uint64_t seed = 1;
 	int c, ret, rc = 2;
@@ -631,6 +654,9 @@ cmd_compare(int argc, char **argv)
 				goto out;
 			}
 			fmt = c == OPT_JSON ? OUTPUT_JSON : OUTPUT_CSV;
+			break;
+		case OPT_PLOT:
+			plot_dir = optarg;
 			break;
 		case 'q':
 			quiet = true;
@@ -683,7 +709,7 @@ cmd_compare(int argc, char **argv)
 		if (!platforms && jf->platform[0])
 			platforms = jf->platform;
 	} else {
-		default_job(&cmp.job);
+		output_default_job(&cmp.job);
 	}
 	cmp.seed = seed;
 	rc = for_each_item("--platforms", platforms ? platforms : default_platforms, add_platform,
@@ -730,6 +756,8 @@ cmd_compare(int argc, char **argv)
 		fprintf(stderr, "iommusim compare: writing the report: %s\n", strerror(-ret));
 		rc = 1;
 	}
+	if (!rc && plot_dir)
+		rc = plot_runs(&cmp, plot_dir, quiet);
 	if (!rc)
 		compare_warnings(&cmp);
 	if (!rc && gates_tripped(&cmp, &gates))

@@ -21,6 +21,7 @@
 
 #include "cmd.h"
 #include "output.h"
+#include "plot.h"
 #include "sweep.h"
 #include "sweep_run.h"
 
@@ -31,6 +32,7 @@ enum {
 	OPT_MAX_POINTS,
 	OPT_FRESH,
 	OPT_LIST,
+	OPT_PLOT,
 };
 
 static void
@@ -50,6 +52,8 @@ usage(FILE *f)
 		"  iodepth=1..64:+8                1, 9, ... 57 (+: add)\n"
 		"  platform=kvm,lpar  policy=lazy-single,strict\n"
 		"Axes also come from the job file's [sweep] section (the command line's win).\n"
+		"Without JOB.ini the job is the default comparison's (4 KiB random reads, 4\n"
+		"jobs of iodepth 32 on 4 CPUs, 2 s simulated).\n"
 		"The first axis varies slowest.\n"
 		"\n"
 		"  -p, --platform=NAME   the platform without a platform axis (default: the\n"
@@ -70,9 +74,13 @@ usage(FILE *f)
 		"                        default: SLURM_ARRAY_TASK_ID/_COUNT when set\n"
 		"      --max-points=N    refuse a grid of more points (default 100000)\n"
 		"      --list            print the points and exit\n"
+		"      --plot=DIR        draw the results into DIR ('iommusim plot'); without\n"
+		"                        -o they are kept as DIR/sweep.csv (or .jsonl)\n"
 		"  -q, --quiet           no progress or summary on stderr\n"
 		"  -h, --help            show this help\n"
 		"\n"
+		"With -o FILE (or --plot), the whole sweep's Pareto front over throughput,\n"
+		"exposure p99 and queue memory is printed on stdout at the end.\n"
 		"'iommusim merge' joins the files of a sweep's shards.\n"
 		"\n"
 		"Exit status: 0 on success, 1 if a run failed (the points before it are\n"
@@ -373,6 +381,20 @@ emit(void *priv, const struct sweep_point_result *r)
 	return 0;
 }
 
+/* Print the Pareto front of the results in @p path on stdout. */
+static int
+front_of(const char *path, char *err, size_t err_len)
+{
+	struct plot_table t;
+	int ret = plot_table_read(path, &t, err, err_len);
+
+	if (ret)
+		return ret;
+	ret = plot_print_front(&t, stdout, err, err_len);
+	plot_table_free(&t);
+	return ret;
+}
+
 int
 cmd_sweep(int argc, char **argv)
 {
@@ -389,6 +411,7 @@ cmd_sweep(int argc, char **argv)
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "max-points", required_argument, NULL, OPT_MAX_POINTS },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "plot", required_argument, NULL, OPT_PLOT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -400,7 +423,8 @@ cmd_sweep(int argc, char **argv)
 	struct sweep_out out = { 0 };
 	struct sweep_run_cfg rc;
 	enum sweep_format fmt = SWEEP_CSV;
-	const char *path = NULL, *platform = NULL, *output = NULL;
+	const char *path = NULL, *platform = NULL, *output = NULL, *plot_dir = NULL;
+	char *plot_out = NULL;
 	const char **sets = NULL, **axes = NULL;
 	size_t nsets = 0, naxes = 0, nmine = 0, done = 0, kept = 0, i;
 	unsigned reps = 0, jobs = 0, shard_i = 1, shard_n = 1;
@@ -501,6 +525,9 @@ cmd_sweep(int argc, char **argv)
 			}
 			max_points = v;
 			break;
+		case OPT_PLOT:
+			plot_dir = optarg;
+			break;
 		case OPT_LIST:
 			list = true;
 			break;
@@ -542,7 +569,7 @@ cmd_sweep(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		iommusim_job_defaults(&jf->job);
+		output_default_job(&jf->job);
 	}
 	for (i = 0; i < naxes; i++) {
 		ret = sweep_grid_add(&grid, axes[i], "command line", max_points, err, sizeof(err));
@@ -591,6 +618,32 @@ cmd_sweep(int argc, char **argv)
 		if (!ret && !quiet)
 			fprintf(stderr, "iommusim sweep: shard %u/%u (from SLURM_ARRAY_TASK_ID)\n",
 				shard_i, shard_n);
+	}
+	if (plot_dir && shard_n > 1) {
+		rc_exit = bad("--plot needs the whole sweep, not shard %u/%u: merge the shards "
+			      "('iommusim merge'), then 'iommusim plot'",
+			      shard_i, shard_n);
+		goto out;
+	}
+	if (plot_dir && fmt == SWEEP_LONG) {
+		rc_exit = bad("--plot reads the csv or json format, not long");
+		goto out;
+	}
+	if (plot_dir && !output && !list) {
+		size_t n = strlen(plot_dir) + 16;
+
+		if (mkdir(plot_dir, 0777) && errno != EEXIST) {
+			rc_exit = bad("--plot: %s: %s", plot_dir, strerror(errno));
+			goto out;
+		}
+		plot_out = malloc(n);
+		if (!plot_out) {
+			fprintf(stderr, "iommusim sweep: out of memory\n");
+			rc_exit = 1;
+			goto out;
+		}
+		snprintf(plot_out, n, "%s/sweep.%s", plot_dir, fmt == SWEEP_JSON ? "jsonl" : "csv");
+		output = plot_out;
 	}
 	if (!jobs)
 		jobs = cpus_available();
@@ -720,10 +773,27 @@ cmd_sweep(int argc, char **argv)
 		out.f = NULL;
 	}
 	rc_exit = EXIT_SUCCESS;
+	/* The whole sweep in a file: its front, and the figures if asked. */
+	if (output && shard_n == 1 && fmt != SWEEP_LONG) {
+		struct plot_opts po = { .dir = plot_dir,
+					.front = stdout,
+					.log = quiet ? NULL : stderr };
+
+		fflush(stdout);
+		if (plot_dir)
+			ret = plot_file(output, &po, err, sizeof(err));
+		else
+			ret = front_of(output, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "iommusim sweep: %s\n", err[0] ? err : strerror(-ret));
+			rc_exit = 1;
+		}
+	}
 out:
 	if (out.f && out.f != stdout)
 		fclose(out.f);
 	sweep_grid_free(&grid);
+	free(plot_out);
 	free(mine);
 	free(jf);
 	free(sets);

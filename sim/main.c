@@ -24,6 +24,7 @@ static const struct {
 	{ "keys", cmd_keys, "every key a job file, --set or a script can set, with its range" },
 	{ "sweep", cmd_sweep, "run a job over a grid of settings, in parallel, resumable" },
 	{ "merge", cmd_merge, "join a sharded sweep's files, checking every point is there once" },
+	{ "plot", cmd_plot, "draw a sweep's or a comparison's results; a sweep's Pareto front" },
 	{ "script", cmd_script, "run a scenario script with expectations" },
 	{ "stress", cmd_stress, "real threads on the DMA layer, with the safety check" },
 	{ "demo", cmd_demo, "walk through the IOVA allocator on a small domain" },
@@ -34,13 +35,14 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: iommusim [COMMAND [ARGS...]]\n"
+	fprintf(f, "Usage: iommusim [COMMAND [ARGS...] | COMPARE-OPTION...]\n"
 		   "Simulate the Linux IOMMU DMA flush machinery (dma-iommu, s390 RPCIT,\n"
 		   "flush queues) on LPAR, z/VM, KVM and x86 platform models.\n"
 		   "\n"
 		   "With no command, run the default comparison: for LPAR, z/VM and KVM (QEMU\n"
 		   "8.0 and 7.1), the pre-6.7 s390 DMA API against per-CPU and single flush\n"
-		   "queues and strict mode, plus the ISM check.\n"
+		   "queues and strict mode, plus the ISM check. Options without a command are\n"
+		   "the comparison's ('iommusim --plot DIR' also draws it; 'compare --help').\n"
 		   "\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -58,6 +60,11 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		rc = cmd_compare(1, argv);
+	} else if (argv[1][0] == '-' && strcmp(argv[1], "-h") && strcmp(argv[1], "--help") &&
+		   strcmp(argv[1], "-V") && strcmp(argv[1], "--version")) {
+		/* Options without a command are the default comparison's:
+		 * `iommusim --plot DIR`. */
+		rc = cmd_compare(argc, argv);
 	} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		rc = EXIT_SUCCESS;

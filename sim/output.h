@@ -152,4 +152,8 @@ void output_progress_end(struct output_progress *p);
  * returns 2 (the usage-error exit status). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The job of a bare `iommusim` (and of compare and sweep without a job
+ * file): 4 KiB random reads, 4 jobs of iodepth 32 on 4 CPUs, 2 s. */
+void output_default_job(struct iommusim_job *job);
+
 #endif /* IOMMUSIM_SIM_OUTPUT_H */

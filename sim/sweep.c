@@ -97,6 +97,23 @@ struct step {
 	struct iommusim_key_value by;
 };
 
+/* Read @p s as a quantity of @p k's kind by its grammar alone: units and
+ * suffixes, not its range, multiple or power of two. */
+static int
+parse_loose(const struct iommusim_key *k, const char *s, struct iommusim_key_value *v, char *msg,
+	    size_t len)
+{
+	struct iommusim_key loose = *k;
+
+	loose.min = 0;
+	loose.max = UINT64_MAX;
+	loose.min_real = 0;
+	loose.max_real = INFINITY;
+	loose.multiple = 0;
+	loose.pow2 = false;
+	return iommusim_key_parse(&loose, s, v, msg, len);
+}
+
 static int
 parse_step(const struct sweep_axis *a, const char *s, struct step *st, char *msg, size_t len)
 {
@@ -126,21 +143,11 @@ parse_step(const struct sweep_axis *a, const char *s, struct step *st, char *msg
 	st->mul = false;
 	if (*s == '+')
 		s++;
-	if (iommusim_key_parse(k, s, &st->by, msg, len)) {
-		/* The step is a quantity of the key's kind, but may be outside its
-		 * range (fq_size's step 256 is fine, a step of 1 ms for a key of
-		 * at least 10 ms too): read it by the grammar alone. */
-		struct iommusim_key loose = *k;
-
-		loose.min = 0;
-		loose.max = UINT64_MAX;
-		loose.min_real = 0;
-		loose.max_real = INFINITY;
-		loose.multiple = 0;
-		loose.pow2 = false;
-		if (iommusim_key_parse(&loose, s, &st->by, msg, len))
-			return -EINVAL;
-	}
+	/* The step is a quantity of the key's kind, but may be outside its
+	 * range (fq_size's step 256 is fine, a step of 1 ms for a key of at
+	 * least 10 ms too): read it by the grammar alone. */
+	if (parse_loose(k, s, &st->by, msg, len))
+		return -EINVAL;
 	if (k->type == IOMMUSIM_KEY_REAL ? !(st->by.d > 0.0) : st->by.u == 0)
 		return fail(msg, len, "the step '%s' is not above 0", s);
 	return 0;
@@ -180,8 +187,10 @@ parse_range(struct sweep_axis *a, const char *item, const char *dots, uint64_t m
 	first[n1] = '\0';
 	memcpy(last, dots + 2, n2);
 	last[n2] = '\0';
+	/* The first is a value; the last a bound the values stay under
+	 * (fq_size=256..100000:x2 ends at 65536). */
 	if (iommusim_key_parse(k, first, &lo, sub, sizeof(sub)) ||
-	    iommusim_key_parse(k, last, &hi, sub, sizeof(sub)))
+	    parse_loose(k, last, &hi, sub, sizeof(sub)))
 		return fail(msg, len, "%s", sub);
 	if (colon) {
 		if (!colon[1])
@@ -210,6 +219,10 @@ parse_range(struct sweep_axis *a, const char *item, const char *dots, uint64_t m
 			v.d = st.mul ? lo.d * pow(st.by.d, (double)i) : lo.d + st.by.d * (double)i;
 			if (v.d > hi.d * (1 + 1e-12))
 				break;
+			/* Within rounding of the end is the end (0.1..0.3:+0.1 ends
+			 * at 0.3, not 0.30000000000000004). */
+			if (fabs(v.d - hi.d) <= 1e-12 * fabs(hi.d))
+				v.d = hi.d;
 		} else if (i) {
 			uint64_t next;
 
@@ -419,6 +432,22 @@ out:
 	return ret;
 }
 
+/* "FILE:LINE", the path cut from the left ("...tail/x.ini:5") when it is
+ * too long, so the line number always survives. */
+static void
+where_of(char *buf, size_t len, const char *path, unsigned line)
+{
+	char num[16];
+	size_t n = strlen(path), room;
+
+	snprintf(num, sizeof(num), ":%u", line);
+	room = len - 1 - strlen(num);
+	if (n <= room)
+		snprintf(buf, len, "%s%s", path, num);
+	else
+		snprintf(buf, len, "...%s%s", path + n - (room - 3), num);
+}
+
 /*
  * The [sweep] section of a job file, read here rather than by the library's
  * job-file parser (which skips it): KEY=LIST lines as inih would split them
@@ -430,7 +459,7 @@ sweep_grid_read_file(struct sweep_grid *g, const char *path, unsigned *reps, uin
 		     char *err, size_t err_len)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], where[96];
+	char line[1024], where[sizeof(((struct sweep_axis *)0)->where)];
 	bool in_sweep = false;
 	unsigned lineno = 0;
 	int ret = 0;
@@ -471,7 +500,7 @@ sweep_grid_read_file(struct sweep_grid *g, const char *path, unsigned *reps, uin
 			}
 		}
 		eq = strpbrk(s, "=:");
-		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		where_of(where, sizeof(where), path, lineno);
 		if (!eq) {
 			ret = fail(err, err_len, "%s: '%s': a [sweep] line is KEY=LIST", where, s);
 			break;
@@ -726,6 +755,8 @@ const struct sweep_measure sweep_measures[SWEEP_M_NR] = {
 	[SWEEP_M_EXPOSURE_P99] = { "exposure_p99_ns", "ns",
 				   "99th percentile of the exposure window" },
 	[SWEEP_M_EXPOSURE_MAX] = { "exposure_max_ns", "ns", "longest exposure window" },
+	[SWEEP_M_EXPOSURES] = { "exposures", "unmaps",
+				"lazy unmaps whose window a flush closed (the percentiles' count)" },
 	[SWEEP_M_EXPOSURE_CENSORED] = { "exposure_censored", "unmaps",
 					"lazy unmaps no flush covered before the end" },
 	[SWEEP_M_FQ_BYTES] = { "fq_bytes", "bytes", "the flush queues' memory" },
@@ -751,6 +782,7 @@ sweep_measures_of(const struct iommusim_run_result *r, double out[SWEEP_M_NR])
 	out[SWEEP_M_EXPOSURE_P50] = (double)r->exposure.p50;
 	out[SWEEP_M_EXPOSURE_P99] = (double)r->exposure.p99;
 	out[SWEEP_M_EXPOSURE_MAX] = (double)r->exposure.max;
+	out[SWEEP_M_EXPOSURES] = (double)r->exposure.count;
 	out[SWEEP_M_EXPOSURE_CENSORED] = (double)r->exposure_censored;
 	out[SWEEP_M_FQ_BYTES] = (double)r->fq_bytes;
 	out[SWEEP_M_FQ_MAX_ENTRIES] = (double)r->fq_max_entries;
@@ -893,13 +925,14 @@ sb_csv_str(struct sbuf *b, const char *s)
 	sb_printf(b, "\"");
 }
 
-/* A number as the shortest of %.15g..%.17g that reads back exactly; "" for NaN. */
+/* A number as the shortest of %.15g..%.17g that reads back exactly; "" for
+ * NaN or an infinity (no run gives one today; JSON has none either). */
 static void
 fmt_num(char *buf, size_t len, double v)
 {
 	int prec;
 
-	if (isnan(v)) {
+	if (!isfinite(v)) {
 		buf[0] = '\0';
 		return;
 	}
@@ -1044,8 +1077,9 @@ row_json(const struct sweep_grid *g, const char *id, uint64_t p, const struct sw
 		PUT("reps", json_integer(r->reps));
 		for (m = 0; m < SWEEP_M_NR; m++) {
 			snprintf(name, sizeof(name), "%s_ci95", sweep_measures[m].name);
-			PUT(sweep_measures[m].name, json_real(r->m[m].mean));
-			PUT(name, isnan(r->m[m].ci95) ? json_null() : json_real(r->m[m].ci95));
+			PUT(sweep_measures[m].name,
+			    isfinite(r->m[m].mean) ? json_real(r->m[m].mean) : json_null());
+			PUT(name, isfinite(r->m[m].ci95) ? json_real(r->m[m].ci95) : json_null());
 		}
 		PUT("domain", json_string(r->domain));
 		PUT("downgrade", json_string(r->downgrade));

@@ -42,7 +42,7 @@ struct sweep_axis {
 	size_t nvalues;
 	struct iommusim_key_value *values; /* KEY, POLICY: the parsed values */
 	const struct iommusim_profile **profiles; /* PLATFORM */
-	char where[96]; /* "FILE:LINE" or "command line", for messages */
+	char where[320]; /* "FILE:LINE" or "command line", for messages */
 };
 
 struct sweep_grid {
@@ -123,6 +123,7 @@ enum {
 	SWEEP_M_EXPOSURE_P50,
 	SWEEP_M_EXPOSURE_P99,
 	SWEEP_M_EXPOSURE_MAX,
+	SWEEP_M_EXPOSURES,
 	SWEEP_M_EXPOSURE_CENSORED,
 	SWEEP_M_FQ_BYTES,
 	SWEEP_M_FQ_MAX_ENTRIES,

@@ -79,7 +79,7 @@ echo "TAP version 13"
 check "help exits 0" 0 "$sim" --help && expect_text "help shows usage" "Usage: iommusim"
 expect_text "help lists compare" "compare"
 check "version exits 0" 0 "$sim" --version && expect_text "version printed" "iommusim 0."
-check "unknown option fails" 2 "$sim" --bogus && expect_text "unknown option explained" "Usage:"
+check "unknown option fails" 2 "$sim" --bogus && expect_text "unknown option explained: options without a command are compare's" "Try 'iommusim compare --help'"
 check "stray argument fails" 2 "$sim" stray && expect_text "stray argument named" "'stray'"
 
 # ---- demo -------------------------------------------------------------------
@@ -255,12 +255,20 @@ if command -v bash >/dev/null; then
 		complete_at iommusim compare --set shadow_l
 		complete_at iommusim stress --policy lazy-s
 		complete_at iommusim script --t
+		complete_at iommusim sw
+		complete_at iommusim sweep fq_ti
+		complete_at iommusim sweep --form
+		complete_at iommusim plot --no
 	' sh "$(dirname "$0")/../sim/iommusim.bash")
 	want="stress
 kvm kvm-qemu7.1
 shadow_limit=
 lazy-single
---tap --tap-flat"
+--tap --tap-flat
+sweep
+fq_timeout=
+--format
+--no-render"
 	if [ "$got" = "$want" ]; then
 		echo "ok $n - bash completion: commands, platforms, keys, policies, options"
 	else

@@ -8,46 +8,10 @@
 # usage: test_sweep.sh IOMMUSIM
 set -u
 sim=$1
-fails=0
-n=0
-LAST=
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/tap.sh"
 job=${IOMMUSIM_SOURCE_ROOT:-$(dirname "$0")/..}/tests/data/randread.ini
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	[ -n "$LAST" ] && printf '%s\n' "$LAST" | head -20 | sed 's/^/# /'
-	fails=$((fails + 1))
-}
-check() { # name, expected exit status, command... (stdout and stderr in LAST)
-	name=$1
-	want=$2
-	shift 2
-	LAST=$("$@" 2>&1)
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		LAST="exit $got, want $want
-$LAST"
-		not_ok "$name"
-		return 1
-	fi
-	ok "$name"
-}
-has() { # name, text that LAST must hold
-	case $LAST in
-	*"$2"*) ok "$1" ;;
-	*) not_ok "$1: no '$2'" ;;
-	esac
-}
-same() { # name, file, file
-	if cmp -s "$2" "$3"; then ok "$1"; else
-		LAST=$(diff "$2" "$3" | head -10)
-		not_ok "$1"
-	fi
-}
 
 # A 12-point grid of short runs, 2 replicates each: quick, and enough for
 # shards of unequal sizes.
@@ -94,6 +58,9 @@ if awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "iops_ci95") c = i; ne
 	ok "one replicate leaves the interval empty"
 else LAST=$(cat "$tmp/one.csv"); not_ok "one replicate leaves the interval empty"; fi
 
+LAST=$("$sim" sweep "$job" fq_size=256,4096 --set=runtime=20ms -q -o "$tmp/f.csv" 2>&1)
+has "a whole sweep in a file prints its front" "Pareto front: "
+
 # ---- formats ----
 check "JSON lines" 0 sweep -j2 --format json -o "$tmp/r.json"
 if python3 -c 'import json, sys
@@ -105,7 +72,7 @@ assert rows[0]["iops"] > 0 and rows[0]["iops_ci95"] >= 0
 else LAST=$(cat "$tmp/py"); not_ok "JSON lines parse, one object per point"; fi
 check "long format" 0 sweep -j2 --format long -o "$tmp/long.csv"
 lines=$(wc -l <"$tmp/long.csv")
-[ "$lines" -eq $((12 * 18 + 1)) ] && ok "long: a row per point and measure" ||
+[ "$lines" -eq $((12 * 19 + 1)) ] && ok "long: a row per point and measure" ||
 	{ LAST="$lines lines"; not_ok "long: a row per point and measure"; }
 check "--list prints the points" 0 sweep --list
 has "--list names a point's values" "fq_size=4096 fq_timeout=100ms policy=lazy-percpu"
@@ -159,7 +126,7 @@ has "the missing points are named" "missing"
 check "merge refuses a duplicated shard" 1 "$sim" merge "$tmp/s1.csv" "$tmp/s1.csv" \
 	"$tmp/s2.csv" "$tmp/s3.csv"
 has "the duplicate is named" "s1.csv"
-"$sim" sweep "$job" fq_size=256,512 --set=runtime=20ms -q -o "$tmp/other.csv"
+"$sim" sweep "$job" fq_size=256,512 --set=runtime=20ms -q -o "$tmp/other.csv" >/dev/null
 check "merge refuses shards of two sweeps" 1 "$sim" merge "$tmp/s1.csv" "$tmp/other.csv"
 check "merge refuses two formats" 1 "$sim" merge "$tmp/s1.csv" "$tmp/long1"
 cp "$tmp/merged.csv" "$tmp/keep.csv"
@@ -186,8 +153,8 @@ same "--fresh wrote the new sweep" "$tmp/theirs.csv" "$tmp/other.csv"
 # Killed half way (SIGKILL: no clean-up of any kind), then rerun: the same
 # bytes as a run that was never interrupted. Points of ~0.1-0.5 s each.
 kgrid="fq_size=256..8192:x2 fq_timeout=1ms,10ms,100ms"
-"$sim" sweep "$job" $kgrid --set=runtime=2s -j1 -q -o "$tmp/whole.csv"
-"$sim" sweep "$job" $kgrid --set=runtime=2s -j1 -q -o "$tmp/killed.csv" &
+"$sim" sweep "$job" $kgrid --set=runtime=2s -j1 -q -o "$tmp/whole.csv" >/dev/null
+"$sim" sweep "$job" $kgrid --set=runtime=2s -j1 -q -o "$tmp/killed.csv" >/dev/null &
 pid=$!
 tries=0
 while [ "$(cat "$tmp/killed.csv" 2>/dev/null | wc -l)" -lt 4 ] && [ $tries -lt 3000 ]; do
@@ -242,6 +209,4 @@ check "the command line's axis wins over the file's" 0 \
 case $LAST in *"fq_size=1024"*) not_ok "only the command line's values run" ;;
 *) ok "only the command line's values run" ;; esac
 
-echo "1..$n"
-echo "# $((n - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+tap_end

@@ -5,8 +5,8 @@
 The library's folders under lib/ are its layers (docs/architecture.md). A
 file in lib/<layer>/ (or tests/<layer>/) may include the headers of its own
 layer and of the layers LAYERS lists for it, nothing else; a public header
-include/iommusim/<mod>.h belongs to the layer of its module. The CLI (sim/)
-and tests/test_api.c see the public headers only. Public headers include
+include/iommusim/<mod>.h belongs to the layer of its module. The CLI (sim/),
+its tests (tests/sim/) and tests/test_api.c see the public headers only. Public headers include
 only the C standard library and other public headers.
 
     tools/check_layers.py [ROOT]          check the tree at ROOT (default: .)
@@ -80,6 +80,8 @@ def public_layers(root):
 def role(path):
     """(kind, layer) of a file: ('lib'|'test', layer), ('public', mod) or ('program', None)."""
     parts = path.split(os.sep)
+    if parts[:2] == ["tests", "sim"]:
+        return ("program", None)  # the CLI's own code's tests: as sim/ itself
     if parts[0] in ("lib", "tests") and len(parts) >= 3:
         return ("lib" if parts[0] == "lib" else "test", parts[1])
     if parts[0] == "include":
@@ -148,12 +150,16 @@ def check(root):
             here = os.path.normpath(os.path.join(os.path.dirname(path), name))
             in_lib = os.path.normpath(os.path.join("lib", name))
             in_tests = os.path.normpath(os.path.join("tests", name))
+            in_sim = os.path.normpath(os.path.join("sim", name))
+            sim_test = path.split(os.sep)[:2] == ["tests", "sim"]
             if kind != "public" and os.path.isfile(os.path.join(root, here)) \
                     and (kind != "lib" or here.startswith("lib" + os.sep)):
                 target_path = here
             elif kind != "public" and os.path.isfile(os.path.join(root, in_lib)):
                 target_path = in_lib
-            elif kind == "test" and os.path.isfile(os.path.join(root, in_tests)):
+            elif sim_test and os.path.isfile(os.path.join(root, in_sim)):
+                target_path = in_sim  # tests/sim/ tests the CLI's code in sim/
+            elif (kind == "test" or sim_test) and os.path.isfile(os.path.join(root, in_tests)):
                 target_path = in_tests
             else:
                 errors.append(f'{where}: "{name}" is not a header this file may see')
@@ -185,6 +191,7 @@ PLANTS = [
     ("lib/kernel/iommu.c", "#include <iommusim/iommusim.h>", "umbrella"),
     ("sim/main.c", '#include "base/util_int.h"', "internal"),
     ("tests/test_api.c", '#include "kernel/iova_int.h"', "internal"),
+    ("tests/sim/test_sweep.c", '#include "kernel/iova_int.h"', "internal"),
     ("tests/hw/test_zpci.c", "#include <iommusim/dma_iommu.h>", "layer 'kernel'"),
     ("lib/base/util.c", '#include "missing_int.h"', "not a header this file may see"),
     ("lib/stray.c", "", "directly in lib/"),
