@@ -753,8 +753,10 @@ cmd_sweep(int argc, char **argv)
 		fmt_dur(el, sizeof(el),
 			now_s() - ((double)out.start.tv_sec + out.start.tv_nsec / 1e9));
 		fprintf(stderr,
-			"iommusim sweep: %zu points x %u reps (%zu runs) in %s on %u threads",
-			nmine - done, reps, (nmine - done) * reps, el, jobs);
+			"iommusim sweep: %zu point%s x %u rep%s (%zu run%s) in %s on %u thread%s",
+			nmine - done, nmine - done == 1 ? "" : "s", reps, reps == 1 ? "" : "s",
+			(nmine - done) * reps, (nmine - done) * reps == 1 ? "" : "s", el, jobs,
+			jobs == 1 ? "" : "s");
 		if (done)
 			fprintf(stderr, "; resumed after %zu points", done);
 		if (shard_n > 1)

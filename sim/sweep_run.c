@@ -42,7 +42,7 @@ struct pool {
 	bool stop; /* an error, or the consumer gave up */
 	size_t failed_run; /* the first run that failed (nruns: none) */
 	int failed_ret;
-	char failed_msg[512];
+	char failed_msg[1024];
 	struct worker *workers;
 };
 
