@@ -37,13 +37,15 @@ extern "C" {
  * union with the new members (at most 8 bytes), which abidiff accepts as
  * compatible. The new members' zero must mean what the library did before.
  */
+/* Anonymous structs, and a type declared in an anonymous union (clang's
+ * -Wnested-anon-types), are extensions in C++: marked as such. */
 #if defined(__GNUC__) || defined(__clang__)
-#define IOMMUSIM_EXTENSION __extension__ /* anonymous structs: an extension in C++ */
+#define IOMMUSIM_EXTENSION __extension__
 #else
 #define IOMMUSIM_EXTENSION
 #endif
 #define IOMMUSIM_ABI_USE(n, ...)            \
-	union {                             \
+	IOMMUSIM_EXTENSION union {          \
 		IOMMUSIM_EXTENSION struct { \
 			__VA_ARGS__         \
 		};                          \
