@@ -94,10 +94,9 @@ iommusim_hist_record(struct iommusim_hist *h, uint64_t value)
 {
 	if (!h)
 		return;
-	atomic_fetch_add_explicit(&h->buckets[bucket_of(h->sub_bits, value)], 1,
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&h->sum, value, memory_order_relaxed);
+	ims_stat_add(&h->buckets[bucket_of(h->sub_bits, value)], 1);
+	ims_stat_add(&h->count, 1);
+	ims_stat_add(&h->sum, value);
 	ims_stat_min(&h->min, value);
 	ims_stat_max(&h->max, value);
 }

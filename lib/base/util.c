@@ -9,6 +9,9 @@
 
 #include "base/util_int.h"
 
+/* Solo mode (util_int.h): off in every thread until a run turns it on. */
+_Thread_local bool ims_solo __attribute__((tls_model("initial-exec")));
+
 void
 ims_assert_fail(const char *what, const char *file, int line)
 {

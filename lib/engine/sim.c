@@ -168,6 +168,10 @@ struct iommusim_server {
 struct iommusim_sim {
 	uint64_t now;
 	uint64_t num, den; /* cycles per ns = num / den, reduced */
+	/* The conversions' divisions by 2 den and 2 num, without a divide, for
+	 * the values whose rounded product fits 64 bits (at most these). */
+	struct ims_divider by_2den, by_2num;
+	uint64_t ns_fast_max, cycles_fast_max;
 	uint64_t seed;
 	uint64_t next_id;
 	uint64_t misuse;
@@ -267,6 +271,10 @@ iommusim_sim_create(const struct iommusim_sim_cfg *cfg, struct iommusim_sim **ou
 		return -ENOMEM;
 	sim->num = num;
 	sim->den = den;
+	ims_divider_init(&sim->by_2den, 2 * den);
+	ims_divider_init(&sim->by_2num, 2 * num);
+	sim->ns_fast_max = (UINT64_MAX - den) / (2 * num);
+	sim->cycles_fast_max = (UINT64_MAX - num) / (2 * den);
 	sim->seed = cfg->seed;
 	sim->next_id = 1;
 	sim->free_rec = NO_REC;
@@ -307,12 +315,15 @@ sat64(u128 v)
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-/* round(ns * num / den), halves up; num < 2^50 and den <= 10^9, so no overflow. */
+/* round(ns * num / den), halves up; num < 2^50 and den <= 10^9, so no overflow in
+ * 128 bits, and none in 64 up to ns_fast_max. */
 uint64_t
 iommusim_sim_ns_to_cycles(const struct iommusim_sim *sim, uint64_t ns)
 {
 	if (!sim)
 		return 0;
+	if (ns <= sim->ns_fast_max)
+		return ims_divide(&sim->by_2den, ns * sim->num * 2 + sim->den);
 	return sat64(((u128)ns * sim->num * 2 + sim->den) / ((u128)sim->den * 2));
 }
 
@@ -321,6 +332,8 @@ iommusim_sim_cycles_to_ns(const struct iommusim_sim *sim, uint64_t cycles)
 {
 	if (!sim)
 		return 0;
+	if (cycles <= sim->cycles_fast_max)
+		return ims_divide(&sim->by_2num, cycles * sim->den * 2 + sim->num);
 	return sat64(((u128)cycles * sim->den * 2 + sim->num) / ((u128)sim->num * 2));
 }
 

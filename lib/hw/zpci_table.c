@@ -36,7 +36,7 @@ enum { LVL_REGION = 1, LVL_SEGMENT = 2, LVL_PAGE = 3 };
 static void (*install_hook)(struct iommusim_zpci_table *t, uint64_t iova, unsigned level);
 
 /* Per-thread nesting of iommusim_thread_enter(). */
-static _Thread_local unsigned rcu_nesting;
+static _Thread_local unsigned rcu_nesting __attribute__((tls_model("initial-exec")));
 
 void
 ims_zpci_table_set_install_hook(void (*fn)(struct iommusim_zpci_table *t, uint64_t iova,
@@ -264,7 +264,12 @@ iommusim_zpci_table_update(struct iommusim_zpci_table *t, uint64_t iova, uint64_
 		stat_inc(&t->warn_valid_twice);
 	}
 	pte = iommusim_zpci_pte_update(pte, phys, flags);
-	prev = __atomic_exchange_n(ptep, pte, __ATOMIC_SEQ_CST);
+	if (ims_solo) { /* no other thread walks these tables (base/util_int.h) */
+		prev = __atomic_load_n(ptep, __ATOMIC_RELAXED);
+		__atomic_store_n(ptep, pte, __ATOMIC_RELAXED);
+	} else {
+		prev = __atomic_exchange_n(ptep, pte, __ATOMIC_SEQ_CST);
+	}
 	if (old_pte)
 		*old_pte = prev;
 	return 0;

@@ -127,6 +127,12 @@ pool_take(struct iommusim_shadow_pool *pool)
 	if (!pool->limit)
 		return true;
 	cur = atomic_load_explicit(&pool->available, memory_order_relaxed);
+	if (ims_solo) { /* the pool's only user (base/util_int.h) */
+		if (!cur)
+			return false;
+		atomic_store_explicit(&pool->available, cur - 1, memory_order_relaxed);
+		return true;
+	}
 	/* A failed exchange reloads cur. */
 	while (cur > 0)
 		if (atomic_compare_exchange_weak_explicit(&pool->available, &cur, cur - 1,
@@ -143,7 +149,7 @@ pool_put(struct iommusim_shadow_pool *pool, uint64_t n)
 
 	if (!pool->limit || !n)
 		return;
-	old = atomic_fetch_add_explicit(&pool->available, n, memory_order_relaxed);
+	old = ims_solo_fetch_add(&pool->available, n);
 	/* Every entry returned was taken before: the pool never overflows. */
 	ims_assert(old + n <= pool->limit);
 }
@@ -308,7 +314,7 @@ drop(struct walk *w, struct ims_shadow_node *n, enum drop_unmap how)
 	w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
 	RB_REMOVE(ims_shadow_tree, &s->tree, n);
 	ims_free(n);
-	atomic_fetch_sub_explicit(&s->nentries, 1, memory_order_relaxed);
+	ims_solo_fetch_sub(&s->nentries, 1);
 	pool_put(s->pool, 1);
 	w->res->unmaps++;
 	if (how == UNMAP_NOW)
@@ -403,7 +409,7 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 	/* The new node sorts before w->cur, which stays the next one. */
 	dup = RB_INSERT(ims_shadow_tree, &s->tree, n);
 	ims_assert(dup == NULL);
-	atomic_fetch_add_explicit(&s->nentries, 1, memory_order_relaxed);
+	ims_solo_fetch_add(&s->nentries, 1);
 	w->res->maps++;
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "base/mem_int.h"
 #include "base/util_int.h"
+#include "kernel/iommu_int.h"
 
 struct iommusim_dma_direct {
 	struct iommusim_device *dev;
@@ -30,14 +31,14 @@ ctr_add(atomic_uint_fast64_t *c, uint64_t n)
 static bool
 reachable(const struct iommusim_dma_direct *d, uint64_t phys, uint64_t size)
 {
-	struct iommusim_device_info di;
 	uint64_t limit, last;
 
-	if (iommusim_device_info_get(d->dev, &di))
+	/* The device's masks read in place (the core's struct, this layer's). */
+	if (!d->dev)
 		return false;
-	limit = di.dma_mask;
-	if (di.bus_dma_limit && di.bus_dma_limit < limit)
-		limit = di.bus_dma_limit;
+	limit = d->dev->dma_mask;
+	if (d->dev->bus_dma_limit && d->dev->bus_dma_limit < limit)
+		limit = d->dev->bus_dma_limit;
 	if (!size || __builtin_add_overflow(phys, size - 1, &last))
 		return false;
 	return last <= limit;

@@ -18,6 +18,7 @@
 
 #include "base/ctx_int.h"
 #include "kernel/flush_queue_int.h"
+#include "kernel/iommu_int.h"
 #include "base/mem_int.h"
 #include "base/util_int.h"
 
@@ -96,7 +97,7 @@ fq_free_iova(void *priv, uint64_t pfn, uint64_t pages, const struct iommusim_ctx
 	 * free_iova_fast is void in the kernel; ours fails only on misuse. */
 	IMS_IGNORE(
 		iommusim_iova_free_fast(d->iovad, ims_ctx_cpu(ctx), pfn, pages, cpu_trace(d, ctx)));
-	atomic_fetch_sub_explicit(&d->ctrs.iova_pages_live, pages, memory_order_relaxed);
+	ims_solo_fetch_sub(&d->ctrs.iova_pages_live, pages);
 }
 
 static const struct ims_fq_ops fq_ops = {
@@ -279,19 +280,19 @@ static uint64_t
 alloc_iova(struct iommusim_dma_iommu *d, uint64_t size, uint64_t dma_limit,
 	   const struct iommusim_ctx *ctx)
 {
-	struct iommusim_device_info di;
+	/* The device's fields read in place (the IOMMU core's struct, this
+	 * layer's): a map is too frequent for a copy of its whole info. */
+	const struct iommusim_device *dev = d->dev;
 	struct iommusim_iova_trace *tr = cpu_trace(d, ctx);
 	uint64_t len = size >> d->shift, pfn;
 	unsigned cpu = ims_ctx_cpu(ctx);
 
-	/* d->dev is set: cannot fail. */
-	IMS_IGNORE(iommusim_device_info_get(d->dev, &di));
-	if (di.bus_dma_limit && (!dma_limit || di.bus_dma_limit < dma_limit))
-		dma_limit = di.bus_dma_limit;
+	if (dev->bus_dma_limit && (!dma_limit || dev->bus_dma_limit < dma_limit))
+		dma_limit = dev->bus_dma_limit;
 	if (d->geo.force_aperture)
 		dma_limit = IMS_MIN(dma_limit, d->geo.aperture_last);
 	/* PCI devices try below 4 GiB first, until that fails once. */
-	if (dma_limit > DMA_BIT_MASK_32 && di.pci_32bit_workaround) {
+	if (dma_limit > DMA_BIT_MASK_32 && dev->pci_32bit_workaround) {
 		ims_stat_add(&d->ctrs.alloc_32bit_tries, 1);
 		if (!iommusim_iova_alloc_fast(d->iovad, cpu, len, DMA_BIT_MASK_32 >> d->shift,
 					      false, &pfn, tr))
@@ -319,7 +320,7 @@ free_iova(struct iommusim_dma_iommu *d, uint64_t iova, uint64_t size, bool queue
 	/* free_iova_fast is void in the kernel; ours fails only on misuse. */
 	IMS_IGNORE(
 		iommusim_iova_free_fast(d->iovad, ims_ctx_cpu(ctx), pfn, pages, cpu_trace(d, ctx)));
-	atomic_fetch_sub_explicit(&d->ctrs.iova_pages_live, pages, memory_order_relaxed);
+	ims_solo_fetch_sub(&d->ctrs.iova_pages_live, pages);
 }
 
 /* The safety invariant: an IOVA waiting for its flush is never handed out. */
@@ -424,14 +425,11 @@ op_map_page(void *priv, uint64_t phys, uint64_t size, enum iommusim_dma_dir dir,
 	    unsigned long attrs, const struct iommusim_ctx *ctx, uint64_t *dma_out)
 {
 	struct iommusim_dma_iommu *d = priv;
-	struct iommusim_device_info di;
 	int ret;
 
 	if (bad_call(d, dir, ctx) || !size || !dma_out)
 		return -EINVAL;
-	/* d->dev is set: cannot fail. */
-	IMS_IGNORE(iommusim_device_info_get(d->dev, &di));
-	ret = dma_map(d, phys, size, dir_to_prot(dir, attrs), di.dma_mask, ctx, dma_out);
+	ret = dma_map(d, phys, size, dir_to_prot(dir, attrs), d->dev->dma_mask, ctx, dma_out);
 	if (!ret) {
 		ims_stat_add(&d->ctrs.map_pages, 1);
 		ims_stat_add(&d->ctrs.bytes_mapped, size);
@@ -467,16 +465,13 @@ op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dm
 {
 	struct iommusim_dma_iommu *d = priv;
 	struct iommusim_sg_entry *ents = NULL;
-	struct iommusim_device_info di;
 	uint64_t iova_len = 0, iova, mapped = 0, mask, pos;
 	size_t i, nsegs = 0, seg = 0;
 	int ret;
 
 	if (bad_call(d, dir, ctx) || !sg || !nents || !nsegs_out)
 		return -EINVAL;
-	/* d->dev is set: cannot fail. */
-	IMS_IGNORE(iommusim_device_info_get(d->dev, &di));
-	mask = di.seg_boundary_mask;
+	mask = d->dev->seg_boundary_mask;
 	ents = ims_zalloc(nents * sizeof(*ents));
 	if (!ents) {
 		ims_stat_add(&d->ctrs.map_errors, 1);
@@ -499,7 +494,7 @@ op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dm
 		ents[i].len = len;
 		iova_len += len;
 	}
-	iova = alloc_iova(d, iova_len, di.dma_mask, ctx);
+	iova = alloc_iova(d, iova_len, d->dev->dma_mask, ctx);
 	if (!iova) {
 		ret = -ENOMEM;
 		ims_stat_add(&d->ctrs.map_errors, 1);
@@ -526,7 +521,7 @@ op_map_sg(void *priv, struct iommusim_dma_sg *sg, size_t nents, enum iommusim_dm
 
 		sg[i].dma_length = 0;
 		if (nsegs && cur->dma_address + cur->dma_length == addr &&
-		    cur->dma_length + (uint64_t)sg[i].length <= di.max_seg_size &&
+		    cur->dma_length + (uint64_t)sg[i].length <= d->dev->max_seg_size &&
 		    ((cur->dma_address ^ (addr + sg[i].length - 1)) & ~mask) == 0) {
 			cur->dma_length += sg[i].length;
 			continue;

@@ -283,8 +283,8 @@ ring_free_locked(struct ims_fq *fq, struct fq_ring *r, const struct iommusim_ctx
 	if (n) {
 		ims_stat_add(&fq->freed_entries, n);
 		ims_stat_add(&fq->freed_pages, pages);
-		atomic_fetch_sub_explicit(&fq->entries_now, n, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&fq->pages_now, pages, memory_order_relaxed);
+		ims_solo_fetch_sub(&fq->entries_now, n);
+		ims_solo_fetch_sub(&fq->pages_now, pages);
 	}
 }
 
@@ -403,8 +403,10 @@ ims_fq_queue_iova(struct ims_fq *fq, uint64_t pfn, uint64_t pages, const struct 
 	unsigned cpu;
 
 	/* §2.4 queue_iova step 1: order the caller's PTE clears before the
-	 * counter read below, against a flush on another CPU. */
-	atomic_thread_fence(memory_order_seq_cst);
+	 * counter read below, against a flush on another CPU (none in solo
+	 * mode: base/util_int.h). */
+	if (!ims_solo)
+		atomic_thread_fence(memory_order_seq_cst);
 
 	/* Step 2: the single ring, or this CPU's. */
 	if (fq->single) {
@@ -443,11 +445,8 @@ ims_fq_queue_iova(struct ims_fq *fq, uint64_t pfn, uint64_t pages, const struct 
 	e->queued_ns = ims_ctx_now(ctx);
 	e->counter = atomic_load_explicit(&fq->start_cnt, memory_order_seq_cst);
 	ims_stat_add(&fq->queued, 1);
-	ims_stat_max(&fq->max_entries,
-		     atomic_fetch_add_explicit(&fq->entries_now, 1, memory_order_relaxed) + 1);
-	ims_stat_max(&fq->max_pages,
-		     atomic_fetch_add_explicit(&fq->pages_now, pages, memory_order_relaxed) +
-			     pages);
+	ims_stat_max(&fq->max_entries, ims_solo_fetch_add(&fq->entries_now, 1) + 1);
+	ims_stat_max(&fq->max_pages, ims_solo_fetch_add(&fq->pages_now, pages) + pages);
 
 	/* Step 6. */
 	ims_spin_unlock(&r->lock);

@@ -307,12 +307,14 @@ s390_detach_dev(void *priv, struct iommusim_device *dev, const struct iommusim_c
 static bool
 outside_aperture(const struct s390_domain *sd, uint64_t iova, uint64_t size)
 {
-	struct iommusim_domain_info di;
+	/* The core's geometry read in place: every map and unmap asks. */
+	const struct iommusim_domain_geometry *g;
 
-	if (iommusim_domain_info_get(sd->dom, &di))
+	if (!sd->dom)
 		return true;
-	return iova < di.geometry.aperture_start || iova + size - 1 < iova ||
-	       iova + size - 1 > di.geometry.aperture_last;
+	g = &sd->dom->geometry;
+	return iova < g->aperture_start || iova + size - 1 < iova ||
+	       iova + size - 1 > g->aperture_last;
 }
 
 IMS_NODISCARD static int

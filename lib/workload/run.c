@@ -498,13 +498,25 @@ io_complete(struct iommusim_sim *sim, void *priv)
 	iommusim_sim_cpu_end(sim, cpu);
 }
 
+/* The caller's callback runs outside solo mode: it may use objects of its
+ * own that other threads share. */
+static void
+report_progress(const struct iommusim_run_progress *p, double done)
+{
+	bool was = ims_solo;
+
+	ims_solo_end(false);
+	p->report(p->priv, done);
+	ims_solo_end(was);
+}
+
 static void
 progress_tick(struct iommusim_sim *sim, void *priv)
 {
 	struct run *r = priv;
 	uint64_t now = iommusim_sim_now(sim);
 
-	r->progress->report(r->progress->priv, (double)now / (double)r->end_cycles);
+	report_progress(r->progress, (double)now / (double)r->end_cycles);
 	if (now + r->progress_step < r->end_cycles)
 		/* Progress is no result: a tick that cannot be scheduled only
 		 * leaves the bar where it is. */
@@ -934,11 +946,11 @@ check_job(const struct iommusim_job *job, char *err, size_t err_len)
 	return 0;
 }
 
-int
-iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *profile,
-	     const struct iommusim_policy *policy, uint64_t seed,
-	     const struct iommusim_run_progress *progress, struct iommusim_run_result *out,
-	     char *err, size_t err_len)
+static int
+run_solo(const struct iommusim_job *job, const struct iommusim_profile *profile,
+	 const struct iommusim_policy *policy, uint64_t seed,
+	 const struct iommusim_run_progress *progress, struct iommusim_run_result *out, char *err,
+	 size_t err_len)
 {
 	struct run r;
 	uint64_t i, n, mem_failures;
@@ -1061,7 +1073,7 @@ out:
 	}
 	if (!ret) {
 		if (r.progress)
-			r.progress->report(r.progress->priv, 1.0);
+			report_progress(r.progress, 1.0);
 		collect(&r, seed, out);
 	}
 	teardown(&r);
@@ -1069,5 +1081,23 @@ out:
 	if (ret && err && err_len && !err[0])
 		ims_errf(err, err_len, "%s (%d)",
 			 ret == -ENOMEM ? "out of memory setting up the run" : strerror(-ret), ret);
+	return ret;
+}
+
+/*
+ * A run makes every object it uses and shares none with another thread
+ * (runs are reentrant, run.h): it runs in solo mode (base/util_int.h), its
+ * statistics without atomic read-modify-writes.
+ */
+int
+iommusim_run(const struct iommusim_job *job, const struct iommusim_profile *profile,
+	     const struct iommusim_policy *policy, uint64_t seed,
+	     const struct iommusim_run_progress *progress, struct iommusim_run_result *out,
+	     char *err, size_t err_len)
+{
+	bool was = ims_solo_begin();
+	int ret = run_solo(job, profile, policy, seed, progress, out, err, err_len);
+
+	ims_solo_end(was);
 	return ret;
 }

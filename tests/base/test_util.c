@@ -2,6 +2,7 @@
 /* Tests of the internal bit helpers, against the kernel's definitions. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,191 @@ test_util_add_sat_saturates(void **state)
 	assert_true(ims_add_sat(UINT64_MAX - 1, 5) == UINT64_MAX);
 }
 
+/*
+ * Solo mode gives the values the atomic paths give: random sequences of
+ * counter, high/low-water, fetch-and-add/sub and lock operations, applied
+ * once in solo mode and once outside it, leave the same state and return
+ * the same values.
+ */
+struct solo_state {
+	_Atomic uint64_t ctr, hi, lo, occ;
+	struct ims_spinlock lock;
+};
+
+static void
+solo_apply(struct solo_state *st, uint64_t op, uint64_t v, uint64_t *ret)
+{
+	switch (op % 6) {
+	case 0:
+		ims_stat_add(&st->ctr, v);
+		*ret = 0;
+		break;
+	case 1:
+		ims_stat_max(&st->hi, v);
+		*ret = 0;
+		break;
+	case 2:
+		ims_stat_min(&st->lo, v);
+		*ret = 0;
+		break;
+	case 3:
+		*ret = ims_solo_fetch_add(&st->occ, v);
+		break;
+	case 4:
+		*ret = ims_solo_fetch_sub(&st->occ, v);
+		break;
+	default:
+		/* take or drop: a taken lock fails a second take in both modes */
+		if (v & 1) {
+			*ret = ims_spin_trylock(&st->lock);
+		} else {
+			if (atomic_load_explicit(&st->lock.locked, memory_order_relaxed))
+				ims_spin_unlock(&st->lock);
+			*ret = 2;
+		}
+		break;
+	}
+}
+
+static void
+test_util_solo_mode_gives_the_atomic_results(void **state)
+{
+	struct solo_state a = { .lo = UINT64_MAX }, b = { .lo = UINT64_MAX };
+	uint64_t x = 0x9e3779b97f4a7c15u, ra, rb;
+	unsigned i, locked = 0;
+	bool was;
+
+	(void)state;
+	assert_false(ims_solo);
+	for (i = 0; i < 100000; i++) {
+		uint64_t op, v;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		op = x >> 40;
+		v = x & 0xffff;
+		solo_apply(&a, op, v, &ra);
+		was = ims_solo_begin();
+		assert_true(ims_solo);
+		solo_apply(&b, op, v, &rb);
+		ims_solo_end(was);
+		assert_false(ims_solo);
+		if (ra != rb)
+			fail_msg("op %u (%llu) returned %llu atomically, %llu solo", i,
+				 (unsigned long long)(op % 6), (unsigned long long)ra,
+				 (unsigned long long)rb);
+		locked += op % 6 == 5 && (v & 1) && !ra;
+	}
+	assert_int_equal(atomic_load(&a.ctr), atomic_load(&b.ctr));
+	assert_int_equal(atomic_load(&a.hi), atomic_load(&b.hi));
+	assert_int_equal(atomic_load(&a.lo), atomic_load(&b.lo));
+	assert_int_equal(atomic_load(&a.occ), atomic_load(&b.occ));
+	assert_int_equal(atomic_load(&a.lock.locked), atomic_load(&b.lock.locked));
+	assert_true(atomic_load(&a.ctr) > 0);
+	assert_true(locked > 0); /* some takes found the lock held */
+}
+
+/* Solo mode is the thread's own: another thread does not see it, and it
+ * nests. */
+static void *
+solo_elsewhere(void *arg)
+{
+	*(bool *)arg = ims_solo;
+	return NULL;
+}
+
+static void
+test_util_solo_mode_is_per_thread_and_nests(void **state)
+{
+	pthread_t t;
+	bool seen = true, outer, inner;
+
+	(void)state;
+	outer = ims_solo_begin();
+	inner = ims_solo_begin();
+	assert_false(outer);
+	assert_true(inner);
+	assert_int_equal(pthread_create(&t, NULL, solo_elsewhere, &seen), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_false(seen);
+	ims_solo_end(inner);
+	assert_true(ims_solo);
+	ims_solo_end(outer);
+	assert_false(ims_solo);
+}
+
+/* The divider gives n / d exactly: every edge divisor (1, 2, 3, powers of
+ * two and their neighbours, 2^63 + 1, UINT64_MAX) against edge and random
+ * dividends, and random divisors of every size. */
+static void
+test_util_divider_is_exact(void **state)
+{
+	uint64_t divisors[200], dividends[64], x = 0x2545f4914f6cdd1du;
+	size_t nd = 0, nn = 0, i, j, k;
+
+	(void)state;
+	divisors[nd++] = 1;
+	divisors[nd++] = 3;
+	divisors[nd++] = 5;
+	divisors[nd++] = 7;
+	divisors[nd++] = 10;
+	divisors[nd++] = 52; /* the default clock's 2 x 26 */
+	divisors[nd++] = 1000000000;
+	divisors[nd++] = UINT64_MAX;
+	for (k = 1; k < 64; k++) {
+		divisors[nd++] = UINT64_C(1) << k;
+		divisors[nd++] = (UINT64_C(1) << k) + 1;
+		divisors[nd++] = (UINT64_C(1) << k) - 1 ? (UINT64_C(1) << k) - 1 : 1;
+	}
+	dividends[nn++] = 0;
+	dividends[nn++] = 1;
+	dividends[nn++] = UINT64_MAX;
+	dividends[nn++] = UINT64_MAX - 1;
+	dividends[nn++] = UINT64_C(1) << 63;
+	while (nn < sizeof(dividends) / sizeof(dividends[0])) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		dividends[nn++] = x >> (x & 63);
+	}
+	for (i = 0; i < nd; i++) {
+		struct ims_divider dv;
+
+		ims_divider_init(&dv, divisors[i]);
+		for (j = 0; j < nn; j++) {
+			uint64_t n = dividends[j], d = divisors[i];
+			uint64_t around[3] = { n, n / d * d, n / d * d - 1 };
+
+			for (k = 0; k < 3; k++)
+				if (ims_divide(&dv, around[k]) != around[k] / d)
+					fail_msg("%llu / %llu: %llu, want %llu",
+						 (unsigned long long)around[k],
+						 (unsigned long long)d,
+						 (unsigned long long)ims_divide(&dv, around[k]),
+						 (unsigned long long)(around[k] / d));
+		}
+	}
+	for (i = 0; i < 200000; i++) {
+		struct ims_divider dv;
+		uint64_t d, n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d = (x >> (x & 63)) | 1;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = x >> ((x >> 58) & 31);
+		ims_divider_init(&dv, d);
+		if (ims_divide(&dv, n) != n / d)
+			fail_msg("%llu / %llu: %llu, want %llu", (unsigned long long)n,
+				 (unsigned long long)d, (unsigned long long)ims_divide(&dv, n),
+				 (unsigned long long)(n / d));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -74,6 +260,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_roundup_pow2_keeps_powers),
 		cmocka_unit_test(test_util_is_pow2_rejects_zero),
 		cmocka_unit_test(test_util_add_sat_saturates),
+		cmocka_unit_test(test_util_solo_mode_gives_the_atomic_results),
+		cmocka_unit_test(test_util_solo_mode_is_per_thread_and_nests),
+		cmocka_unit_test(test_util_divider_is_exact),
 	};
 
 	if (argc > 1)

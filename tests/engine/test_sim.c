@@ -790,6 +790,56 @@ test_sim_conv_clock_forms(void **state)
 	expect_ratio(1e-6, 1, 1000000);
 }
 
+__extension__ typedef unsigned __int128 u128;
+
+/* The conversions are round-half-up of the exact ratio at every clock form,
+ * on both sides of the largest value whose 64-bit product the divide-free
+ * path takes, and at random values: against 128-bit arithmetic. */
+static void
+test_sim_conv_exact_across_the_fast_path_limit(void **state)
+{
+	static const double clocks[] = { 0, 3.0, 2.45, 0.1, 4.123456789, 1.0 / 3.0, 1e6, 1e-6 };
+	struct iommusim_rng r;
+	size_t k, i;
+
+	(void)state;
+	iommusim_rng_seed(&r, 77, 0);
+	for (k = 0; k < sizeof(clocks) / sizeof(clocks[0]); k++) {
+		struct iommusim_sim *sim = new_sim(clocks[k], 1, 0);
+		uint64_t num = 0, den = 0, ns_lim, cyc_lim, x[24];
+		size_t nx = 0;
+
+		ims_sim_clock_ratio(sim, &num, &den);
+		ns_lim = (UINT64_MAX - den) / (2 * num);
+		cyc_lim = (UINT64_MAX - num) / (2 * den);
+		for (i = 0; i < 3; i++) {
+			x[nx++] = ns_lim - 1 + i;
+			x[nx++] = cyc_lim - 1 + i;
+		}
+		x[nx++] = 0;
+		x[nx++] = 1;
+		x[nx++] = UINT64_MAX;
+		while (nx < sizeof(x) / sizeof(x[0]))
+			x[nx++] = iommusim_rng_next(&r) >> (iommusim_rng_next(&r) & 63);
+		for (i = 0; i < nx; i++) {
+			u128 a, b;
+			uint64_t want_c, want_n;
+
+			a = ((u128)x[i] * num * 2 + den) / ((u128)den * 2);
+			b = ((u128)x[i] * den * 2 + num) / ((u128)num * 2);
+			want_c = a > UINT64_MAX ? UINT64_MAX : (uint64_t)a;
+			want_n = b > UINT64_MAX ? UINT64_MAX : (uint64_t)b;
+			if (iommusim_sim_ns_to_cycles(sim, x[i]) != want_c ||
+			    iommusim_sim_cycles_to_ns(sim, x[i]) != want_n)
+				fail_msg("clock %g, x %" PRIu64 ": %" PRIu64 " cycles / %" PRIu64
+					 " ns, want %" PRIu64 " / %" PRIu64,
+					 clocks[k], x[i], iommusim_sim_ns_to_cycles(sim, x[i]),
+					 iommusim_sim_cycles_to_ns(sim, x[i]), want_c, want_n);
+		}
+		iommusim_sim_destroy(sim);
+	}
+}
+
 static void
 test_sim_conv_5_2_ghz(void **state)
 {
@@ -1573,6 +1623,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_sim_events_property_vs_model),
 		cmocka_unit_test(test_sim_events_many_pending),
 		cmocka_unit_test(test_sim_conv_clock_forms),
+		cmocka_unit_test(test_sim_conv_exact_across_the_fast_path_limit),
 		cmocka_unit_test(test_sim_conv_5_2_ghz),
 		cmocka_unit_test(test_sim_conv_3_0_ghz),
 		cmocka_unit_test(test_sim_create_rejects_bad_cfg),
