@@ -26,7 +26,7 @@
 #include "plot.h"
 #include "sweep.h"
 
-static void
+__attribute__((format(printf, 3, 4))) static void
 fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
