@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -554,8 +553,8 @@ plot_runs(const struct compare *cmp, const char *dir, bool quiet)
 	FILE *f;
 	int ret;
 
-	if (mkdir(dir, 0777) && errno != EEXIST) {
-		fprintf(stderr, "iommusim compare: --plot: %s: %s\n", dir, strerror(errno));
+	if (plot_make_dir(dir, err, sizeof(err))) {
+		fprintf(stderr, "iommusim compare: --plot: %s\n", err);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/compare.csv", dir);

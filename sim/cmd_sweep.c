@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -632,8 +631,8 @@ cmd_sweep(int argc, char **argv)
 	if (plot_dir && !output && !list) {
 		size_t n = strlen(plot_dir) + 16;
 
-		if (mkdir(plot_dir, 0777) && errno != EEXIST) {
-			rc_exit = bad("--plot: %s: %s", plot_dir, strerror(errno));
+		if (plot_make_dir(plot_dir, err, sizeof(err))) {
+			rc_exit = bad("--plot: %s", err);
 			goto out;
 		}
 		plot_out = malloc(n);

@@ -498,22 +498,15 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
-/* A time for people, in the largest unit that keeps it whole. */
+/* A time column's value for people (sweep_time_text); one that is not a
+ * whole number of ns, as no sweep writes, in ns as it is. */
 static void
 time_text(double ns, char *buf, size_t len)
 {
-	static const struct {
-		double ns;
-		const char *unit;
-	} units[] = { { 1e9, "s" }, { 1e6, "ms" }, { 1e3, "us" } };
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (ns != 0 && fmod(ns, units[i].ns) == 0) {
-			snprintf(buf, len, "%.0f%s", ns / units[i].ns, units[i].unit);
-			return;
-		}
-	snprintf(buf, len, "%.0fns", ns);
+	if (ns >= 0 && ns < 18446744073709551616.0 && ns == floor(ns))
+		sweep_time_text((uint64_t)ns, buf, len);
+	else
+		snprintf(buf, len, "%gns", ns);
 }
 
 /* "fq_timeout=100ms" for the axis column @p col and its cell @p s. */
@@ -567,6 +560,39 @@ static double
 exposure_of(const struct sweep_view *v, size_t r)
 {
 	return exposure_unknown(v, r) ? NAN : num(v->t, r, v->c_exp);
+}
+
+/*
+ * Row @p r's axis values as "fq_size=256 fq_timeout=1ms", without the
+ * platform axis (its figures' own) and without column @p skip (-1: none);
+ * "" when nothing is left.
+ */
+static void
+axes_label(const struct sweep_view *v, size_t r, long skip, char *label, size_t len)
+{
+	char one[160];
+	size_t a, off = 0;
+
+	label[0] = '\0';
+	for (a = 0; a < v->naxes; a++) {
+		long col = (long)(v->axis0 + a);
+
+		if (col == v->plat_col || col == skip)
+			continue;
+		axis_text(v->t->cols[col], cell(v->t, r, col), one, sizeof(one));
+		if (off < len)
+			off += (size_t)snprintf(label + off, len - off, "%s%s", off ? " " : "",
+						one);
+	}
+}
+
+/* Row @p r's point for the front table. */
+static void
+row_label(const struct sweep_view *v, size_t r, char *label, size_t len)
+{
+	axes_label(v, r, -1, label, len);
+	if (!label[0])
+		snprintf(label, len, "the base job");
 }
 
 /* The measure columns a view needs; @return 0; -EINVAL naming the first missing */
@@ -709,8 +735,7 @@ view_init(struct sweep_view *v, const struct plot_table *t, const char *x, char 
 		v->x_cat = true;
 
 	for (r = 0; r < t->nrows; r++) {
-		char label[512], one[160];
-		size_t off = 0;
+		char label[512];
 		long i;
 		double reps = num(t, r, v->c_reps);
 		const char *s;
@@ -727,17 +752,9 @@ view_init(struct sweep_view *v, const struct plot_table *t, const char *x, char 
 		if (i < 0)
 			goto oom;
 		v->row_x[r] = (size_t)i;
-		label[0] = '\0';
-		for (a = 0; a < v->naxes; a++) {
-			long col = (long)(v->axis0 + a);
-
-			if (col == v->x_col || col == plot_table_col(t, "platform"))
-				continue;
-			axis_text(t->cols[col], cell(t, r, col), one, sizeof(one));
-			if (off < sizeof(label))
-				off += (size_t)snprintf(label + off, sizeof(label) - off, "%s%s",
-							off ? " " : "", one);
-		}
+		/* The series: the other axes' values (the platform's, as x or
+		 * as the figures' own, and x's are not). */
+		axes_label(v, r, v->x_col, label, sizeof(label));
 		i = distinct_add(&v->series, label[0] ? label : "all points");
 		if (i < 0)
 			goto oom;
@@ -801,28 +818,6 @@ oom:
 }
 
 /* ---- the front table ------------------------------------------------------ */
-
-/* Row @p r's axis values but the platform's, for the table and labels. */
-static void
-row_label(const struct sweep_view *v, size_t r, char *label, size_t len)
-{
-	char one[160];
-	size_t a, off = 0;
-
-	label[0] = '\0';
-	for (a = 0; a < v->naxes; a++) {
-		long col = (long)(v->axis0 + a);
-
-		if (col == v->plat_col)
-			continue;
-		axis_text(v->t->cols[col], cell(v->t, r, col), one, sizeof(one));
-		if (off < len)
-			off += (size_t)snprintf(label + off, len - off, "%s%s", off ? " " : "",
-						one);
-	}
-	if (!label[0])
-		snprintf(label, len, "the base job");
-}
 
 static void
 print_front(const struct sweep_view *v, FILE *f)
@@ -1569,8 +1564,8 @@ oom:
 
 /* ---- the entry point ------------------------------------------------------ */
 
-static int
-make_dir(const char *dir, char *err, size_t err_len)
+int
+plot_make_dir(const char *dir, char *err, size_t err_len)
 {
 	struct stat st;
 
@@ -1598,7 +1593,7 @@ plot_file(const char *path, const struct plot_opts *o, char *err, size_t err_len
 			fail(err, err_len, "--x: a comparison's plot has no x axis to choose");
 			ret = -EINVAL;
 		} else {
-			ret = make_dir(o->dir, err, err_len);
+			ret = plot_make_dir(o->dir, err, err_len);
 			if (!ret)
 				ret = compare_figures(&c, &t);
 		}
@@ -1607,7 +1602,7 @@ plot_file(const char *path, const struct plot_opts *o, char *err, size_t err_len
 	}
 	ret = view_init(&v, &t, o->x, err, err_len);
 	if (!ret)
-		ret = make_dir(o->dir, err, err_len);
+		ret = plot_make_dir(o->dir, err, err_len);
 	if (!ret)
 		ret = sweep_figures(&c, &v);
 	if (!ret && o->front)

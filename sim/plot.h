@@ -51,6 +51,10 @@ struct plot_opts {
  */
 int plot_file(const char *path, const struct plot_opts *o, char *err, size_t err_len);
 
+/* Make directory @p dir unless it is one already. @return 0; -EINVAL with
+ * the reason in @p err (not a directory, or mkdir's error) */
+int plot_make_dir(const char *dir, char *err, size_t err_len);
+
 /*
  * The Pareto front of a sweep's table, per platform, as a table on @p f
  * (used by plot_file and after iommusim sweep -o). @return 0; -EINVAL (not a

@@ -587,10 +587,8 @@ sweep_point_value_text(const struct sweep_grid *g, uint64_t p, size_t a, char *b
 		snprintf(buf, len, "?");
 }
 
-/* A time for people, in the largest unit that keeps it whole ("100ms"),
- * which the key's parser reads back. */
-static void
-time_text(uint64_t ns, char *buf, size_t len)
+void
+sweep_time_text(uint64_t ns, char *buf, size_t len)
 {
 	static const struct {
 		uint64_t ns;
@@ -617,7 +615,7 @@ sweep_point_label(const struct sweep_grid *g, uint64_t p, char *buf, size_t len)
 		const struct sweep_axis *ax = &g->axes[a];
 
 		if (ax->kind == SWEEP_AXIS_KEY && ax->key->type == IOMMUSIM_KEY_TIME)
-			time_text(ax->values[sweep_point_index(g, p, a)].u, v, sizeof(v));
+			sweep_time_text(ax->values[sweep_point_index(g, p, a)].u, v, sizeof(v));
 		else
 			sweep_point_value_text(g, p, a, v, sizeof(v));
 		off += (size_t)snprintf(buf + off, len - off, "%s%s=%s", a ? " " : "",

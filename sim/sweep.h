@@ -82,6 +82,10 @@ size_t sweep_point_index(const struct sweep_grid *g, uint64_t p, size_t a);
 void sweep_point_value_text(const struct sweep_grid *g, uint64_t p, size_t a, char *buf,
 			    size_t len);
 
+/* A time for people, in the largest unit that keeps it whole ("100ms"),
+ * which the keys' parser reads back (labels, the plots' tics). */
+void sweep_time_text(uint64_t ns, char *buf, size_t len);
+
 /* "fq_size=256 fq_timeout=1ms" for messages. */
 void sweep_point_label(const struct sweep_grid *g, uint64_t p, char *buf, size_t len);
 

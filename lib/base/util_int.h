@@ -192,11 +192,7 @@ ims_solo_fetch_sub(_Atomic uint64_t *c, uint64_t n)
 static inline void
 ims_stat_add(_Atomic uint64_t *c, uint64_t n)
 {
-	if (ims_solo)
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-				      memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	(void)ims_solo_fetch_add(c, n);
 }
 
 static inline void
