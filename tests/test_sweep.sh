@@ -202,6 +202,8 @@ check "a bad [sweep] line" 2 "$sim" sweep "$tmp/bad.ini" -q
 has "the bad [sweep] line is FILE:LINE" "bad.ini:7"
 printf '[global]\nplatform=kvm\nruntime=20ms\n[j]\nrw=randread\n[sweep]\nfq_size=256..1024:x2\nreps=2\n' \
 	>"$tmp/good.ini"
+check "run skips a [sweep] section" 0 "$sim" run "$tmp/good.ini" -q
+has "run says it skips the [sweep] section" "good.ini:6: note: the [sweep] section is for 'iommusim sweep'"
 check "a [sweep] section is a grid" 0 "$sim" sweep "$tmp/good.ini" -q --list
 has "the [sweep] axis is read" "fq_size=1024"
 check "the command line's axis wins over the file's" 0 \
