@@ -100,14 +100,17 @@ IOMMUSIM_API void iommusim_sim_rng(const struct iommusim_sim *sim, uint64_t stre
 /**
  * Run @p fn(sim, priv) at cycle @p at (not before now); events at the same
  * cycle run in the order they were scheduled.
- * @param id_out identifies the event for cancelling; may be NULL
+ * @param id_out identifies the event for cancelling; may be NULL, and then the
+ *        event cannot be cancelled (its id is still used up: ids are 1, 2, ...
+ *        in schedule order)
  * @return 0; -EINVAL (NULL fn, at < now); -ENOMEM
  */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
 							  void (*fn)(struct iommusim_sim *sim,
 								     void *priv),
 							  void *priv, uint64_t *id_out);
-/** @return 0; -ENOENT if it already ran, was cancelled or never existed */
+/** @return 0; -ENOENT if it already ran, was cancelled, never existed or was
+ *  scheduled without asking for its id */
 IOMMUSIM_API IOMMUSIM_NODISCARD int iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id);
 /**
  * Run every event due at or before @p until, in order (events may schedule

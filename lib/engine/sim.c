@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The discrete-event engine (docs/model.md): seeded xoshiro256** streams, an
- * event heap ordered by (time, id) with O(log n) cancel, FCFS servers with N
- * slots, and simulated CPUs that run one work item at a time.
+ * The discrete-event engine (docs/model.md): seeded xoshiro256** streams, a
+ * radix heap of events ordered by (time, id) with O(1) cancel, FCFS servers
+ * with N slots, and simulated CPUs that run one work item at a time.
  */
 #include "config.h"
 
@@ -118,29 +118,38 @@ iommusim_rng_double(struct iommusim_rng *r)
 /* ---- the engine -------------------------------------------------------- */
 
 /*
- * Events. A record per pending event lives in recs[] (a free list threads
- * the unused ones); the binary min-heap heap[] holds (time, id, record) with
- * the key inline, and each record knows its heap slot so that cancel removes
- * it in O(log n). ids are the schedule sequence numbers (1, 2, ...), so
- * (time, id) orders same-time events by scheduling order; an open-addressing
- * hash (linear probing, backward-shift deletion, load <= 1/2) maps an id to
- * its record. The three arrays share one allocation that doubles when full.
+ * Events. Pending events wait in a radix heap (Ahuja, Mehlhorn, Orlin and
+ * Tarjan, "Faster algorithms for the shortest path problem", J. ACM 1990):
+ * simulated time never goes back, so every event is at or after the last one
+ * taken out (base). Bucket 0 holds the events at base itself; bucket b >= 1
+ * those whose time first differs from base in bit b - 1. Scheduling appends
+ * to a bucket in O(1); when bucket 0 is empty, the lowest non-empty bucket's
+ * least time becomes the new base and its events move to strictly lower
+ * buckets, so an event moves at most 64 times in its life whatever the number
+ * pending: the cost follows the spread of times, not the count.
+ *
+ * Each bucket is a doubly linked list of records in schedule order, so each
+ * is sorted by id (a bucket is only refilled from a higher one while it is
+ * empty, in order), and bucket 0, all of one time, is in (time, id) order:
+ * same-time events run in the order they were scheduled. ids are the schedule
+ * sequence numbers (1, 2, ...). Only the events whose id was asked for can be
+ * cancelled; those are also in an open-addressing hash (linear probing,
+ * backward-shift deletion, load <= 1/2) from id to record. Records live in
+ * one array (a free list threads the unused ones) that doubles when full.
  */
-struct ev_heap {
-	uint64_t time;
-	uint64_t id;
-	uint32_t rec;
-};
-
 struct ev_rec {
+	uint64_t time;
+	uint64_t id; /* 0: free */
 	void (*fn)(struct iommusim_sim *sim, void *priv);
 	void *priv;
-	uint64_t id;
-	uint32_t pos; /* slot in heap[] */
-	uint32_t next_free;
+	uint32_t next; /* the bucket's list, or the free list */
+	uint32_t prev;
+	uint8_t bucket;
+	bool hashed; /* cancellable: in the id hash */
 };
 
 #define NO_REC UINT32_MAX
+#define EV_BUCKETS 65u
 #define EV_CAP_MIN 64u
 #define EV_CAP_MAX (UINT32_C(1) << 30)
 
@@ -152,17 +161,22 @@ struct cpu {
 	struct iommusim_cpu_stats st;
 };
 
-struct slot {
-	uint64_t free_at;
-	unsigned idx;
-};
-
+/*
+ * A server's slots as a multiset of free times, kept sorted in a ring: the
+ * head is the earliest free. Which slot serves a job never shows (only its
+ * start and finish do), so slots need no identity. A job's new free time goes
+ * in from the tail: with a constant service time and arrivals in time order it
+ * is the latest and lands at the tail at once (a FIFO), and in general it
+ * passes only the slots that free later than it.
+ */
 struct iommusim_server {
 	struct iommusim_server *next; /* the engine's list */
 	char *name;
 	unsigned nslots;
+	unsigned head; /* ring index of the earliest free slot */
+	unsigned mask; /* ring size - 1; the ring is a power of two >= nslots */
 	struct iommusim_server_stats st;
-	struct slot slots[]; /* min-heap by (free_at, idx) */
+	uint64_t free_at[]; /* sorted from head, nslots long */
 };
 
 struct iommusim_sim {
@@ -177,12 +191,16 @@ struct iommusim_sim {
 	uint64_t misuse;
 	bool stop; /* iommusim_sim_stop(): the running run returns */
 
+	/* the radix heap */
+	uint64_t base; /* time of bucket 0; <= now, and <= every pending event */
+	uint64_t nonempty; /* bit b - 1 set: bucket b >= 1 has events */
+	uint32_t head[EV_BUCKETS], tail[EV_BUCKETS];
+	uint64_t least[EV_BUCKETS]; /* see ev_next() */
+	uint64_t npending;
 	void *ev_mem;
-	struct ev_heap *heap;
 	struct ev_rec *recs;
 	uint32_t *hash; /* record index + 1; 0 = empty */
-	uint32_t cap; /* records and heap slots; hash has 2 * cap */
-	uint32_t nheap;
+	uint32_t cap; /* records; hash has 2 * cap slots */
 	uint32_t free_rec;
 
 	struct iommusim_server *servers;
@@ -278,6 +296,10 @@ iommusim_sim_create(const struct iommusim_sim_cfg *cfg, struct iommusim_sim **ou
 	sim->seed = cfg->seed;
 	sim->next_id = 1;
 	sim->free_rec = NO_REC;
+	for (i = 0; i < EV_BUCKETS; i++) {
+		sim->head[i] = sim->tail[i] = NO_REC;
+		sim->least[i] = UINT64_MAX;
+	}
 	sim->ncpus = ncpus;
 	for (i = 0; i < ncpus; i++) {
 		sim->cpus[i].sim = sim;
@@ -359,69 +381,51 @@ ims_sim_clock_ratio(const struct iommusim_sim *sim, uint64_t *num, uint64_t *den
 
 /* ---- events ------------------------------------------------------------ */
 
-static inline bool
-ev_less(const struct ev_heap *a, const struct ev_heap *b)
+static inline unsigned
+ev_bucket(const struct iommusim_sim *sim, uint64_t time)
 {
-	return a->time < b->time || (a->time == b->time && a->id < b->id);
+	return ims_fls64(time ^ sim->base);
+}
+
+/* Append record @r to the tail of bucket @b. */
+static inline void
+ev_link(struct iommusim_sim *sim, uint32_t r, unsigned b)
+{
+	struct ev_rec *rec = &sim->recs[r];
+	uint32_t t = sim->tail[b];
+
+	rec->bucket = (uint8_t)b;
+	rec->next = NO_REC;
+	rec->prev = t;
+	if (t == NO_REC)
+		sim->head[b] = r;
+	else
+		sim->recs[t].next = r;
+	sim->tail[b] = r;
+	if (b) {
+		sim->nonempty |= UINT64_C(1) << (b - 1);
+		sim->least[b] = IMS_MIN(sim->least[b], rec->time);
+	}
 }
 
 static inline void
-heap_put(struct iommusim_sim *sim, uint32_t pos, const struct ev_heap *e)
+ev_unlink(struct iommusim_sim *sim, uint32_t r)
 {
-	sim->heap[pos] = *e;
-	sim->recs[e->rec].pos = pos;
-}
+	struct ev_rec *rec = &sim->recs[r];
+	unsigned b = rec->bucket;
 
-static void
-heap_sift_up(struct iommusim_sim *sim, uint32_t pos)
-{
-	struct ev_heap e = sim->heap[pos];
-
-	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-
-		if (!ev_less(&e, &sim->heap[parent]))
-			break;
-		heap_put(sim, pos, &sim->heap[parent]);
-		pos = parent;
-	}
-	heap_put(sim, pos, &e);
-}
-
-static void
-heap_sift_down(struct iommusim_sim *sim, uint32_t pos)
-{
-	struct ev_heap e = sim->heap[pos];
-	uint32_t n = sim->nheap;
-
-	for (;;) {
-		uint32_t c = 2 * pos + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && ev_less(&sim->heap[c + 1], &sim->heap[c]))
-			c++;
-		if (!ev_less(&sim->heap[c], &e))
-			break;
-		heap_put(sim, pos, &sim->heap[c]);
-		pos = c;
-	}
-	heap_put(sim, pos, &e);
-}
-
-/* Take the entry at @pos out of the heap. */
-static void
-heap_remove(struct iommusim_sim *sim, uint32_t pos)
-{
-	uint32_t last = --sim->nheap;
-
-	if (pos == last)
-		return;
-	heap_put(sim, pos, &sim->heap[last]);
-	if (pos > 0 && ev_less(&sim->heap[pos], &sim->heap[(pos - 1) / 2]))
-		heap_sift_up(sim, pos);
+	if (rec->prev == NO_REC)
+		sim->head[b] = rec->next;
 	else
-		heap_sift_down(sim, pos);
+		sim->recs[rec->prev].next = rec->next;
+	if (rec->next == NO_REC)
+		sim->tail[b] = rec->prev;
+	else
+		sim->recs[rec->next].prev = rec->prev;
+	if (b && sim->head[b] == NO_REC) {
+		sim->nonempty &= ~(UINT64_C(1) << (b - 1));
+		sim->least[b] = UINT64_MAX;
+	}
 }
 
 static inline uint32_t
@@ -446,7 +450,7 @@ hash_find(const struct iommusim_sim *sim, uint64_t id)
 {
 	uint32_t mask = 2 * sim->cap - 1, i;
 
-	if (!sim->cap)
+	if (!sim->cap || !id)
 		return -1;
 	for (i = hash_home(id, mask); sim->hash[i]; i = (i + 1) & mask)
 		if (sim->recs[sim->hash[i] - 1].id == id)
@@ -484,37 +488,32 @@ IMS_NODISCARD static int
 ev_grow(struct iommusim_sim *sim)
 {
 	uint32_t cap = sim->cap ? sim->cap * 2 : EV_CAP_MIN, i;
-	size_t heap_sz, recs_sz;
-	struct ev_heap *heap;
+	size_t recs_sz;
 	struct ev_rec *recs;
 	uint32_t *hash;
 	char *mem;
 
 	if (cap > EV_CAP_MAX)
 		return -ENOMEM;
-	heap_sz = (size_t)cap * sizeof(*heap);
 	recs_sz = (size_t)cap * sizeof(*recs);
-	mem = ims_zalloc(heap_sz + recs_sz + 2 * (size_t)cap * sizeof(*hash));
+	mem = ims_zalloc(recs_sz + 2 * (size_t)cap * sizeof(*hash));
 	if (!mem)
 		return -ENOMEM;
-	/* cap is a multiple of 64, so every array is aligned. */
-	heap = (struct ev_heap *)(void *)mem;
-	recs = (struct ev_rec *)(void *)(mem + heap_sz);
-	hash = (uint32_t *)(void *)(mem + heap_sz + recs_sz);
+	recs = (struct ev_rec *)(void *)mem;
+	hash = (uint32_t *)(void *)(mem + recs_sz);
 
-	if (sim->cap) {
-		memcpy(heap, sim->heap, (size_t)sim->nheap * sizeof(*heap));
+	/* Growth happens only when every record is in use; the lists link
+	 * by index, so they survive the move. */
+	ims_assert(sim->npending == sim->cap && sim->free_rec == NO_REC);
+	if (sim->cap)
 		memcpy(recs, sim->recs, (size_t)sim->cap * sizeof(*recs));
-	}
-	/* Growth happens only when every record is in use. */
-	ims_assert(sim->nheap == sim->cap && sim->free_rec == NO_REC);
 	for (i = sim->cap; i < cap; i++)
-		recs[i].next_free = i + 1 < cap ? i + 1 : NO_REC;
-	for (i = 0; i < sim->nheap; i++)
-		hash_insert(hash, 2 * cap - 1, heap[i].id, heap[i].rec);
+		recs[i].next = i + 1 < cap ? i + 1 : NO_REC;
+	for (i = 0; i < sim->cap; i++)
+		if (recs[i].hashed)
+			hash_insert(hash, 2 * cap - 1, recs[i].id, i);
 	ims_free(sim->ev_mem);
 	sim->ev_mem = mem;
-	sim->heap = heap;
 	sim->recs = recs;
 	sim->hash = hash;
 	sim->free_rec = sim->cap;
@@ -527,90 +526,136 @@ iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
 		      void (*fn)(struct iommusim_sim *sim, void *priv), void *priv,
 		      uint64_t *id_out)
 {
-	struct ev_heap e;
 	struct ev_rec *rec;
 	uint32_t r;
 	int ret;
 
 	if (!sim || !fn || at < sim->now)
 		return -EINVAL;
-	if (sim->nheap == sim->cap) {
+	if (sim->free_rec == NO_REC) {
 		ret = ev_grow(sim);
 		if (ret < 0)
 			return ret;
 	}
 	r = sim->free_rec;
 	rec = &sim->recs[r];
-	sim->free_rec = rec->next_free;
+	sim->free_rec = rec->next;
+	rec->time = at;
 	rec->fn = fn;
 	rec->priv = priv;
 	rec->id = sim->next_id++;
-	hash_insert(sim->hash, 2 * sim->cap - 1, rec->id, r);
-	e.time = at;
-	e.id = rec->id;
-	e.rec = r;
-	sim->heap[sim->nheap] = e;
-	heap_sift_up(sim, sim->nheap++);
-	if (id_out)
-		*id_out = e.id;
+	rec->hashed = id_out != NULL;
+	if (id_out) {
+		hash_insert(sim->hash, 2 * sim->cap - 1, rec->id, r);
+		*id_out = rec->id;
+	}
+	/* at >= now >= base: the radix heap's one condition. */
+	ev_link(sim, r, ev_bucket(sim, at));
+	sim->npending++;
 	return 0;
 }
 
-/* Drop the record behind hash slot @h from the hash, the heap and the records. */
+/* Return unlinked record @r to the free list (and take it out of the hash). */
 static void
-ev_drop(struct iommusim_sim *sim, uint32_t h)
+ev_free(struct iommusim_sim *sim, uint32_t r, int64_t h)
 {
-	uint32_t r = sim->hash[h] - 1;
 	struct ev_rec *rec = &sim->recs[r];
 
-	hash_delete(sim, h);
-	heap_remove(sim, rec->pos);
+	if (rec->hashed) {
+		if (h < 0)
+			h = hash_find(sim, rec->id);
+		ims_assert(h >= 0);
+		hash_delete(sim, (uint32_t)h);
+	}
 	rec->id = 0;
+	rec->hashed = false;
 	rec->fn = NULL;
 	rec->priv = NULL;
-	rec->next_free = sim->free_rec;
+	rec->next = sim->free_rec;
 	sim->free_rec = r;
+	sim->npending--;
 }
 
 int
 iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id)
 {
 	int64_t h;
+	uint32_t r;
 
 	if (!sim)
 		return -ENOENT;
 	h = hash_find(sim, id);
 	if (h < 0)
 		return -ENOENT;
-	ev_drop(sim, (uint32_t)h);
+	r = sim->hash[h] - 1;
+	ev_unlink(sim, r);
+	ev_free(sim, r, h);
 	return 0;
+}
+
+/*
+ * The record of the next event if it is due at or before @until, else
+ * NO_REC. While bucket 0 is empty, the lowest non-empty bucket is moved down,
+ * but only when it may hold a due event: base must not pass now, or a later
+ * schedule between now and base would have no bucket. least[b] is the least
+ * time linked into bucket b since it was last empty: a cancel can leave it
+ * below every remaining event, but it was an event of the bucket (it agrees
+ * with them above bit b - 2), so as the base it still moves them all to lower
+ * buckets.
+ */
+static uint32_t
+ev_next(struct iommusim_sim *sim, uint64_t until)
+{
+	uint32_t r;
+
+	while (sim->head[0] == NO_REC) {
+		unsigned b;
+
+		if (!sim->nonempty)
+			return NO_REC;
+		b = (unsigned)__builtin_ctzll(sim->nonempty) + 1;
+		if (sim->least[b] > until)
+			return NO_REC;
+		/* Every bucket below b is empty: move b's events down, in order. */
+		r = sim->head[b];
+		sim->head[b] = sim->tail[b] = NO_REC;
+		sim->nonempty &= ~(UINT64_C(1) << (b - 1));
+		sim->base = sim->least[b];
+		sim->least[b] = UINT64_MAX;
+		while (r != NO_REC) {
+			uint32_t next = sim->recs[r].next;
+
+			ev_link(sim, r, ev_bucket(sim, sim->recs[r].time));
+			r = next;
+		}
+	}
+	r = sim->head[0];
+	return sim->recs[r].time <= until ? r : NO_REC;
 }
 
 int
 iommusim_sim_run(struct iommusim_sim *sim, uint64_t until, uint64_t *events_out)
 {
 	uint64_t n = 0;
+	uint32_t r;
 
 	if (!sim)
 		return -EINVAL;
 	/*
-	 * Callbacks may schedule (and so move the arrays): re-read them each
-	 * time. The event leaves the heap before it runs, so cancelling it from
-	 * its own callback is -ENOENT; a nested run is harmless, since time
-	 * only moves forward.
+	 * Callbacks may schedule (and so move the records): nothing is kept
+	 * across a callback. The event is freed before it runs, so cancelling
+	 * it from its own callback is -ENOENT; a nested run is harmless, since
+	 * time only moves forward.
 	 */
 	sim->stop = false;
-	while (!sim->stop && sim->nheap && sim->heap[0].time <= until) {
-		const struct ev_heap *top = &sim->heap[0];
-		struct ev_rec *rec = &sim->recs[top->rec];
+	while (!sim->stop && (r = ev_next(sim, until)) != NO_REC) {
+		struct ev_rec *rec = &sim->recs[r];
 		void (*fn)(struct iommusim_sim *, void *) = rec->fn;
 		void *priv = rec->priv;
-		uint64_t time = top->time;
-		int64_t h = hash_find(sim, top->id);
 
-		ims_assert(h >= 0);
-		ev_drop(sim, (uint32_t)h);
-		sim->now = time;
+		sim->now = rec->time;
+		ev_unlink(sim, r);
+		ev_free(sim, r, -1);
 		n++;
 		fn(sim, priv);
 	}
@@ -633,27 +678,22 @@ iommusim_sim_stop(struct iommusim_sim *sim)
 uint64_t
 iommusim_sim_pending(const struct iommusim_sim *sim)
 {
-	return sim ? sim->nheap : 0;
+	return sim ? sim->npending : 0;
 }
-
 /* ---- servers ----------------------------------------------------------- */
-
-static inline bool
-slot_less(const struct slot *a, const struct slot *b)
-{
-	return a->free_at < b->free_at || (a->free_at == b->free_at && a->idx < b->idx);
-}
 
 int
 iommusim_server_create(struct iommusim_sim *sim, const char *name, unsigned slots,
 		       struct iommusim_server **out)
 {
 	struct iommusim_server *srv;
-	unsigned i;
+	unsigned ring;
 
 	if (!sim || !name || !out || !slots || slots > IOMMUSIM_SERVER_MAX_SLOTS)
 		return -EINVAL;
-	srv = ims_zalloc(sizeof(*srv) + (size_t)slots * sizeof(srv->slots[0]));
+	ring = 1u << ims_order_base_2(slots);
+	/* All free at 0: sorted. */
+	srv = ims_zalloc(sizeof(*srv) + (size_t)ring * sizeof(srv->free_at[0]));
 	if (!srv)
 		return -ENOMEM;
 	srv->name = ims_strdup(name);
@@ -662,9 +702,7 @@ iommusim_server_create(struct iommusim_sim *sim, const char *name, unsigned slot
 		return -ENOMEM;
 	}
 	srv->nslots = slots;
-	/* All free at 0 and in index order: a valid heap. */
-	for (i = 0; i < slots; i++)
-		srv->slots[i].idx = i;
+	srv->mask = ring - 1;
 	srv->next = sim->servers;
 	sim->servers = srv;
 	*out = srv;
@@ -672,36 +710,30 @@ iommusim_server_create(struct iommusim_sim *sim, const char *name, unsigned slot
 }
 
 /*
- * The root of the slot heap is the earliest-free slot, the lowest index among
- * equals; its free time only grows, so it sifts down.
+ * The job takes the earliest-free slot (the head) and frees it at finish.
+ * The ring's free place after the last slot takes finish, which moves toward
+ * the head past the slots that free later: none for a FIFO, at most
+ * nslots - 1 in general.
  */
 uint64_t
 iommusim_server_serve(struct iommusim_server *srv, uint64_t arrival, uint64_t service)
 {
-	struct slot s;
 	uint64_t start, finish;
-	unsigned pos = 0, n;
+	unsigned head, i;
 
 	if (!srv)
 		return arrival;
-	s = srv->slots[0];
-	start = IMS_MAX(arrival, s.free_at);
+	head = srv->head;
+	start = IMS_MAX(arrival, srv->free_at[head]);
 	finish = ims_add_sat(start, service);
-	s.free_at = finish;
-	n = srv->nslots;
-	for (;;) {
-		unsigned c = 2 * pos + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && slot_less(&srv->slots[c + 1], &srv->slots[c]))
-			c++;
-		if (!slot_less(&srv->slots[c], &s))
-			break;
-		srv->slots[pos] = srv->slots[c];
-		pos = c;
+	i = (head + srv->nslots) & srv->mask;
+	head = (head + 1) & srv->mask;
+	srv->head = head;
+	while (i != head && srv->free_at[(i - 1) & srv->mask] > finish) {
+		srv->free_at[i] = srv->free_at[(i - 1) & srv->mask];
+		i = (i - 1) & srv->mask;
 	}
-	srv->slots[pos] = s;
+	srv->free_at[i] = finish;
 
 	srv->st.jobs++;
 	srv->st.busy_cycles = ims_add_sat(srv->st.busy_cycles, service);

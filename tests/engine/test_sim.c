@@ -451,6 +451,53 @@ test_sim_events_cancel(void **state)
 	iommusim_sim_destroy(log.sim);
 }
 
+/* An event scheduled without asking for its id cannot be cancelled, but its
+ * id is spent: the next one's is one more. */
+static void
+test_sim_events_without_id_cannot_be_cancelled(void **state)
+{
+	struct ev_log log = { .sim = new_sim(0, 1, 0) };
+	struct ev_arg a[2] = { { &log, 0 }, { &log, 1 } };
+	uint64_t id0, id2;
+
+	assert_int_equal(iommusim_sim_schedule(log.sim, 5, log_fire, &a[0], &id0), 0);
+	assert_int_equal(iommusim_sim_schedule(log.sim, 6, log_fire, &a[1], NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(log.sim, 7, log_fire, &a[1], &id2), 0);
+	assert_int_equal(id2, id0 + 2);
+	assert_int_equal(iommusim_sim_cancel(log.sim, id0 + 1), -ENOENT);
+	assert_int_equal(iommusim_sim_cancel(log.sim, id2), 0);
+	assert_int_equal(iommusim_sim_pending(log.sim), 2);
+	assert_int_equal(iommusim_sim_run(log.sim, 100, NULL), 0);
+	expect_log(&log, 2, (const unsigned[]){ 0, 1 }, (const uint64_t[]){ 5, 6 });
+	iommusim_sim_destroy(log.sim);
+}
+
+/* Times that differ only in their top bit, or sit at the end of the clock,
+ * run in (time, schedule) order; a run that stops short of them leaves the
+ * clock where it was asked to be, and later events can still go before them. */
+static void
+test_sim_events_at_the_top_of_the_clock(void **state)
+{
+	static const uint64_t top = UINT64_MAX, high = UINT64_C(1) << 63;
+	struct ev_log log = { .sim = new_sim(0, 1, 0) };
+	struct ev_arg a[5] = { { &log, 0 }, { &log, 1 }, { &log, 2 }, { &log, 3 }, { &log, 4 } };
+
+	assert_int_equal(iommusim_sim_schedule(log.sim, top, log_fire, &a[0], NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(log.sim, high, log_fire, &a[1], NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(log.sim, top, log_fire, &a[2], NULL), 0);
+	assert_int_equal(iommusim_sim_run(log.sim, high - 1, NULL), 0);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(iommusim_sim_now(log.sim), high - 1);
+	/* Between now and the pending ones: it goes first. */
+	assert_int_equal(iommusim_sim_schedule(log.sim, high - 1, log_fire, &a[3], NULL), 0);
+	assert_int_equal(iommusim_sim_schedule(log.sim, high + 1, log_fire, &a[4], NULL), 0);
+	assert_int_equal(iommusim_sim_run(log.sim, top, NULL), 0);
+	expect_log(&log, 5, (const unsigned[]){ 3, 1, 4, 0, 2 },
+		   (const uint64_t[]){ high - 1, high, high + 1, top, top });
+	assert_int_equal(iommusim_sim_now(log.sim), top);
+	iommusim_sim_destroy(log.sim);
+}
+
 static void
 test_sim_events_cancel_own_id(void **state)
 {
@@ -524,6 +571,7 @@ test_sim_events_schedule_rejects(void **state)
 
 struct mev {
 	uint64_t time, id;
+	bool cancellable; /* scheduled with an id_out */
 };
 
 struct prop {
@@ -546,9 +594,9 @@ mev_before(const struct mev *a, const struct mev *b)
 }
 
 static void
-model_insert(struct prop *p, uint64_t time, uint64_t id)
+model_insert(struct prop *p, uint64_t time, uint64_t id, bool cancellable)
 {
-	struct mev e = { time, id };
+	struct mev e = { time, id, cancellable };
 	size_t lo = 0, hi = p->n;
 
 	if (p->n == p->cap) {
@@ -576,7 +624,7 @@ model_remove(struct prop *p, uint64_t id)
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
-		if (p->v[i].id == id) {
+		if (p->v[i].id == id && p->v[i].cancellable) {
 			memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof(*p->v));
 			p->n--;
 			return true;
@@ -591,17 +639,21 @@ static void
 prop_schedule(struct prop *p, uint64_t at)
 {
 	uint64_t id = 0, want = p->last_id + 1;
+	/* One in four without an id: it cannot be cancelled, but counts. */
+	bool cancellable = iommusim_rng_below(&p->rng, 4) != 0;
 
 	p->ops++;
 	if (at < iommusim_sim_now(p->sim)) {
 		assert_int_equal(iommusim_sim_schedule(p->sim, at, prop_fire, NULL, &id), -EINVAL);
 		return;
 	}
-	assert_int_equal(iommusim_sim_schedule(p->sim, at, prop_fire, (void *)(uintptr_t)want, &id),
+	assert_int_equal(iommusim_sim_schedule(p->sim, at, prop_fire, (void *)(uintptr_t)want,
+					       cancellable ? &id : NULL),
 			 0);
-	assert_int_equal(id, want);
-	p->last_id = id;
-	model_insert(p, at, id);
+	if (cancellable)
+		assert_int_equal(id, want);
+	p->last_id = want;
+	model_insert(p, at, want, cancellable);
 }
 
 static void
@@ -1015,6 +1067,24 @@ test_sim_server_slots_earliest_free(void **state)
 	assert_int_equal(st.wait_cycles, 40 + 50 + 55 + 60);
 	assert_int_equal(st.max_wait, 60);
 	assert_int_equal(st.last_finish, 201);
+	iommusim_sim_destroy(sim);
+}
+
+/* A constant service time with every slot busy: jobs start in arrival
+ * order, a slot's worth at a time. */
+static void
+test_sim_server_constant_service_is_fifo(void **state)
+{
+	struct iommusim_sim *sim = new_sim(0, 1, 0);
+	struct iommusim_server *dev = NULL;
+	unsigned i;
+
+	assert_int_equal(iommusim_server_create(sim, "device", 3, &dev), 0);
+	for (i = 0; i < 12; i++)
+		assert_int_equal(iommusim_server_serve(dev, i, 100), 100 * (i / 3 + 1) + i % 3);
+	/* job i waits 100 per full round before it less the 3 a round's
+	 * arrivals are later: 97 * (i / 3), 291 for the last */
+	assert_int_equal(srv_stats(dev).max_wait, 291);
 	iommusim_sim_destroy(sim);
 }
 
@@ -1618,6 +1688,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_sim_events_schedule_from_event),
 		cmocka_unit_test(test_sim_events_cancel),
 		cmocka_unit_test(test_sim_events_cancel_own_id),
+		cmocka_unit_test(test_sim_events_without_id_cannot_be_cancelled),
+		cmocka_unit_test(test_sim_events_at_the_top_of_the_clock),
 		cmocka_unit_test(test_sim_events_run_until_boundaries),
 		cmocka_unit_test(test_sim_events_schedule_rejects),
 		cmocka_unit_test(test_sim_events_property_vs_model),
@@ -1631,6 +1703,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_sim_server_slots_earliest_free),
 		cmocka_unit_test(test_sim_server_args_and_name),
 		cmocka_unit_test(test_sim_server_property_vs_brute_force),
+		cmocka_unit_test(test_sim_server_constant_service_is_fifo),
 		cmocka_unit_test(test_sim_cpu_item_timing_and_costs),
 		cmocka_unit_test(test_sim_cpu_begin_while_busy),
 		cmocka_unit_test(test_sim_cpu_begin_waits_for_free_at),
