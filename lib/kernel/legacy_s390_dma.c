@@ -834,6 +834,13 @@ iommusim_legacy_dma_destroy(struct iommusim_legacy_dma *l, const struct iommusim
 	ims_free(l);
 }
 
+void
+ims_legacy_dma_pages(const struct iommusim_legacy_dma *l, uint64_t *mapped, uint64_t *unmapped)
+{
+	*mapped = l ? ctr_get(&l->mapped_pages) : 0;
+	*unmapped = l ? ctr_get(&l->unmapped_pages) : 0;
+}
+
 int
 iommusim_legacy_dma_counters_get(const struct iommusim_legacy_dma *l,
 				 struct iommusim_legacy_dma_counters *out)

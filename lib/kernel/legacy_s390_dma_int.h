@@ -12,6 +12,11 @@
 
 #include "base/util_int.h"
 
+/* The Mapped and Unmapped pages counters (§6), without the whole counters
+ * structure: the run reads them after every map and unmap. */
+void ims_legacy_dma_pages(const struct iommusim_legacy_dma *l, uint64_t *mapped,
+			  uint64_t *unmapped);
+
 /* The function's translation table (owned by @l). */
 struct iommusim_zpci_table *ims_legacy_dma_table(const struct iommusim_legacy_dma *l);
 

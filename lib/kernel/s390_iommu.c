@@ -19,6 +19,7 @@
 #include <iommusim/zpci_table.h>
 
 #include "kernel/iommu_int.h"
+#include "kernel/s390_iommu_int.h"
 #include "base/mem_int.h"
 #include "base/rcu_int.h"
 #include "base/util_int.h"
@@ -570,6 +571,15 @@ iommusim_s390_domain_counters(const struct iommusim_domain *dom, struct iommusim
 		events->unmap_failures = atomic_load(&sd->ctrs.unmap_failures);
 	}
 	return 0;
+}
+
+void
+ims_s390_domain_pages(const struct iommusim_domain *dom, uint64_t *mapped, uint64_t *unmapped)
+{
+	const struct s390_domain *sd = to_s390(dom);
+
+	*mapped = sd ? atomic_load_explicit(&sd->ctrs.mapped_pages, memory_order_relaxed) : 0;
+	*unmapped = sd ? atomic_load_explicit(&sd->ctrs.unmapped_pages, memory_order_relaxed) : 0;
 }
 
 int

@@ -35,6 +35,8 @@
 
 #include "base/mem_int.h"
 #include "base/util_int.h"
+#include "kernel/legacy_s390_dma_int.h"
+#include "kernel/s390_iommu_int.h"
 
 #define PG UINT64_C(4096)
 /* net: pages in each job's rx/tx buffer ring. */
@@ -133,21 +135,10 @@ cyc(struct run *r, uint64_t nsec)
 static void
 pages_done(struct run *r, uint64_t *mapped, uint64_t *unmapped)
 {
-	if (r->legacy) {
-		struct iommusim_legacy_dma_counters c;
-
-		/* Getters fail only on NULL arguments, and none is NULL here. */
-		IMS_IGNORE(iommusim_legacy_dma_counters_get(r->legacy, &c));
-		*mapped = c.mapped_pages;
-		*unmapped = c.unmapped_pages;
-	} else {
-		struct iommusim_s390_counters c;
-
-		/* Getters fail only on NULL arguments, and none is NULL here. */
-		IMS_IGNORE(iommusim_s390_domain_counters(r->dom, &c, NULL));
-		*mapped = c.mapped_pages;
-		*unmapped = c.unmapped_pages;
-	}
+	if (r->legacy)
+		ims_legacy_dma_pages(r->legacy, mapped, unmapped);
+	else
+		ims_s390_domain_pages(r->dom, mapped, unmapped);
 }
 
 /*

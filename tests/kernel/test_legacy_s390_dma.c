@@ -117,8 +117,13 @@ static struct iommusim_legacy_dma_counters
 ctrs(const struct fix *f)
 {
 	struct iommusim_legacy_dma_counters c;
+	uint64_t m, u;
 
 	assert_int_equal(iommusim_legacy_dma_counters_get(f->l, &c), 0);
+	/* the run's shortcut to the two page counters */
+	ims_legacy_dma_pages(f->l, &m, &u);
+	assert_int_equal(m, c.mapped_pages);
+	assert_int_equal(u, c.unmapped_pages);
 	return c;
 }
 
