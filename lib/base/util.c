@@ -43,3 +43,40 @@ ims_bytes_zero(const void *p, size_t n)
 			return false;
 	return true;
 }
+
+/*
+ * Gallop down from the end (steps 1, 2, 4...), then halve only the last
+ * step's range.
+ */
+size_t
+ims_count_le_recent(const uint64_t *a, size_t n, uint64_t t)
+{
+	size_t lo, hi, step = 1;
+
+	if (!n || a[n - 1] <= t)
+		return n;
+	/* The answer (the first index whose entry is > t) is at most hi. */
+	hi = n - 1;
+	for (;;) {
+		if (hi < step) {
+			lo = 0;
+			break;
+		}
+		lo = hi - step;
+		if (a[lo] <= t) {
+			lo++;
+			break;
+		}
+		hi = lo;
+		step *= 2;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

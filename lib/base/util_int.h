@@ -69,6 +69,15 @@ ims_roundup_pow2(uint64_t x)
 	return x > 1 ? UINT64_C(1) << ims_fls64(x - 1) : 1u;
 }
 
+/*
+ * How many of the sorted (non-decreasing) @a[0..n) are <= @t, in O(log d)
+ * steps for an answer d entries from the end: for searches that are nearly
+ * always about the latest entries (the flush queue's flush times, asked
+ * about entries queued around the latest flushes: a plain bisection of all
+ * of a run's flushes per freed entry was a tenth of the run).
+ */
+size_t ims_count_le_recent(const uint64_t *a, size_t n, uint64_t t);
+
 /* Internal functions whose error must be looked at (IMS_IGNORE to drop it). */
 #define IMS_NODISCARD __attribute__((warn_unused_result))
 

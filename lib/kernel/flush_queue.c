@@ -182,23 +182,6 @@ time_get(const struct ims_fq *fq, uint64_t n)
  * order but earlier in time still counts.
  */
 
-/* How many of the sorted @a[0..n) are <= @t. */
-static size_t
-count_le(const uint64_t *a, size_t n, uint64_t t)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (a[mid] <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Insert @t into the sorted @a of @n (room for one more), from the end. */
 static void
 insert_sorted(uint64_t *a, size_t n, uint64_t t)
@@ -261,13 +244,13 @@ ring_free_locked(struct ims_fq *fq, struct fq_ring *r, const struct iommusim_ctx
 	uint64_t n = 0, pages = 0;
 
 	if (fq->timeline)
-		finish = count_le(fq->finishes, fq->nflushes, ims_ctx_now(ctx));
+		finish = ims_count_le_recent(fq->finishes, fq->nflushes, ims_ctx_now(ctx));
 	while (r->head != r->tail) {
 		const struct fq_entry *e = &r->entries[r->head];
 		uint64_t t, counter = e->counter;
 
 		if (fq->timeline)
-			counter = count_le(fq->starts, fq->nflushes, e->queued_ns);
+			counter = ims_count_le_recent(fq->starts, fq->nflushes, e->queued_ns);
 		if (counter >= finish)
 			break;
 		/* Exposure: from queueing to the end of flush counter + 1, the

@@ -251,6 +251,49 @@ test_util_divider_is_exact(void **state)
 	}
 }
 
+/* The count of entries <= t, against a linear count: sorted arrays of every
+ * length to 70 with runs of equal values, probes at, between and beyond every
+ * value, and the empty array. */
+static void
+test_util_count_le_recent_counts_like_a_scan(void **state)
+{
+	uint64_t a[70], x = 0x9e3779b97f4a7c15u;
+	size_t n, i, j, round;
+
+	(void)state;
+	assert_int_equal(ims_count_le_recent(NULL, 0, 5), 0);
+	for (round = 0; round < 40; round++) {
+		for (n = 1; n <= sizeof(a) / sizeof(a[0]); n++) {
+			uint64_t v = round == 0 ? UINT64_MAX - n : 0;
+
+			for (i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				/* steps of 0 (runs of equals), 1 or more */
+				v += round == 0 ? 1 : (x % 4 == 0 ? 0 : 1 + x % 5);
+				a[i] = v;
+			}
+			for (i = 0; i < n; i++) {
+				uint64_t probes[3] = { a[i] - 1, a[i], a[i] + 1 };
+
+				for (j = 0; j < 3; j++) {
+					size_t want = 0, k;
+
+					for (k = 0; k < n; k++)
+						want += a[k] <= probes[j];
+					if (ims_count_le_recent(a, n, probes[j]) != want)
+						fail_msg("n %zu probe %llu: %zu, want %zu", n,
+							 (unsigned long long)probes[j],
+							 ims_count_le_recent(a, n, probes[j]),
+							 want);
+				}
+			}
+			assert_int_equal(ims_count_le_recent(a, n, UINT64_MAX), n);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -263,6 +306,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_solo_mode_gives_the_atomic_results),
 		cmocka_unit_test(test_util_solo_mode_is_per_thread_and_nests),
 		cmocka_unit_test(test_util_divider_is_exact),
+		cmocka_unit_test(test_util_count_le_recent_counts_like_a_scan),
 	};
 
 	if (argc > 1)
