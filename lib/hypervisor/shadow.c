@@ -5,14 +5,15 @@
  * container (dma_entry_limit) and the status-16 answer on exhaustion.
  *
  * Data structure. QEMU keeps its shadow IOTLB in a GLib hash keyed by IOVA
- * (s390_pci_get_iommu: g_int64_hash); here it is an ordered red-black tree
- * (libbsd's tree.h), which gives the same observable behaviour and lets the
+ * (s390_pci_get_iommu: g_int64_hash); here it is a table keyed like the
+ * guest's own (region, segment, page; shadow_int.h), which gives the same
+ * observable behaviour at the cost of a table walk per lookup, and lets the
  * simulator skip work QEMU does not skip, while still counting it:
  *  - QEMU looks every page of a step up, even under an invalid region entry
  *    (524,288 lookups for 2 GiB). We count those lookups, but find the
- *    shadowed pages of the span by walking the tree from a cursor, so a
- *    global refresh of a 16 GiB window costs the simulator the populated
- *    pages, not 4 M hash probes. The platform charges the lookups.
+ *    shadowed pages of the span from the tables' bitmaps of non-empty
+ *    entries, so a global refresh of a 16 GiB window costs the simulator the
+ *    populated pages, not 4 M hash probes. The platform charges the lookups.
  *  - refreshes of one shadow are serialised by contract (the hypervisor
  *    handles one RPCIT at a time), so a lock-free table would buy nothing;
  *    lookups from other threads take the shadow's mutex.
@@ -46,12 +47,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* tree.h's generated functions use the BSD __unused attribute. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
-#include <bsd/sys/tree.h>
-
 #include <iommusim/shadow.h>
 #include <iommusim/zpci.h>
 #include <iommusim/zpci_table.h>
@@ -68,13 +63,140 @@
 /* What the shadow keeps of a PTE: the frame and the protection bit. */
 #define PTE_KEEP (IOMMUSIM_ZPCI_PTE_ADDR_MASK | IOMMUSIM_ZPCI_TABLE_PROT_MASK)
 
-IMS_NODISCARD static int
-node_cmp(const struct ims_shadow_node *a, const struct ims_shadow_node *b)
+#define NENT IOMMUSIM_ZPCI_TABLE_ENTRIES
+#define NPTE IOMMUSIM_ZPCI_PT_ENTRIES
+
+static inline void
+bit_set(uint64_t *bm, unsigned i)
 {
-	return a->iova < b->iova ? -1 : a->iova > b->iova;
+	bm[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
-RB_GENERATE_STATIC(ims_shadow_tree, ims_shadow_node, rb, node_cmp)
+static inline void
+bit_clear(uint64_t *bm, unsigned i)
+{
+	bm[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
+/* The first set bit of @bm[0..@nbits) at or after @from, or @nbits. */
+static unsigned
+bit_next(const uint64_t *bm, unsigned nbits, unsigned from)
+{
+	unsigned w = from / 64;
+	uint64_t word;
+
+	if (from >= nbits)
+		return nbits;
+	word = bm[w] & (~UINT64_C(0) << (from % 64));
+	for (;;) {
+		if (word)
+			return w * 64 + (unsigned)__builtin_ctzll(word);
+		if (++w >= nbits / 64)
+			return nbits;
+		word = bm[w];
+	}
+}
+
+static bool
+bits_empty(const uint64_t *bm, unsigned nbits)
+{
+	unsigned w;
+
+	for (w = 0; w < nbits / 64; w++)
+		if (bm[w])
+			return false;
+	return true;
+}
+
+/* The leaf of @iova's segment, or NULL if none was ever made. */
+static inline struct ims_shadow_leaf *
+leaf_of(const struct iommusim_shadow *s, uint64_t iova)
+{
+	const struct ims_shadow_region *rg = s->rgn[iommusim_zpci_rtx(iova)];
+
+	return rg ? rg->seg[iommusim_zpci_sx(iova)] : NULL;
+}
+
+/* The leaf of @iova's segment, made if need be. @return NULL: no memory. */
+static struct ims_shadow_leaf *
+leaf_get(struct iommusim_shadow *s, uint64_t iova)
+{
+	struct ims_shadow_region **rg = &s->rgn[iommusim_zpci_rtx(iova)];
+	struct ims_shadow_leaf **leaf;
+
+	if (!*rg) {
+		*rg = ims_zalloc(sizeof(**rg));
+		if (!*rg)
+			return NULL;
+	}
+	leaf = &(*rg)->seg[iommusim_zpci_sx(iova)];
+	if (!*leaf)
+		*leaf = ims_zalloc(sizeof(**leaf));
+	return *leaf;
+}
+
+/* Shadow page @iova of @leaf (not shadowed yet) as @val. */
+static void
+page_set(struct iommusim_shadow *s, struct ims_shadow_leaf *leaf, uint64_t iova, uint64_t val)
+{
+	unsigned rx = iommusim_zpci_rtx(iova), sx = iommusim_zpci_sx(iova);
+
+	leaf->val[iommusim_zpci_px(iova)] = val | IMS_SHADOW_PRESENT;
+	bit_set(leaf->used, iommusim_zpci_px(iova));
+	bit_set(s->rgn[rx]->used, sx);
+	bit_set(s->used, rx);
+	ims_solo_fetch_add(&s->nentries, 1);
+}
+
+/* Forget shadowed page @iova of @leaf. */
+static void
+page_clear(struct iommusim_shadow *s, struct ims_shadow_leaf *leaf, uint64_t iova)
+{
+	unsigned rx = iommusim_zpci_rtx(iova), sx = iommusim_zpci_sx(iova);
+
+	leaf->val[iommusim_zpci_px(iova)] = 0;
+	bit_clear(leaf->used, iommusim_zpci_px(iova));
+	if (bits_empty(leaf->used, NPTE)) {
+		bit_clear(s->rgn[rx]->used, sx);
+		if (bits_empty(s->rgn[rx]->used, NENT))
+			bit_clear(s->used, rx);
+	}
+	ims_solo_fetch_sub(&s->nentries, 1);
+}
+
+/* The first shadowed page in [@iova, @end), or @end. */
+static uint64_t
+next_shadowed(const struct iommusim_shadow *s, uint64_t iova, uint64_t end)
+{
+	while (iova < end) {
+		unsigned rx = bit_next(s->used, NENT, iommusim_zpci_rtx(iova)), sx, px;
+		const struct ims_shadow_region *rg;
+		uint64_t base;
+
+		if (rx == NENT)
+			return end;
+		base = (uint64_t)rx << IOMMUSIM_ZPCI_RT_SHIFT;
+		if (base > iova)
+			iova = base;
+		rg = s->rgn[rx];
+		sx = bit_next(rg->used, NENT, iommusim_zpci_sx(iova));
+		if (sx == NENT) {
+			iova = base + REGION_SIZE;
+			continue;
+		}
+		base += (uint64_t)sx << IOMMUSIM_ZPCI_ST_SHIFT;
+		if (base > iova)
+			iova = base;
+		px = bit_next(rg->seg[sx]->used, NPTE, iommusim_zpci_px(iova));
+		if (px == NPTE) {
+			iova = base + SEG_SIZE;
+			continue;
+		}
+		iova = base + (uint64_t)px * PG;
+		return IMS_MIN(iova, end);
+	}
+	return end;
+}
 
 /* Read-only calls still lock; shadows are never const objects. */
 static inline pthread_mutex_t *
@@ -180,7 +302,6 @@ iommusim_shadow_create(struct iommusim_shadow_pool *pool, const struct iommusim_
 	s->pool = pool;
 	if (cfg)
 		s->cfg = *cfg;
-	RB_INIT(&s->tree);
 	atomic_init(&s->nentries, 0);
 	*out = s;
 	return 0;
@@ -189,15 +310,26 @@ iommusim_shadow_create(struct iommusim_shadow_pool *pool, const struct iommusim_
 void
 iommusim_shadow_destroy(struct iommusim_shadow *s)
 {
-	struct ims_shadow_node *n;
 	uint64_t freed = 0;
+	unsigned rx, sx, w;
 
 	if (!s)
 		return;
-	while ((n = RB_MIN(ims_shadow_tree, &s->tree)) != NULL) {
-		RB_REMOVE(ims_shadow_tree, &s->tree, n);
-		ims_free(n);
-		freed++;
+	for (rx = 0; rx < NENT; rx++) {
+		struct ims_shadow_region *rg = s->rgn[rx];
+
+		if (!rg)
+			continue;
+		for (sx = 0; sx < NENT; sx++) {
+			struct ims_shadow_leaf *leaf = rg->seg[sx];
+
+			if (!leaf)
+				continue;
+			for (w = 0; w < NPTE / 64; w++)
+				freed += (uint64_t)__builtin_popcountll(leaf->used[w]);
+			ims_free(leaf);
+		}
+		ims_free(rg);
 	}
 	ims_assert(freed == atomic_load_explicit(&s->nentries, memory_order_relaxed));
 	pool_put(s->pool, freed);
@@ -218,18 +350,22 @@ int
 ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t *frame_out,
 			bool *prot_out)
 {
-	struct ims_shadow_node key = { .iova = iova & PAGE_MASK }, *n;
+	const struct ims_shadow_leaf *leaf;
+	uint64_t val;
 	int ret = -ENOENT;
 
 	if (!s)
 		return -EINVAL;
+	if (iova >= IOMMUSIM_ZPCI_TABLE_SIZE_RT)
+		return -ENOENT; /* beyond what a region table translates */
 	pthread_mutex_lock(shadow_lock(s));
-	n = RB_FIND(ims_shadow_tree, (struct ims_shadow_tree *)(uintptr_t)&s->tree, &key);
-	if (n) {
+	leaf = leaf_of(s, iova);
+	val = leaf ? leaf->val[iommusim_zpci_px(iova)] : 0;
+	if (val) {
 		if (frame_out)
-			*frame_out = n->val & IOMMUSIM_ZPCI_PTE_ADDR_MASK;
+			*frame_out = val & IOMMUSIM_ZPCI_PTE_ADDR_MASK;
 		if (prot_out)
-			*prot_out = (n->val & IOMMUSIM_ZPCI_TABLE_PROT_MASK) != 0;
+			*prot_out = (val & IOMMUSIM_ZPCI_TABLE_PROT_MASK) != 0;
 		ret = 0;
 	}
 	pthread_mutex_unlock(shadow_lock(s));
@@ -267,7 +403,6 @@ ims_shadow_unmap_chunks(uint64_t pfn, uint64_t npages)
 struct walk {
 	struct iommusim_shadow *s;
 	struct iommusim_shadow_result *res;
-	struct ims_shadow_node *cur; /* first node at or after the page being visited */
 	uint64_t run_pfn, run_len; /* the open run of invalid PTEs (run_len 0: none) */
 	bool again; /* this pass skipped a valid page for want of entries */
 };
@@ -289,15 +424,6 @@ run_flush(struct walk *w)
 	}
 }
 
-/* The cursor to the first node at or after @iova. */
-static struct ims_shadow_node *
-seek(struct walk *w, uint64_t iova)
-{
-	while (w->cur && w->cur->iova < iova)
-		w->cur = RB_NEXT(ims_shadow_tree, &w->s->tree, w->cur);
-	return w->cur;
-}
-
 /* How a dropped page's host mapping goes. */
 enum drop_unmap {
 	UNMAP_NOW, /* one host unmap for the page (QEMU before 8.0) */
@@ -305,16 +431,13 @@ enum drop_unmap {
 	UNMAP_NEVER, /* none (8.0, under an invalid region or segment entry) */
 };
 
-/* Drop shadowed page @n (the cursor's node): its entry goes back to the pool. */
+/* Drop shadowed page @iova of @leaf: its entry goes back to the pool. */
 static void
-drop(struct walk *w, struct ims_shadow_node *n, enum drop_unmap how)
+drop(struct walk *w, struct ims_shadow_leaf *leaf, uint64_t iova, enum drop_unmap how)
 {
 	struct iommusim_shadow *s = w->s;
 
-	w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
-	RB_REMOVE(ims_shadow_tree, &s->tree, n);
-	ims_free(n);
-	ims_solo_fetch_sub(&s->nentries, 1);
+	page_clear(s, leaf, iova);
 	pool_put(s->pool, 1);
 	w->res->unmaps++;
 	if (how == UNMAP_NOW)
@@ -332,13 +455,14 @@ drop(struct walk *w, struct ims_shadow_node *n, enum drop_unmap how)
 static void
 step_invalid_frame(struct walk *w, uint64_t first, uint64_t end)
 {
-	struct ims_shadow_node *n;
+	uint64_t iova;
 
 	if (!w->s->cfg.skip_invalid_frames)
 		w->res->lookups += (end - first) / PG;
-	while ((n = seek(w, first)) && n->iova < end) {
+	for (iova = next_shadowed(w->s, first, end); iova < end;
+	     iova = next_shadowed(w->s, iova + PG, end)) {
 		w->res->lookups += w->s->cfg.skip_invalid_frames;
-		drop(w, n, w->s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_NEVER);
+		drop(w, leaf_of(w->s, iova), iova, w->s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_NEVER);
 	}
 }
 
@@ -347,8 +471,9 @@ IMS_NODISCARD static int
 step_page(struct walk *w, uint64_t iova, uint64_t pte)
 {
 	struct iommusim_shadow *s = w->s;
-	struct ims_shadow_node *n, *dup;
+	struct ims_shadow_leaf *leaf;
 	bool valid = iommusim_zpci_pte_is_valid(pte);
+	uint64_t *slot, keep = pte & PTE_KEEP;
 
 	/* The coalescing state moves before the page is looked at. */
 	if (!s->cfg.no_coalesce) {
@@ -368,17 +493,15 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 		return 0;
 	}
 	w->res->lookups++;
-	n = seek(w, iova);
-	if (n && n->iova != iova)
-		n = NULL;
+	leaf = leaf_of(s, iova);
+	slot = leaf ? &leaf->val[iommusim_zpci_px(iova)] : NULL;
 	if (!valid) {
-		if (n)
-			drop(w, n, s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_IN_RUN);
+		if (slot && *slot)
+			drop(w, leaf, iova, s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_IN_RUN);
 		return 0;
 	}
-	if (n) {
-		w->cur = RB_NEXT(ims_shadow_tree, &s->tree, n);
-		if (n->val == (pte & PTE_KEEP))
+	if (slot && *slot) {
+		if (*slot == (keep | IMS_SHADOW_PRESENT))
 			return 0;
 		/* Changed: a host unmap, then a map that takes a new entry; the
 		 * old one is not given back (QEMU's counter drifts). */
@@ -387,7 +510,7 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 			w->res->skipped++;
 			return 0;
 		}
-		n->val = pte & PTE_KEEP;
+		*slot = keep | IMS_SHADOW_PRESENT;
 		w->res->unmap_calls++;
 		w->res->remaps++;
 		w->res->maps++;
@@ -399,17 +522,12 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 		w->res->skipped++;
 		return 0;
 	}
-	n = ims_zalloc(sizeof(*n));
-	if (!n) {
+	leaf = leaf ? leaf : leaf_get(s, iova);
+	if (!leaf) {
 		pool_put(s->pool, 1);
 		return -ENOMEM;
 	}
-	n->iova = iova;
-	n->val = pte & PTE_KEEP;
-	/* The new node sorts before w->cur, which stays the next one. */
-	dup = RB_INSERT(ims_shadow_tree, &s->tree, n);
-	ims_assert(dup == NULL);
-	ims_solo_fetch_add(&s->nentries, 1);
+	page_set(s, leaf, iova, keep);
 	w->res->maps++;
 	return 0;
 }
@@ -423,10 +541,8 @@ IMS_NODISCARD static int
 walk_pass(struct walk *w, uint64_t rto, uint64_t start, uint64_t end)
 {
 	struct iommusim_shadow_result *res = w->res;
-	struct ims_shadow_node key = { .iova = start & PAGE_MASK };
 	int ret = 0;
 
-	w->cur = RB_NFIND(ims_shadow_tree, &w->s->tree, &key);
 	w->run_len = 0;
 	w->again = false;
 	res->passes++;

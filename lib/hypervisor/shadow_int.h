@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Shadow-table internals: the entry pool, the ordered shadow and its nodes. */
+/* Shadow-table internals: the entry pool and the shadow's tables. */
 #ifndef IMS_SHADOW_INT_H
 #define IMS_SHADOW_INT_H
 
@@ -8,9 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <bsd/sys/tree.h>
-
 #include <iommusim/shadow.h>
+#include <iommusim/zpci_table.h>
 
 #include "base/util_int.h"
 
@@ -25,21 +24,35 @@ struct iommusim_shadow_pool {
 	_Atomic uint64_t available;
 };
 
-/* One shadowed 4 KiB page: what the host mapped for it. */
-struct ims_shadow_node {
-	RB_ENTRY(ims_shadow_node) rb;
-	uint64_t iova; /* page aligned, the key */
-	uint64_t val; /* the PTE's frame address and protection bit */
+/*
+ * The shadow is keyed like the tables it shadows: a region table of 2048
+ * regions, each of 2048 segments, each a leaf of 256 pages (zpci_table.h's
+ * indices), allocated on first use and kept until the shadow goes (as the
+ * guest keeps its page tables). A page's value is what the host mapped for
+ * it, the PTE's frame and protection bit, with SHADOW_PRESENT set; 0 is not
+ * shadowed. Each level has a bitmap of its non-empty children, so the pages
+ * shadowed under an invalid region or segment are found without visiting
+ * the others.
+ */
+#define IMS_SHADOW_PRESENT UINT64_C(1) /* a PTE flag bit the shadow never keeps */
+
+struct ims_shadow_leaf {
+	uint64_t val[IOMMUSIM_ZPCI_PT_ENTRIES];
+	uint64_t used[IOMMUSIM_ZPCI_PT_ENTRIES / 64]; /* shadowed pages */
 };
 
-RB_HEAD(ims_shadow_tree, ims_shadow_node);
+struct ims_shadow_region {
+	struct ims_shadow_leaf *seg[IOMMUSIM_ZPCI_TABLE_ENTRIES];
+	uint64_t used[IOMMUSIM_ZPCI_TABLE_ENTRIES / 64]; /* segments with shadowed pages */
+};
 
 struct iommusim_shadow {
 	struct iommusim_shadow_pool *pool; /* borrowed */
 	struct iommusim_shadow_cfg cfg; /* which QEMU */
-	pthread_mutex_t lock; /* the tree; held by a refresh and by lookups */
-	struct ims_shadow_tree tree; /* ordered by iova */
-	_Atomic uint64_t nentries; /* nodes in the tree, readable without the lock */
+	pthread_mutex_t lock; /* the tables; held by a refresh and by lookups */
+	_Atomic uint64_t nentries; /* shadowed pages, readable without the lock */
+	uint64_t used[IOMMUSIM_ZPCI_TABLE_ENTRIES / 64]; /* regions with shadowed pages */
+	struct ims_shadow_region *rgn[IOMMUSIM_ZPCI_TABLE_ENTRIES];
 };
 
 /*

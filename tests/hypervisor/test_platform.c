@@ -30,6 +30,7 @@
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 #define BASE (UINT64_C(4) << 30)
+#define SEG (UINT64_C(1) << 20) /* a segment: one shadow leaf */
 #define WINDOW (UINT64_C(16) << 30)
 
 /* An engine, a platform model and one function with its own tables. */
@@ -555,18 +556,21 @@ test_platform_shadow_alloc_failure_is_a_function_error(void **state)
 	map(&f, BASE, true);
 	(void)refresh(&f, 0, BASE, PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 	assert_int_equal(ret, 0);
-	for (i = 1; i < 4; i++)
-		map(&f, BASE + i * PG, true);
-	/* the second new entry's allocation fails: one was made before it */
-	ims_mem_fault_inject(2, 1);
-	(void)refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	/* one more page in BASE's segment, two in the next one (1 MiB on) */
+	map(&f, BASE + PG, true);
+	for (i = 0; i < 2; i++)
+		map(&f, BASE + SEG + i * PG, true);
+	/* the shadow's first allocation here, the next segment's leaf, fails:
+	 * the page before it was shadowed */
+	ims_mem_fault_inject(1, 1);
+	(void)refresh(&f, 0, BASE, SEG + 2 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 	ims_mem_fault_inject(0, 0);
 	assert_int_equal(ret, -EIO);
 	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
 	assert_int_equal(s.shadow_alloc_failures, 1);
 	assert_int_equal(s.shadow_entries, 2);
 	/* with memory again, the next refresh maps the rest */
-	(void)refresh(&f, 0, BASE, 4 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
+	(void)refresh(&f, 0, BASE, SEG + 2 * PG, IOMMUSIM_RPCIT_SYNC_MAP, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(iommusim_platform_stats_get(f.pl, &s), 0);
 	assert_int_equal(s.shadow_entries, 4);

@@ -1606,6 +1606,9 @@ test_shadow_lookup_rounds_down_and_reports_protection(void **state)
 	assert_true(ro);
 	expect_not_shadowed(f.s, 0x4fff);
 	expect_not_shadowed(f.s, 0x6000);
+	/* beyond what a region table translates: nothing, and no crash */
+	expect_not_shadowed(f.s, IOMMUSIM_ZPCI_TABLE_SIZE_RT + 0x5000);
+	expect_not_shadowed(f.s, UINT64_MAX);
 	fx_fini(&f);
 }
 
@@ -1629,19 +1632,29 @@ test_shadow_enomem_keeps_shadow_consistent(void **state)
 	assert_null(s);
 	iommusim_shadow_pool_destroy(pool);
 
+	/* Two pages in the first segment, three in the second: the shadow's
+	 * allocations are its region (1st), the first segment's leaf (2nd) and
+	 * the second's (3rd), which fails. */
 	fx_init(&f, 10);
-	gmap_pages(f.t, 0, 5);
-	ims_mem_fault_inject(3, 1); /* the third new entry */
-	assert_int_equal(iommusim_shadow_refresh(f.s, f.rto, ALL_PBA, ALL_PAL, 0, 5 * PG, &r),
-			 -ENOMEM);
+	gmap_pages(f.t, 0, 2);
+	gmap_pages(f.t, SEG_PAGES * PG, 3);
+	ims_mem_fault_inject(3, 1);
+	assert_int_equal(
+		iommusim_shadow_refresh(f.s, f.rto, ALL_PBA, ALL_PAL, 0, (SEG_PAGES + 3) * PG, &r),
+		-ENOMEM);
 	ims_mem_fault_inject(0, 0);
 	assert_int_equal(r.cc, 42);
 	assert_int_equal(iommusim_shadow_entries(f.s), 2);
 	assert_int_equal(iommusim_shadow_pool_available(f.pool), 8);
-	r = refresh(&f, 0, 5 * PG);
+	assert_int_equal(lookup_frame(f.s, PG), frame_of(PG));
+	expect_not_shadowed(f.s, SEG_PAGES * PG);
+	r = refresh(&f, 0, (SEG_PAGES + 3) * PG);
 	expect_ok(&r);
-	expect_changes(&r, 3, 0, 0, 0);
+	/* the invalid pages 2..255 between them are one run, unmapped in 7
+	 * aligned pieces (2, 4, 8, ..., 128 pages) */
+	expect_changes(&r, 3, 0, 0, 7);
 	assert_int_equal(iommusim_shadow_pool_available(f.pool), 5);
+	assert_int_equal(lookup_frame(f.s, (SEG_PAGES + 2) * PG), frame_of((SEG_PAGES + 2) * PG));
 	fx_fini(&f);
 }
 
