@@ -13,6 +13,7 @@ static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 /* Initial-exec: every read-side lock asks; a read is one instruction. */
 static _Thread_local int registered __attribute__((tls_model("initial-exec")));
+_Thread_local unsigned ims_rcu_solo_depth __attribute__((tls_model("initial-exec")));
 
 static void
 thread_exit(void *unused)
