@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The discrete-event engine (docs/model.md): seeded xoshiro256** streams, a
- * radix heap of events ordered by (time, id) with O(1) cancel, FCFS servers
- * with N slots, and simulated CPUs that run one work item at a time.
+ * The discrete-event engine (docs/model.md): seeded xoshiro256** streams,
+ * events ordered by (time, id) in FIFO lanes and a radix heap with O(1)
+ * cancel, FCFS servers with N slots, and simulated CPUs that run one work
+ * item at a time.
  */
 #include "config.h"
 
@@ -136,6 +137,14 @@ iommusim_rng_double(struct iommusim_rng *r)
  * cancelled; those are also in an open-addressing hash (linear probing,
  * backward-shift deletion, load <= 1/2) from id to record. Records live in
  * one array (a free list threads the unused ones) that doubles when full.
+ *
+ * Most events never reach the heap: a callback whose events are scheduled in
+ * time order (a device's completions, a timer re-armed with one delay) gets a
+ * lane, a list like a bucket that is only appended to, so it stays in (time,
+ * id) order. An event goes to its callback's lane (the slot the callback's
+ * address hashes to) when the lane is free or its last event is no later,
+ * else to the heap; the next event is the earlier of the lanes' first events
+ * and the heap's.
  */
 struct ev_rec {
 	uint64_t time;
@@ -150,6 +159,8 @@ struct ev_rec {
 
 #define NO_REC UINT32_MAX
 #define EV_BUCKETS 65u
+#define EV_LANES 8u /* power of two */
+#define EV_LISTS (EV_BUCKETS + EV_LANES) /* the buckets, then the lanes */
 #define EV_CAP_MIN 64u
 #define EV_CAP_MAX (UINT32_C(1) << 30)
 
@@ -194,8 +205,11 @@ struct iommusim_sim {
 	/* the radix heap */
 	uint64_t base; /* time of bucket 0; <= now, and <= every pending event */
 	uint64_t nonempty; /* bit b - 1 set: bucket b >= 1 has events */
-	uint32_t head[EV_BUCKETS], tail[EV_BUCKETS];
+	uint32_t head[EV_LISTS], tail[EV_LISTS];
 	uint64_t least[EV_BUCKETS]; /* see ev_next() */
+	/* the lanes: FIFOs of one callback's events in time order */
+	void (*lane_fn[EV_LANES])(struct iommusim_sim *sim, void *priv);
+	unsigned lanes_busy; /* bit k set: lane k has events */
 	uint64_t npending;
 	void *ev_mem;
 	struct ev_rec *recs;
@@ -296,10 +310,10 @@ iommusim_sim_create(const struct iommusim_sim_cfg *cfg, struct iommusim_sim **ou
 	sim->seed = cfg->seed;
 	sim->next_id = 1;
 	sim->free_rec = NO_REC;
-	for (i = 0; i < EV_BUCKETS; i++) {
+	for (i = 0; i < EV_LISTS; i++)
 		sim->head[i] = sim->tail[i] = NO_REC;
+	for (i = 0; i < EV_BUCKETS; i++)
 		sim->least[i] = UINT64_MAX;
-	}
 	sim->ncpus = ncpus;
 	for (i = 0; i < ncpus; i++) {
 		sim->cpus[i].sim = sim;
@@ -387,7 +401,7 @@ ev_bucket(const struct iommusim_sim *sim, uint64_t time)
 	return ims_fls64(time ^ sim->base);
 }
 
-/* Append record @r to the tail of bucket @b. */
+/* Append record @r to the tail of list @b (a bucket or a lane). */
 static inline void
 ev_link(struct iommusim_sim *sim, uint32_t r, unsigned b)
 {
@@ -402,7 +416,9 @@ ev_link(struct iommusim_sim *sim, uint32_t r, unsigned b)
 	else
 		sim->recs[t].next = r;
 	sim->tail[b] = r;
-	if (b) {
+	if (b >= EV_BUCKETS) {
+		sim->lanes_busy |= 1u << (b - EV_BUCKETS);
+	} else if (b) {
 		sim->nonempty |= UINT64_C(1) << (b - 1);
 		sim->least[b] = IMS_MIN(sim->least[b], rec->time);
 	}
@@ -422,7 +438,11 @@ ev_unlink(struct iommusim_sim *sim, uint32_t r)
 		sim->tail[b] = rec->prev;
 	else
 		sim->recs[rec->next].prev = rec->prev;
-	if (b && sim->head[b] == NO_REC) {
+	if (sim->head[b] != NO_REC || !b)
+		return;
+	if (b >= EV_BUCKETS) {
+		sim->lanes_busy &= ~(1u << (b - EV_BUCKETS));
+	} else {
 		sim->nonempty &= ~(UINT64_C(1) << (b - 1));
 		sim->least[b] = UINT64_MAX;
 	}
@@ -521,6 +541,27 @@ ev_grow(struct iommusim_sim *sim)
 	return 0;
 }
 
+/*
+ * Where an event of @fn at @at goes: its callback's lane if the lane is free
+ * or ends at or before @at, else the radix heap (at >= now >= base: the
+ * heap's one condition). The lane of a callback is the slot its address
+ * hashes to; a lane that empties is free for another callback.
+ */
+static inline unsigned
+ev_list(struct iommusim_sim *sim, void (*fn)(struct iommusim_sim *, void *), uint64_t at)
+{
+	unsigned k = (unsigned)(((uintptr_t)fn * GOLDEN) >> 32) & (EV_LANES - 1);
+	uint32_t t = sim->tail[EV_BUCKETS + k];
+
+	if (t == NO_REC) {
+		sim->lane_fn[k] = fn;
+		return EV_BUCKETS + k;
+	}
+	if (sim->lane_fn[k] == fn && sim->recs[t].time <= at)
+		return EV_BUCKETS + k;
+	return ev_bucket(sim, at);
+}
+
 int
 iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
 		      void (*fn)(struct iommusim_sim *sim, void *priv), void *priv,
@@ -549,8 +590,7 @@ iommusim_sim_schedule(struct iommusim_sim *sim, uint64_t at,
 		hash_insert(sim->hash, 2 * sim->cap - 1, rec->id, r);
 		*id_out = rec->id;
 	}
-	/* at >= now >= base: the radix heap's one condition. */
-	ev_link(sim, r, ev_bucket(sim, at));
+	ev_link(sim, r, ev_list(sim, fn, at));
 	sim->npending++;
 	return 0;
 }
@@ -593,34 +633,61 @@ iommusim_sim_cancel(struct iommusim_sim *sim, uint64_t id)
 	return 0;
 }
 
+/* (time, id) order. */
+static inline bool
+ev_before(const struct iommusim_sim *sim, uint32_t a, uint32_t b)
+{
+	const struct ev_rec *x = &sim->recs[a], *y = &sim->recs[b];
+
+	return x->time < y->time || (x->time == y->time && x->id < y->id);
+}
+
+/* The earliest of the lanes' first events, or NO_REC. */
+static inline uint32_t
+ev_lanes_first(const struct iommusim_sim *sim)
+{
+	uint32_t best = NO_REC;
+	unsigned busy = sim->lanes_busy;
+
+	while (busy) {
+		unsigned k = (unsigned)__builtin_ctz(busy);
+		uint32_t r = sim->head[EV_BUCKETS + k];
+
+		if (best == NO_REC || ev_before(sim, r, best))
+			best = r;
+		busy &= busy - 1;
+	}
+	return best;
+}
+
 /*
  * The record of the next event if it is due at or before @until, else
- * NO_REC. While bucket 0 is empty, the lowest non-empty bucket is moved down,
- * but only when it may hold a due event: base must not pass now, or a later
- * schedule between now and base would have no bucket. least[b] is the least
- * time linked into bucket b since it was last empty: a cancel can leave it
- * below every remaining event, but it was an event of the bucket (it agrees
- * with them above bit b - 2), so as the base it still moves them all to lower
- * buckets.
+ * NO_REC: the earlier of the lanes' first event and the heap's. While
+ * bucket 0 is empty, the lowest non-empty bucket is moved down, but only
+ * when it may hold the next event and a due one: base must not pass now, or
+ * a later schedule between now and base would have no bucket. least[b] is
+ * the least time linked into bucket b since it was last empty: a cancel can
+ * leave it below every remaining event, but it was an event of the bucket
+ * (it agrees with them above bit b - 2), so as the base it still moves them
+ * all to lower buckets.
  */
 static uint32_t
 ev_next(struct iommusim_sim *sim, uint64_t until)
 {
-	uint32_t r;
+	uint32_t lane = ev_lanes_first(sim), r;
 
-	while (sim->head[0] == NO_REC) {
-		unsigned b;
+	while (sim->head[0] == NO_REC && sim->nonempty) {
+		unsigned b = (unsigned)__builtin_ctzll(sim->nonempty) + 1;
+		uint64_t least = sim->least[b];
 
-		if (!sim->nonempty)
-			return NO_REC;
-		b = (unsigned)__builtin_ctzll(sim->nonempty) + 1;
-		if (sim->least[b] > until)
-			return NO_REC;
+		/* A lane event before every heap event, or nothing due. */
+		if (least > until || (lane != NO_REC && sim->recs[lane].time < least))
+			break;
 		/* Every bucket below b is empty: move b's events down, in order. */
 		r = sim->head[b];
 		sim->head[b] = sim->tail[b] = NO_REC;
 		sim->nonempty &= ~(UINT64_C(1) << (b - 1));
-		sim->base = sim->least[b];
+		sim->base = least;
 		sim->least[b] = UINT64_MAX;
 		while (r != NO_REC) {
 			uint32_t next = sim->recs[r].next;
@@ -630,7 +697,9 @@ ev_next(struct iommusim_sim *sim, uint64_t until)
 		}
 	}
 	r = sim->head[0];
-	return sim->recs[r].time <= until ? r : NO_REC;
+	if (r == NO_REC || (lane != NO_REC && ev_before(sim, lane, r)))
+		r = lane;
+	return r != NO_REC && sim->recs[r].time <= until ? r : NO_REC;
 }
 
 int
