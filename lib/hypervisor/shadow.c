@@ -474,6 +474,7 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 	struct ims_shadow_leaf *leaf;
 	bool valid = iommusim_zpci_pte_is_valid(pte);
 	uint64_t *slot, keep = pte & PTE_KEEP;
+	unsigned px;
 
 	/* The coalescing state moves before the page is looked at. */
 	if (!s->cfg.no_coalesce) {
@@ -494,13 +495,16 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 	}
 	w->res->lookups++;
 	leaf = leaf_of(s, iova);
-	slot = leaf ? &leaf->val[iommusim_zpci_px(iova)] : NULL;
+	/* The bitmap first: a walk over invalid pages then reads one cache
+	 * line per 512 pages instead of one per 8. */
+	px = iommusim_zpci_px(iova);
+	slot = leaf && (leaf->used[px / 64] >> (px % 64) & 1) ? &leaf->val[px] : NULL;
 	if (!valid) {
-		if (slot && *slot)
+		if (slot)
 			drop(w, leaf, iova, s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_IN_RUN);
 		return 0;
 	}
-	if (slot && *slot) {
+	if (slot) {
 		if (*slot == (keep | IMS_SHADOW_PRESENT))
 			return 0;
 		/* Changed: a host unmap, then a map that takes a new entry; the
