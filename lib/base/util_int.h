@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -285,6 +286,40 @@ ims_spin_unlock(struct ims_spinlock *l)
 {
 	atomic_store_explicit(&l->locked, 0,
 			      ims_solo ? memory_order_relaxed : memory_order_release);
+}
+
+/*
+ * The library's pthread locks, taken only outside solo mode: in it no other
+ * thread can hold them, and an uncontended lock and unlock are still two
+ * locked instructions. Solo mode changes only outside critical sections, so
+ * an unlock always matches its lock. (Their errors are those of misuse.)
+ */
+static inline void
+ims_mutex_lock(pthread_mutex_t *m)
+{
+	if (!ims_solo)
+		pthread_mutex_lock(m);
+}
+
+static inline void
+ims_mutex_unlock(pthread_mutex_t *m)
+{
+	if (!ims_solo)
+		pthread_mutex_unlock(m);
+}
+
+static inline void
+ims_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	if (!ims_solo)
+		pthread_rwlock_rdlock(l);
+}
+
+static inline void
+ims_rwlock_unlock(pthread_rwlock_t *l)
+{
+	if (!ims_solo)
+		pthread_rwlock_unlock(l);
 }
 
 #endif /* IMS_UTIL_INT_H */

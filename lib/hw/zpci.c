@@ -55,8 +55,8 @@ struct iommusim_zpci_fn {
 	const struct iommusim_zpci_observer_ops *obs_ops;
 	void *obs_priv;
 
-	atomic_uint_fast64_t rpcits, busy_retries, busy_giveups, enomem, eio, bytes;
-	atomic_uint_fast64_t by_reason[IOMMUSIM_RPCIT_NR_REASONS];
+	_Atomic uint64_t rpcits, busy_retries, busy_giveups, enomem, eio, bytes;
+	_Atomic uint64_t by_reason[IOMMUSIM_RPCIT_NR_REASONS];
 };
 
 /* Read-only accessors still take the lock; functions are never const objects. */
@@ -335,9 +335,9 @@ iommusim_rpcit_reason_name(enum iommusim_rpcit_reason reason)
 }
 
 static inline void
-stat_inc(atomic_uint_fast64_t *c, uint64_t n)
+stat_inc(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	ims_stat_add(c, n); /* no locked instruction in solo mode (base/util_int.h) */
 }
 
 int
@@ -401,10 +401,10 @@ iommusim_zpci_refresh_trans(struct iommusim_zpci_fn *fn, uint64_t addr, uint64_t
 
 	r.cc = cc;
 	r.status = status;
-	pthread_rwlock_rdlock(&fn->obs_lock);
+	ims_rwlock_rdlock(&fn->obs_lock);
 	if (fn->obs_ops && fn->obs_ops->rpcit)
 		fn->obs_ops->rpcit(fn->obs_priv, fn, &r);
-	pthread_rwlock_unlock(&fn->obs_lock);
+	ims_rwlock_unlock(&fn->obs_lock);
 	return ret;
 }
 

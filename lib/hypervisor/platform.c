@@ -508,7 +508,7 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 	service = global				       ? p->global_base :
 		  cost_of(r->reason) == IOMMUSIM_COST_MAP_SYNC ? p->map_sync_base :
 								 p->sync_base;
-	pthread_mutex_lock(&pl->lock);
+	ims_mutex_lock(&pl->lock);
 	if (pl->pool) {
 		struct iommusim_zpci_ioat ioat;
 		struct iommusim_shadow *s = shadow_of(pl, fn);
@@ -567,7 +567,7 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 	pl->stats.global += global;
 	pl->stats.status16 += cc == IOMMUSIM_ZPCI_CC_ERR && *status == IOMMUSIM_ZPCI_ST_INSUF_RES;
 	pl->stats.busy_cycles = ims_add_sat(pl->stats.busy_cycles, service);
-	pthread_mutex_unlock(&pl->lock);
+	ims_mutex_unlock(&pl->lock);
 	/* The CPU waits for the answer: behind other refreshes when the
 	 * hypervisor serialises them, in parallel on firmware. */
 	if (pl->hv) /* the finish time: the item's clock already moved there */

@@ -358,7 +358,7 @@ ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t
 		return -EINVAL;
 	if (iova >= IOMMUSIM_ZPCI_TABLE_SIZE_RT)
 		return -ENOENT; /* beyond what a region table translates */
-	pthread_mutex_lock(shadow_lock(s));
+	ims_mutex_lock(shadow_lock(s));
 	leaf = leaf_of(s, iova);
 	val = leaf ? leaf->val[iommusim_zpci_px(iova)] : 0;
 	if (val) {
@@ -368,7 +368,7 @@ ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t
 			*prot_out = (val & IOMMUSIM_ZPCI_TABLE_PROT_MASK) != 0;
 		ret = 0;
 	}
-	pthread_mutex_unlock(shadow_lock(s));
+	ims_mutex_unlock(shadow_lock(s));
 	return ret;
 }
 
@@ -617,12 +617,12 @@ iommusim_shadow_refresh(struct iommusim_shadow *s, uint64_t table_origin, uint64
 	}
 	end = last + 1;
 
-	pthread_mutex_lock(&s->lock);
+	ims_mutex_lock(&s->lock);
 	do {
 		r.skipped = 0;
 		ret = walk_pass(&w, table_origin, addr & PAGE_MASK, end);
 	} while (ret == 0 && w.again && !s->cfg.no_second_pass && budget_left(&w));
-	pthread_mutex_unlock(&s->lock);
+	ims_mutex_unlock(&s->lock);
 	if (ret < 0)
 		return ret;
 

@@ -17,14 +17,14 @@
 
 struct iommusim_dma_direct {
 	struct iommusim_device *dev;
-	atomic_uint_fast64_t map_pages, unmap_pages, map_sgs, unmap_sgs;
-	atomic_uint_fast64_t map_errors, bytes_mapped;
+	_Atomic uint64_t map_pages, unmap_pages, map_sgs, unmap_sgs;
+	_Atomic uint64_t map_errors, bytes_mapped;
 };
 
 static void
-ctr_add(atomic_uint_fast64_t *c, uint64_t n)
+ctr_add(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	ims_stat_add(c, n); /* no locked instruction in solo mode (base/util_int.h) */
 }
 
 /* dma_capable(): the whole buffer below min(mask, bus limit). */

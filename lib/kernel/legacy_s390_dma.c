@@ -47,12 +47,12 @@ struct iommusim_legacy_dma {
 	uint64_t used_pages, lazy_pages, wraps;
 
 	/* the kernel's atomic64 debugfs counters, plus the simulation's */
-	atomic_uint_fast64_t allocated_pages, mapped_pages, unmapped_pages;
-	atomic_uint_fast64_t global_rpcits, map_rpcits, unmap_rpcits;
-	atomic_uint_fast64_t enomem_recoveries, leaked_pages;
+	_Atomic uint64_t allocated_pages, mapped_pages, unmapped_pages;
+	_Atomic uint64_t global_rpcits, map_rpcits, unmap_rpcits;
+	_Atomic uint64_t enomem_recoveries, leaked_pages;
 	/* struct iommusim_dma_stats */
-	atomic_uint_fast64_t st_map_pages, st_unmap_pages, st_map_sgs, st_unmap_sgs;
-	atomic_uint_fast64_t st_map_errors, st_bytes_mapped;
+	_Atomic uint64_t st_map_pages, st_unmap_pages, st_map_sgs, st_unmap_sgs;
+	_Atomic uint64_t st_map_errors, st_bytes_mapped;
 };
 
 /* Readers of a const object still take the lock. */
@@ -63,13 +63,13 @@ l_lock(const struct iommusim_legacy_dma *l)
 }
 
 static inline void
-ctr_add(atomic_uint_fast64_t *c, uint64_t n)
+ctr_add(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	ims_stat_add(c, n); /* no locked instruction in solo mode (base/util_int.h) */
 }
 
 static inline uint64_t
-ctr_get(const atomic_uint_fast64_t *c)
+ctr_get(const _Atomic uint64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
@@ -722,7 +722,7 @@ iommusim_legacy_dma_free_coherent(struct iommusim_legacy_dma *l, uint64_t dma, u
 	if (!range_is_live(l, dma, npages))
 		return -EINVAL;
 	/* §6.4: the pages count as freed even if the unmap leaks the address */
-	atomic_fetch_sub_explicit(&l->allocated_pages, npages, memory_order_relaxed);
+	ims_solo_fetch_sub(&l->allocated_pages, npages);
 	return do_unmap(l, dma, size, ctx);
 }
 

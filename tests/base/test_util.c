@@ -2,6 +2,7 @@
 /* Tests of the internal bit helpers, against the kernel's definitions. */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -294,6 +295,38 @@ test_util_count_le_recent_counts_like_a_scan(void **state)
 	}
 }
 
+/* The library's pthread locks are taken outside solo mode only. */
+static void
+test_util_locks_are_skipped_in_solo_mode_only(void **state)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_rwlock_t l = PTHREAD_RWLOCK_INITIALIZER;
+	bool was;
+
+	(void)state;
+	ims_mutex_lock(&m);
+	assert_int_equal(pthread_mutex_trylock(&m), EBUSY);
+	ims_mutex_unlock(&m);
+	ims_rwlock_rdlock(&l);
+	assert_int_equal(pthread_rwlock_trywrlock(&l), EBUSY);
+	ims_rwlock_unlock(&l);
+	was = ims_solo_begin();
+	ims_mutex_lock(&m);
+	assert_int_equal(pthread_mutex_trylock(&m), 0); /* not taken */
+	pthread_mutex_unlock(&m);
+	ims_mutex_unlock(&m);
+	ims_rwlock_rdlock(&l);
+	assert_int_equal(pthread_rwlock_trywrlock(&l), 0);
+	pthread_rwlock_unlock(&l);
+	ims_rwlock_unlock(&l);
+	ims_solo_end(was);
+	/* and free again afterwards */
+	assert_int_equal(pthread_mutex_trylock(&m), 0);
+	pthread_mutex_unlock(&m);
+	pthread_mutex_destroy(&m);
+	pthread_rwlock_destroy(&l);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -307,6 +340,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_solo_mode_is_per_thread_and_nests),
 		cmocka_unit_test(test_util_divider_is_exact),
 		cmocka_unit_test(test_util_count_le_recent_counts_like_a_scan),
+		cmocka_unit_test(test_util_locks_are_skipped_in_solo_mode_only),
 	};
 
 	if (argc > 1)
