@@ -500,7 +500,7 @@ pl_rpcit(void *priv, struct iommusim_zpci_fn *fn, const struct iommusim_rpcit *r
 {
 	struct iommusim_platform *pl = priv;
 	const struct iommusim_profile *p = &pl->profile;
-	struct iommusim_shadow_result res = { 0 };
+	struct iommusim_shadow_result res; /* written by every refresh that returns 0 */
 	bool global = is_global(r->reason);
 	uint64_t service;
 	unsigned cc = 0;

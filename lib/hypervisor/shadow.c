@@ -78,21 +78,25 @@ bit_clear(uint64_t *bm, unsigned i)
 	bm[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
-/* The first set bit of @bm[0..@nbits) at or after @from, or @nbits. */
+/* The first set bit of @bm in [@from, @lim), or @lim. */
 static unsigned
-bit_next(const uint64_t *bm, unsigned nbits, unsigned from)
+bit_next(const uint64_t *bm, unsigned from, unsigned lim)
 {
-	unsigned w = from / 64;
+	unsigned w = from / 64, last;
 	uint64_t word;
 
-	if (from >= nbits)
-		return nbits;
+	if (from >= lim)
+		return lim;
+	last = (lim - 1) / 64;
 	word = bm[w] & (~UINT64_C(0) << (from % 64));
 	for (;;) {
-		if (word)
-			return w * 64 + (unsigned)__builtin_ctzll(word);
-		if (++w >= nbits / 64)
-			return nbits;
+		if (word) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(word);
+
+			return i < lim ? i : lim;
+		}
+		if (++w > last)
+			return lim;
 		word = bm[w];
 	}
 }
@@ -164,36 +168,44 @@ page_clear(struct iommusim_shadow *s, struct ims_shadow_leaf *leaf, uint64_t iov
 	ims_solo_fetch_sub(&s->nentries, 1);
 }
 
-/* The first shadowed page in [@iova, @end), or @end. */
+/*
+ * The first shadowed page in [@iova, @end), or @end (@end <= 4 TiB). Each
+ * bitmap is read only as far as the range reaches, so an empty 1 MiB step
+ * costs one bit.
+ */
 static uint64_t
 next_shadowed(const struct iommusim_shadow *s, uint64_t iova, uint64_t end)
 {
+	uint64_t last = end - 1;
+	unsigned rx_lim = iommusim_zpci_rtx(last) + 1;
+
 	while (iova < end) {
-		unsigned rx = bit_next(s->used, NENT, iommusim_zpci_rtx(iova)), sx, px;
+		unsigned rx = bit_next(s->used, iommusim_zpci_rtx(iova), rx_lim), sx, px, lim;
 		const struct ims_shadow_region *rg;
 		uint64_t base;
 
-		if (rx == NENT)
+		if (rx == rx_lim)
 			return end;
 		base = (uint64_t)rx << IOMMUSIM_ZPCI_RT_SHIFT;
 		if (base > iova)
 			iova = base;
 		rg = s->rgn[rx];
-		sx = bit_next(rg->used, NENT, iommusim_zpci_sx(iova));
-		if (sx == NENT) {
+		lim = rx == rx_lim - 1 ? iommusim_zpci_sx(last) + 1 : NENT;
+		sx = bit_next(rg->used, iommusim_zpci_sx(iova), lim);
+		if (sx == lim) {
 			iova = base + REGION_SIZE;
 			continue;
 		}
 		base += (uint64_t)sx << IOMMUSIM_ZPCI_ST_SHIFT;
 		if (base > iova)
 			iova = base;
-		px = bit_next(rg->seg[sx]->used, NPTE, iommusim_zpci_px(iova));
-		if (px == NPTE) {
+		lim = (last & ~(SEG_SIZE - 1)) == base ? iommusim_zpci_px(last) + 1 : NPTE;
+		px = bit_next(rg->seg[sx]->used, iommusim_zpci_px(iova), lim);
+		if (px == lim) {
 			iova = base + SEG_SIZE;
 			continue;
 		}
-		iova = base + (uint64_t)px * PG;
-		return IMS_MIN(iova, end);
+		return base + (uint64_t)px * PG;
 	}
 	return end;
 }
