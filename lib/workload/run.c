@@ -47,6 +47,7 @@
 struct io {
 	struct run *r;
 	unsigned job;
+	unsigned cpu; /* the job's CPU: job % ncpus, computed once */
 	uint64_t submit_ns;
 	uint64_t dma; /* the mapping (map_page), or 0 */
 	struct iommusim_dma_sg *sg; /* sg_segments entries of run.sgs (NULL for one) */
@@ -410,9 +411,9 @@ io_transfer(struct iommusim_sim *sim, void *priv)
 	      io_complete, io);
 }
 
-/* Which CPU takes the completion interrupt of an I/O of @job. */
+/* Which CPU takes the completion interrupt of @io. */
 static unsigned
-irq_cpu(struct run *r, unsigned job)
+irq_cpu(struct run *r, const struct io *io)
 {
 	switch (r->profile.irq) {
 	case IOMMUSIM_IRQ_FLOATING:
@@ -420,7 +421,7 @@ irq_cpu(struct run *r, unsigned job)
 	case IOMMUSIM_IRQ_DIRECTED:
 		return (unsigned)(r->profile.irq_cpu % r->ncpus);
 	default:
-		return job % r->ncpus;
+		return io->cpu;
 	}
 }
 
@@ -443,7 +444,7 @@ io_submit_event(struct iommusim_sim *sim, void *priv)
 {
 	struct io *io = priv;
 	struct run *r = io->r;
-	unsigned cpu = io->job % r->ncpus;
+	unsigned cpu = io->cpu;
 	struct iommusim_ctx ctx;
 
 	if (!job_continues(r, &r->jobs[io->job], iommusim_sim_now(sim)))
@@ -460,7 +461,7 @@ io_complete(struct iommusim_sim *sim, void *priv)
 {
 	struct io *io = priv;
 	struct run *r = io->r;
-	unsigned cpu = irq_cpu(r, io->job);
+	unsigned cpu = irq_cpu(r, io);
 	struct iommusim_ctx ctx;
 	uint64_t t;
 
@@ -481,7 +482,7 @@ io_complete(struct iommusim_sim *sim, void *priv)
 	/* The job goes on: on this CPU when it is the job's, else the
 	 * interrupt wakes the job on its own CPU for the next submission. */
 	if (job_continues(r, &r->jobs[io->job], t)) {
-		if (cpu == io->job % r->ncpus)
+		if (cpu == io->cpu)
 			io_start(r, io, cpu, &ctx);
 		else
 			sched(r, t, io_submit_event, io);
@@ -1025,6 +1026,7 @@ run_solo(const struct iommusim_job *job, const struct iommusim_profile *profile,
 	for (i = 0; i < n; i++) {
 		r.ios[i].r = &r;
 		r.ios[i].job = (unsigned)(i % job->numjobs);
+		r.ios[i].cpu = r.ios[i].job % r.ncpus;
 		if (r.sgs)
 			r.ios[i].sg = r.sgs + i * job->sg_segments;
 		ret = iommusim_sim_schedule(r.sim, 0, io_submit_event, &r.ios[i], NULL);
