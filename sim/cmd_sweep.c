@@ -426,7 +426,7 @@ cmd_sweep(int argc, char **argv)
 	char *plot_out = NULL;
 	const char **sets = NULL, **axes = NULL;
 	size_t nsets = 0, naxes = 0, nmine = 0, done = 0, kept = 0, i;
-	unsigned reps = 0, jobs = 0, shard_i = 1, shard_n = 1;
+	unsigned reps = 0, jobs = 0, shard_i = 1, shard_n = 1, started = 0;
 	bool has_seed = false, has_format = false, fresh = false, list = false, quiet = false;
 	bool has_shard = false;
 	uint64_t seed = 0, max_points = SWEEP_DEFAULT_MAX_POINTS, p, *mine = NULL;
@@ -732,6 +732,7 @@ cmd_sweep(int argc, char **argv)
 		.emit = emit,
 		.progress = on_progress,
 		.priv = &out,
+		.started_out = &started,
 	};
 	err[0] = '\0';
 	ret = sweep_run(&rc, err, sizeof(err));
@@ -746,6 +747,12 @@ cmd_sweep(int argc, char **argv)
 		rc_exit = 1;
 		goto out;
 	}
+	/* Not what was asked, if not a different answer: said even with -q. */
+	if (started < jobs)
+		fprintf(stderr,
+			"iommusim sweep: warning: -j %u: only %u thread%s could be started, and ran "
+			"the sweep\n",
+			jobs, started, started == 1 ? "" : "s");
 	if (!quiet) {
 		char el[32];
 
@@ -754,8 +761,9 @@ cmd_sweep(int argc, char **argv)
 		fprintf(stderr,
 			"iommusim sweep: %zu point%s x %u rep%s (%zu run%s) in %s on %u thread%s",
 			nmine - done, nmine - done == 1 ? "" : "s", reps, reps == 1 ? "" : "s",
-			(nmine - done) * reps, (nmine - done) * reps == 1 ? "" : "s", el, jobs,
-			jobs == 1 ? "" : "s");
+			(nmine - done) * reps, (nmine - done) * reps == 1 ? "" : "s", el, started,
+			started == 1 ? "" : "s");
+
 		if (done)
 			fprintf(stderr, "; resumed after %zu points", done);
 		if (shard_n > 1)

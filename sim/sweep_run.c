@@ -185,6 +185,8 @@ sweep_run(const struct sweep_run_cfg *c, char *err, size_t err_len)
 		}
 		p.workers[w].started = true;
 	}
+	if (c->started_out)
+		*c->started_out = w;
 
 	pthread_mutex_lock(&p.lock);
 	while (!ret && emitted < c->npoints) {

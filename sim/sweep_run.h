@@ -26,6 +26,9 @@ struct sweep_run_cfg {
 	 * runs in all. */
 	void (*progress)(void *priv, size_t points_done, double runs_done, size_t runs);
 	void *priv;
+	/* Set to the threads that ran: fewer than jobs when some could not be
+	 * created (the others did their work). May be NULL. */
+	unsigned *started_out;
 };
 
 /*

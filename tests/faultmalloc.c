@@ -9,6 +9,8 @@
  *                                (1-based); 0 or unset: fail none, only count
  *   FAULTMALLOC_PERSIST=1        ... and every one after it
  *   FAULTMALLOC_REPORT=FILE      at exit, write "calls failed" there
+ *   FAULTMALLOC_THREADS=N        let N pthread_create calls succeed (any
+ *                                caller), fail the rest with EAGAIN
  *
  * The caller is told apart by the return address, which must lie in a
  * mapping of the library (dladdr). Only for plain builds: a sanitizer
@@ -18,6 +20,8 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +38,8 @@ static unsigned long nth;
 static bool persist;
 static atomic_ulong calls, failed;
 static __thread bool inside; /* dladdr may allocate: never recurse */
+static long threads_left = -1; /* -1: no limit */
+static atomic_long threads_made;
 
 __attribute__((constructor)) static void
 init(void)
@@ -44,6 +50,9 @@ init(void)
 	nth = s ? strtoul(s, NULL, 10) : 0;
 	s = getenv("FAULTMALLOC_PERSIST");
 	persist = s && *s == '1';
+	s = getenv("FAULTMALLOC_THREADS");
+	if (s)
+		threads_left = strtol(s, NULL, 10);
 }
 
 __attribute__((destructor)) static void
@@ -99,4 +108,16 @@ void *
 realloc(void *p, size_t n)
 {
 	return should_fail(__builtin_return_address(0)) ? NULL : __libc_realloc(p, n);
+}
+
+int
+pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+	if (threads_left >= 0 && atomic_fetch_add(&threads_made, 1) >= threads_left)
+		return EAGAIN;
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "pthread_create");
+	return real ? real(t, attr, fn, arg) : EAGAIN;
 }

@@ -90,5 +90,24 @@ unset SHAPE_ONLY
 run_case "run (job file, inih)" libinih "$sim" run "$job" $short
 run_case "run (liburcu)" liburcu "$sim" run "$job" $short
 
+# Threads that cannot be created: a sweep goes on with those it started,
+# gives the rows -j 1 gives, and says how many ran.
+n=$((n + 1))
+sweep="$sim sweep fq_size=256,1024,4096 --set=runtime=2ms -q"
+if $sweep -j 1 >"$tmp/ref" 2>/dev/null &&
+	LD_PRELOAD=$shim FAULTMALLOC_THREADS=1 $sweep -j 3 >"$tmp/out" 2>"$tmp/err"; then
+	if cmp -s "$tmp/ref" "$tmp/out" && grep -q 'warning: -j 3: only 1 thread could be started' "$tmp/err"; then
+		echo "ok $n - sweep -j 3 with one thread startable: -j 1's rows, and says so"
+	else
+		echo "not ok $n - sweep -j 3 with one thread startable: other rows or no notice"
+		sed 's/^/# /' "$tmp/err" | head -5
+		fails=$((fails + 1))
+	fi
+else
+	echo "not ok $n - sweep -j 3 with one thread startable: it failed"
+	sed 's/^/# /' "$tmp/err" | head -5
+	fails=$((fails + 1))
+fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
