@@ -29,6 +29,12 @@
  *   (parent_rss_mib, the parent's own peak at the fork, bounds what a child
  *   inherited).
  *
+ * - engine_{equal,random}_delay_pendingN: the event engine alone, N = 128,
+ *   2048, 8192 events kept pending, each scheduling its successor at one
+ *   delay (a lane) or a random one (the radix heap): ns_per_event, and
+ *   ratio_to_pending128, which should stay near 1 (issue 14: an event queue
+ *   whose cost does not grow with the events pending).
+ *
  * Repetitions: a 10^6-I/O run takes 0.3 to 1.3 CPU-seconds on today's
  * builds, so the timed cases run REPS_MAX (3) times (--smoke: once) and
  * report the median CPU seconds (cpu_seconds, the figure every rate derives
@@ -53,6 +59,7 @@
 
 #include <iommusim/platform.h>
 #include <iommusim/run.h>
+#include <iommusim/sim.h>
 
 #include "bench_common.h"
 
@@ -381,6 +388,88 @@ mem_cases(const struct bench_opts *o)
 	}
 }
 
+/*
+ * The event engine alone: @pending events kept pending, each one on firing
+ * scheduling its successor, at a delay that is either the same for all
+ * (equal_delay: a timer re-armed with one delay, a constant-latency device)
+ * or drawn uniformly below 2 x 52,000 cycles (random_delay: the out-of-order
+ * case, 10 us at 5.2 GHz on average). Target (issue 14): the cost per event
+ * does not grow with the number pending (ratio_to_pending128 at the largest).
+ */
+struct engine_ctx {
+	struct iommusim_sim *sim;
+	struct bench_rng rng;
+	bool random;
+	uint64_t fired;
+};
+
+static void
+engine_fire(struct iommusim_sim *sim, void *priv)
+{
+	struct engine_ctx *c = priv;
+	uint64_t delay = c->random ? 1 + bench_rng_below(&c->rng, 2 * 52000) : 52000;
+
+	c->fired++;
+	if (iommusim_sim_schedule(sim, iommusim_sim_now(sim) + delay, engine_fire, c, NULL))
+		bench_die("engine: scheduling failed");
+}
+
+static uint64_t
+engine_rep(void *ctx, uint64_t iters)
+{
+	struct engine_ctx *c = ctx;
+	uint64_t t0, goal = c->fired + iters;
+
+	t0 = bench_now_ns();
+	while (c->fired < goal)
+		if (iommusim_sim_run(c->sim, iommusim_sim_now(c->sim) + 52000, NULL))
+			bench_die("engine: run failed");
+	return bench_now_ns() - t0;
+}
+
+static void
+engine_cases(const struct bench_opts *o)
+{
+	static const unsigned pendings[] = { 128, 2048, 8192 };
+
+	for (unsigned random = 0; random < 2; random++) {
+		double base = 0;
+
+		for (size_t i = 0; i < sizeof(pendings) / sizeof(pendings[0]); i++) {
+			const struct iommusim_sim_cfg cfg = { .ncpus = 1 };
+			struct engine_ctx c = { .random = random != 0 };
+			struct bench_stats st;
+			char name[64];
+
+			if (iommusim_sim_create(&cfg, &c.sim))
+				bench_die("engine: no simulator");
+			bench_rng_seed(&c.rng, o->seed);
+			for (unsigned k = 0; k < pendings[i]; k++)
+				if (iommusim_sim_schedule(c.sim,
+							  1 + bench_rng_below(&c.rng, 2 * 52000),
+							  engine_fire, &c, NULL))
+					bench_die("engine: scheduling failed");
+			bench_measure(o, engine_rep, &c, bench_iters(o, 2000000, 20000), 1000000000,
+				      &st);
+			if (i == 0)
+				base = st.median;
+			snprintf(name, sizeof(name), "engine_%s_delay_pending%u",
+				 random ? "random" : "equal", pendings[i]);
+			bench_json_case(o, name, 1);
+			bench_json_u64("pending", pendings[i]);
+			bench_json_u64("iters", st.iters);
+			bench_json_num("ns_per_event", st.median);
+			bench_json_num("ns_per_event_min", st.min);
+			bench_json_num("ns_per_event_max", st.max);
+			if (i > 0)
+				bench_json_num("ratio_to_pending128",
+					       base > 0 ? st.median / base : 0);
+			bench_json_end();
+			iommusim_sim_destroy(c.sim);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -400,10 +489,14 @@ main(int argc, char **argv)
 		"                         lpar lazy_percpu, kvm lazy_percpu and kvm lazy_single with\n"
 		"                         cpus = numjobs = 1, 4, 16, 64 (iodepth 32): ns_per_pair, at 64\n"
 		"                         ratio_to_cpus4 (target <= 1.2)\n"
+		"  engine_equal_delay_pendingN, engine_random_delay_pendingN\n"
+		"                         the event engine alone with N = 128, 2048, 8192 events\n"
+		"                         pending: ns_per_event, ratio_to_pending128 (flat: ~1)\n"
 		"Timed cases report the median, min and max CPU seconds of 3 runs (--smoke: 1 run).",
 		DEFAULT_SEED, &opts);
 	mem_cases(&opts);
 	run_cases(&opts);
 	scale_cases(&opts);
+	engine_cases(&opts);
 	return 0;
 }
