@@ -79,6 +79,40 @@ ims_roundup_pow2(uint64_t x)
  */
 size_t ims_count_le_recent(const uint64_t *a, size_t n, uint64_t t);
 
+/* First bit of the bitmap @map in [@start, @size) that differs from @fill
+ * (0 or ~0), or @size: a word at a time; bits of the last word at and beyond
+ * @size are never looked at. */
+static inline uint64_t
+ims_bitmap_next(const uint64_t *map, uint64_t size, uint64_t start, uint64_t fill)
+{
+	uint64_t w, word;
+
+	if (start >= size)
+		return size;
+	w = start >> 6;
+	word = (map[w] ^ fill) & (~UINT64_C(0) << (start & 63));
+	while (!word) {
+		if (++w << 6 >= size)
+			return size;
+		word = map[w] ^ fill;
+	}
+	return IMS_MIN((w << 6) + (uint64_t)__builtin_ctzll(word), size);
+}
+
+/* First set bit of @map in [@start, @size), or @size (find_next_bit). */
+static inline uint64_t
+ims_bitmap_next_set(const uint64_t *map, uint64_t size, uint64_t start)
+{
+	return ims_bitmap_next(map, size, start, 0);
+}
+
+/* First clear bit of @map in [@start, @size), or @size (find_next_zero_bit). */
+static inline uint64_t
+ims_bitmap_next_zero(const uint64_t *map, uint64_t size, uint64_t start)
+{
+	return ims_bitmap_next(map, size, start, ~UINT64_C(0));
+}
+
 /* Internal functions whose error must be looked at (IMS_IGNORE to drop it). */
 #define IMS_NODISCARD __attribute__((warn_unused_result))
 

@@ -78,27 +78,10 @@ bit_clear(uint64_t *bm, unsigned i)
 	bm[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
-/* The first set bit of @bm in [@from, @lim), or @lim. */
-static unsigned
-bit_next(const uint64_t *bm, unsigned from, unsigned lim)
+static inline bool
+bit_test(const uint64_t *bm, unsigned i)
 {
-	unsigned w = from / 64, last;
-	uint64_t word;
-
-	if (from >= lim)
-		return lim;
-	last = (lim - 1) / 64;
-	word = bm[w] & (~UINT64_C(0) << (from % 64));
-	for (;;) {
-		if (word) {
-			unsigned i = w * 64 + (unsigned)__builtin_ctzll(word);
-
-			return i < lim ? i : lim;
-		}
-		if (++w > last)
-			return lim;
-		word = bm[w];
-	}
+	return bm[i / 64] >> (i % 64) & 1;
 }
 
 static bool
@@ -145,7 +128,7 @@ page_set(struct iommusim_shadow *s, struct ims_shadow_leaf *leaf, uint64_t iova,
 {
 	unsigned rx = iommusim_zpci_rtx(iova), sx = iommusim_zpci_sx(iova);
 
-	leaf->val[iommusim_zpci_px(iova)] = val | IMS_SHADOW_PRESENT;
+	leaf->val[iommusim_zpci_px(iova)] = val;
 	bit_set(leaf->used, iommusim_zpci_px(iova));
 	bit_set(s->rgn[rx]->used, sx);
 	bit_set(s->used, rx);
@@ -158,7 +141,6 @@ page_clear(struct iommusim_shadow *s, struct ims_shadow_leaf *leaf, uint64_t iov
 {
 	unsigned rx = iommusim_zpci_rtx(iova), sx = iommusim_zpci_sx(iova);
 
-	leaf->val[iommusim_zpci_px(iova)] = 0;
 	bit_clear(leaf->used, iommusim_zpci_px(iova));
 	if (bits_empty(leaf->used, NPTE)) {
 		bit_clear(s->rgn[rx]->used, sx);
@@ -180,10 +162,11 @@ next_shadowed(const struct iommusim_shadow *s, uint64_t iova, uint64_t end)
 	unsigned rx_lim = iommusim_zpci_rtx(last) + 1;
 
 	while (iova < end) {
-		unsigned rx = bit_next(s->used, iommusim_zpci_rtx(iova), rx_lim), sx, px, lim;
+		unsigned rx, sx, px, lim;
 		const struct ims_shadow_region *rg;
 		uint64_t base;
 
+		rx = (unsigned)ims_bitmap_next_set(s->used, rx_lim, iommusim_zpci_rtx(iova));
 		if (rx == rx_lim)
 			return end;
 		base = (uint64_t)rx << IOMMUSIM_ZPCI_RT_SHIFT;
@@ -191,7 +174,7 @@ next_shadowed(const struct iommusim_shadow *s, uint64_t iova, uint64_t end)
 			iova = base;
 		rg = s->rgn[rx];
 		lim = rx == rx_lim - 1 ? iommusim_zpci_sx(last) + 1 : NENT;
-		sx = bit_next(rg->used, iommusim_zpci_sx(iova), lim);
+		sx = (unsigned)ims_bitmap_next_set(rg->used, lim, iommusim_zpci_sx(iova));
 		if (sx == lim) {
 			iova = base + REGION_SIZE;
 			continue;
@@ -200,7 +183,7 @@ next_shadowed(const struct iommusim_shadow *s, uint64_t iova, uint64_t end)
 		if (base > iova)
 			iova = base;
 		lim = (last & ~(SEG_SIZE - 1)) == base ? iommusim_zpci_px(last) + 1 : NPTE;
-		px = bit_next(rg->seg[sx]->used, iommusim_zpci_px(iova), lim);
+		px = (unsigned)ims_bitmap_next_set(rg->seg[sx]->used, lim, iommusim_zpci_px(iova));
 		if (px == lim) {
 			iova = base + SEG_SIZE;
 			continue;
@@ -372,8 +355,8 @@ ims_shadow_lookup_entry(const struct iommusim_shadow *s, uint64_t iova, uint64_t
 		return -ENOENT; /* beyond what a region table translates */
 	ims_mutex_lock(shadow_lock(s));
 	leaf = leaf_of(s, iova);
-	val = leaf ? leaf->val[iommusim_zpci_px(iova)] : 0;
-	if (val) {
+	if (leaf && bit_test(leaf->used, iommusim_zpci_px(iova))) {
+		val = leaf->val[iommusim_zpci_px(iova)];
 		if (frame_out)
 			*frame_out = val & IOMMUSIM_ZPCI_PTE_ADDR_MASK;
 		if (prot_out)
@@ -510,14 +493,14 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 	/* The bitmap first: a walk over invalid pages then reads one cache
 	 * line per 512 pages instead of one per 8. */
 	px = iommusim_zpci_px(iova);
-	slot = leaf && (leaf->used[px / 64] >> (px % 64) & 1) ? &leaf->val[px] : NULL;
+	slot = leaf && bit_test(leaf->used, px) ? &leaf->val[px] : NULL;
 	if (!valid) {
 		if (slot)
 			drop(w, leaf, iova, s->cfg.no_coalesce ? UNMAP_NOW : UNMAP_IN_RUN);
 		return 0;
 	}
 	if (slot) {
-		if (*slot == (keep | IMS_SHADOW_PRESENT))
+		if (*slot == keep)
 			return 0;
 		/* Changed: a host unmap, then a map that takes a new entry; the
 		 * old one is not given back (QEMU's counter drifts). */
@@ -526,7 +509,7 @@ step_page(struct walk *w, uint64_t iova, uint64_t pte)
 			w->res->skipped++;
 			return 0;
 		}
-		*slot = keep | IMS_SHADOW_PRESENT;
+		*slot = keep;
 		w->res->unmap_calls++;
 		w->res->remaps++;
 		w->res->maps++;

@@ -28,14 +28,13 @@ struct iommusim_shadow_pool {
  * The shadow is keyed like the tables it shadows: a region table of 2048
  * regions, each of 2048 segments, each a leaf of 256 pages (zpci_table.h's
  * indices), allocated on first use and kept until the shadow goes (as the
- * guest keeps its page tables). A page's value is what the host mapped for
- * it, the PTE's frame and protection bit, with SHADOW_PRESENT set; 0 is not
- * shadowed. Each level has a bitmap of its non-empty children, so the pages
+ * guest keeps its page tables). A leaf's bitmap says which of its pages are
+ * shadowed, and a shadowed page's value is what the host mapped for it, the
+ * PTE's frame and protection bit (an unshadowed page's value means nothing).
+ * Each level above has a bitmap of its non-empty children, so the pages
  * shadowed under an invalid region or segment are found without visiting
  * the others.
  */
-#define IMS_SHADOW_PRESENT UINT64_C(1) /* a PTE flag bit the shadow never keeps */
-
 struct ims_shadow_leaf {
 	uint64_t val[IOMMUSIM_ZPCI_PT_ENTRIES];
 	uint64_t used[IOMMUSIM_ZPCI_PT_ENTRIES / 64]; /* shadowed pages */

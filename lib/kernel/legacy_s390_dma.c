@@ -82,42 +82,6 @@ page_align(uint64_t size)
 
 /* ---- bitmaps, a word at a time ------------------------------------------ */
 
-/* First clear bit in [start, size), or size. Bits at and beyond iommu_pages are always clear. */
-static uint64_t
-find_next_zero(const uint64_t *map, uint64_t size, uint64_t start)
-{
-	uint64_t w, word;
-
-	if (start >= size)
-		return size;
-	w = start >> 6;
-	word = ~map[w] & (~UINT64_C(0) << (start & 63));
-	while (!word) {
-		if (++w << 6 >= size)
-			return size;
-		word = ~map[w];
-	}
-	return IMS_MIN((w << 6) + (uint64_t)__builtin_ctzll(word), size);
-}
-
-/* First set bit in [start, size), or size. */
-static uint64_t
-find_next_set(const uint64_t *map, uint64_t size, uint64_t start)
-{
-	uint64_t w, word;
-
-	if (start >= size)
-		return size;
-	w = start >> 6;
-	word = map[w] & (~UINT64_C(0) << (start & 63));
-	while (!word) {
-		if (++w << 6 >= size)
-			return size;
-		word = map[w];
-	}
-	return IMS_MIN((w << 6) + (uint64_t)__builtin_ctzll(word), size);
-}
-
 /* The mask of the bits of word @w inside [start, start + n), n > 0. */
 static inline uint64_t
 range_mask(uint64_t w, uint64_t start, uint64_t n)
@@ -217,11 +181,11 @@ area_alloc(struct iommusim_legacy_dma *l, uint64_t start, uint64_t nr, uint64_t 
 
 	for (;;) {
 		/* bitmap_find_next_zero_area(): a clear run of nr bits */
-		index = find_next_zero(l->iommu_bitmap, size, start);
+		index = ims_bitmap_next_zero(l->iommu_bitmap, size, start);
 		if (nr > size - index)
 			return AREA_NONE;
 		end = index + nr;
-		next = find_next_set(l->iommu_bitmap, end, index);
+		next = ims_bitmap_next_set(l->iommu_bitmap, end, index);
 		if (next < end) {
 			start = next + 1;
 			continue;
@@ -940,7 +904,7 @@ ims_legacy_dma_check(const struct iommusim_legacy_dma *l, char *why, size_t len)
 		goto out;
 	}
 	/* nothing at or beyond the last page */
-	if (find_next_set(l->iommu_bitmap, l->nwords * 64, last) != l->nwords * 64) {
+	if (ims_bitmap_next_set(l->iommu_bitmap, l->nwords * 64, last) != l->nwords * 64) {
 		snprintf(why, len, "bit set at or beyond the last page %llu",
 			 (unsigned long long)last);
 		goto out;

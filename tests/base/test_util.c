@@ -327,6 +327,45 @@ test_util_locks_are_skipped_in_solo_mode_only(void **state)
 	pthread_rwlock_destroy(&l);
 }
 
+/* The bitmap searches against a bit-by-bit scan: random maps of 3 words,
+ * every start and every size up to 192 (a size inside a word included). */
+static void
+test_util_bitmap_next_set_and_zero_scan_like_a_loop(void **state)
+{
+	uint64_t map[3], x = 0xd1b54a32d192ed03u, size, start, i;
+	unsigned round;
+
+	(void)state;
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 3; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* sparse, dense, empty and full words */
+			map[i] = round % 4 == 0 ? x & (x >> 7) & (x >> 13) :
+				 round % 4 == 1 ? x | (x >> 3) :
+				 round % 4 == 2 ? 0 :
+						  ~UINT64_C(0);
+		}
+		for (size = 0; size <= 192; size++) {
+			for (start = 0; start <= size + 1; start++) {
+				uint64_t want_set = size, want_zero = size;
+
+				for (i = start; i < size; i++) {
+					bool bit = map[i / 64] >> (i % 64) & 1;
+
+					if (bit && want_set == size)
+						want_set = i;
+					if (!bit && want_zero == size)
+						want_zero = i;
+				}
+				assert_int_equal(ims_bitmap_next_set(map, size, start), want_set);
+				assert_int_equal(ims_bitmap_next_zero(map, size, start), want_zero);
+			}
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -341,6 +380,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_util_divider_is_exact),
 		cmocka_unit_test(test_util_count_le_recent_counts_like_a_scan),
 		cmocka_unit_test(test_util_locks_are_skipped_in_solo_mode_only),
+		cmocka_unit_test(test_util_bitmap_next_set_and_zero_scan_like_a_loop),
 	};
 
 	if (argc > 1)
