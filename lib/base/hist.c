@@ -98,20 +98,14 @@ iommusim_hist_record(struct iommusim_hist *h, uint64_t value)
 		return;
 	b = &h->buckets[bucket_of(h->sub_bits, value)];
 	if (ims_solo) {
-		/* The solo paths of the ims_stat helpers, with one look at the
-		 * flag for all five (the compiler reloads it after each atomic). */
-		atomic_store_explicit(b, atomic_load_explicit(b, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-		atomic_store_explicit(&h->count,
-				      atomic_load_explicit(&h->count, memory_order_relaxed) + 1,
-				      memory_order_relaxed);
-		atomic_store_explicit(&h->sum,
-				      atomic_load_explicit(&h->sum, memory_order_relaxed) + value,
-				      memory_order_relaxed);
-		if (value < atomic_load_explicit(&h->min, memory_order_relaxed))
-			atomic_store_explicit(&h->min, value, memory_order_relaxed);
-		if (value > atomic_load_explicit(&h->max, memory_order_relaxed))
-			atomic_store_explicit(&h->max, value, memory_order_relaxed);
+		/* One look at the flag for all five (the compiler reloads it
+		 * after each atomic, so the ims_stat helpers would look five
+		 * times). */
+		(void)ims_solo_add(b, 1);
+		(void)ims_solo_add(&h->count, 1);
+		(void)ims_solo_add(&h->sum, value);
+		ims_solo_min(&h->min, value);
+		ims_solo_max(&h->max, value);
 		return;
 	}
 	ims_stat_add(b, 1);

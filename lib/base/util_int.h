@@ -210,19 +210,43 @@ ims_solo_end(bool was)
 	ims_solo = was;
 }
 
+/*
+ * The single-writer forms, for a caller that already knows it is in solo
+ * mode (a relaxed load and a relaxed store; no locked instruction): add
+ * (returning the old value), and the water marks.
+ */
+static inline uint64_t
+ims_solo_add(_Atomic uint64_t *c, uint64_t n)
+{
+	uint64_t old = atomic_load_explicit(c, memory_order_relaxed);
+
+	atomic_store_explicit(c, old + n, memory_order_relaxed);
+	return old;
+}
+
+static inline void
+ims_solo_max(_Atomic uint64_t *m, uint64_t v)
+{
+	if (v > atomic_load_explicit(m, memory_order_relaxed))
+		atomic_store_explicit(m, v, memory_order_relaxed);
+}
+
+static inline void
+ims_solo_min(_Atomic uint64_t *m, uint64_t v)
+{
+	if (v < atomic_load_explicit(m, memory_order_relaxed))
+		atomic_store_explicit(m, v, memory_order_relaxed);
+}
+
 /* Relaxed fetch-and-add and fetch-and-sub of a counter that is also read
  * for its value (occupancies, pools): plain in solo mode. @return the old
  * value. */
 static inline uint64_t
 ims_solo_fetch_add(_Atomic uint64_t *c, uint64_t n)
 {
-	uint64_t old;
-
 	if (!ims_solo)
 		return atomic_fetch_add_explicit(c, n, memory_order_relaxed);
-	old = atomic_load_explicit(c, memory_order_relaxed);
-	atomic_store_explicit(c, old + n, memory_order_relaxed);
-	return old;
+	return ims_solo_add(c, n);
 }
 
 /* Unsigned arithmetic wraps: subtracting n is adding 2^64 - n. */
@@ -242,13 +266,13 @@ ims_stat_add(_Atomic uint64_t *c, uint64_t n)
 static inline void
 ims_stat_max(_Atomic uint64_t *m, uint64_t v)
 {
-	uint64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+	uint64_t cur;
 
 	if (ims_solo) {
-		if (v > cur)
-			atomic_store_explicit(m, v, memory_order_relaxed);
+		ims_solo_max(m, v);
 		return;
 	}
+	cur = atomic_load_explicit(m, memory_order_relaxed);
 	/* A failed exchange reloads cur. */
 	while (v > cur)
 		if (atomic_compare_exchange_weak_explicit(m, &cur, v, memory_order_relaxed,
@@ -259,13 +283,13 @@ ims_stat_max(_Atomic uint64_t *m, uint64_t v)
 static inline void
 ims_stat_min(_Atomic uint64_t *m, uint64_t v)
 {
-	uint64_t cur = atomic_load_explicit(m, memory_order_relaxed);
+	uint64_t cur;
 
 	if (ims_solo) {
-		if (v < cur)
-			atomic_store_explicit(m, v, memory_order_relaxed);
+		ims_solo_min(m, v);
 		return;
 	}
+	cur = atomic_load_explicit(m, memory_order_relaxed);
 	while (v < cur)
 		if (atomic_compare_exchange_weak_explicit(m, &cur, v, memory_order_relaxed,
 							  memory_order_relaxed))
