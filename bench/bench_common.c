@@ -183,9 +183,16 @@ cmp_double(const void *a, const void *b)
 }
 
 static double
-median_of_sorted(const double *v, unsigned n)
+median_of_sorted(const double *v, size_t n)
 {
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double
+bench_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	return median_of_sorted(v, n);
 }
 
 static void

@@ -157,6 +157,9 @@ void bench_measure_paired(const struct bench_opts *o, bench_rep_fn fn_a, void *c
 			  bench_rep_fn fn_b, void *ctx_b, uint64_t iters, struct bench_stats *out_a,
 			  struct bench_stats *out_b, double *ratio);
 
+/** The median of @p v's @p n >= 1 values; sorts @p v in place. */
+double bench_median(double *v, size_t n);
+
 /* ---- one JSON line per case ---- */
 
 /** Start a line: {"bench":"<name>". @p name: [a-z0-9_] only. */

@@ -176,22 +176,6 @@ run_once(const char *name, const struct iommusim_job *job, const char *platform,
 	out->sim_ns = res.sim_ns;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median of @n values (sorts them). */
-static double
-median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
  * Run @job reps times and print the case's line, without ending it (the
  * caller adds its target fields). @return the median CPU ns per I/O.
@@ -209,10 +193,10 @@ timed_case(const struct bench_opts *o, const char *name, const struct iommusim_j
 		cpu[i] = s.cpu_s;
 		wall[i] = s.wall_s;
 	}
-	cpu_med = median(cpu, reps); /* sorted now */
+	cpu_med = bench_median(cpu, reps); /* sorted now */
 	cpu_min = cpu[0];
 	cpu_max = cpu[reps - 1];
-	wall_med = median(wall, reps);
+	wall_med = bench_median(wall, reps);
 
 	bench_json_case(o, name, 1);
 	bench_json_u64("cpus", job->cpus);

@@ -98,21 +98,6 @@ run_sweep(const struct sweep_grid *g, const struct sweep_base *b, const uint64_t
 	return o;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -216,9 +201,9 @@ main(int argc, char **argv)
 		bench_json_u64("points", n);
 		bench_json_u64("ios_per_point", ios);
 		bench_json_u64("rounds", rounds);
-		bench_json_num("wall_seconds", median(w, rounds));
-		bench_json_num("cpu_seconds", median(c, rounds));
-		bench_json_num("points_per_s", median(p, rounds));
+		bench_json_num("wall_seconds", bench_median(w, rounds));
+		bench_json_num("cpu_seconds", bench_median(c, rounds));
+		bench_json_num("points_per_s", bench_median(p, rounds));
 		bench_json_num("points_per_s_min", p[0]);
 		bench_json_num("points_per_s_max", p[rounds - 1]);
 		bench_json_num("pairs_per_cpu_s", (double)n * (double)ios * rounds / total_cpu);
@@ -231,7 +216,7 @@ main(int argc, char **argv)
 			q[r] = ratio[r];
 		bench_json_case(&opts, "sweep_kvm_j2_over_j1", 2);
 		bench_json_u64("rounds", rounds);
-		bench_json_num("ratio", median(q, rounds));
+		bench_json_num("ratio", bench_median(q, rounds));
 		bench_json_num("ratio_min", q[0]);
 		bench_json_num("ratio_max", q[rounds - 1]);
 		bench_json_num("target_ratio", 1.9);
