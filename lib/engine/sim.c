@@ -749,6 +749,7 @@ iommusim_sim_pending(const struct iommusim_sim *sim)
 {
 	return sim ? sim->npending : 0;
 }
+
 /* ---- servers ----------------------------------------------------------- */
 
 int
