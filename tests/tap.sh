@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# TAP helpers for the shell suites (test_sweep.sh, test_plot.sh): source it,
+# TAP helpers for the shell suites (test_sweep.sh, test_plot.sh, test_bench_ab.sh): source it,
 # then call ok/not_ok/check/has/same and end with tap_end.
 # Sets n, fails and LAST (the last command's output, shown on a failure).
 n=0
